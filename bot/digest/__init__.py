@@ -1,0 +1,1 @@
+"""The digest model, parser and lint: pure functions, no I/O."""

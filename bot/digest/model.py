@@ -1,0 +1,65 @@
+"""What the parser makes of one digest issue."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+Severity = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A parse or lint finding, tied to a 1-based source line."""
+
+    code: str
+    severity: Severity
+    line: int
+    message: str
+
+
+_KEY_SPACE = re.compile(r"\s+")
+
+
+def normalize_title(title: str) -> str:
+    """Title as used in keys: NFKC, case-folded, whitespace collapsed."""
+    return _KEY_SPACE.sub(" ", unicodedata.normalize("NFKC", title)).strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    section: str
+    position: int
+    title: str
+    source: str | None
+    url: str | None
+    links: tuple[Link, ...] = ()
+    tag: str | None = None
+    summary: str = ""
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        """Stable identity across revisions: the url, else the normalized title."""
+        if self.url:
+            return self.url.strip()
+        return "title:" + normalize_title(self.title)
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    date: str | None
+    title: str
+    intro: str
+    warmups: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ()
+    entries: tuple[Entry, ...] = ()
+    warnings: tuple[Finding, ...] = field(default=())

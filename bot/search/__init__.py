@@ -1,0 +1,1 @@
+"""Text normalization, query parsing and topic matching shared by search and delivery."""

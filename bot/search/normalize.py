@@ -1,0 +1,29 @@
+"""One normalization for indexing, querying and topic matching.
+
+NFKC folds full-width Latin and digits (ＮＣＮＮ → NCNN), casefold makes the
+match case-insensitive, OpenCC ``t2s`` maps Traditional to Simplified Chinese
+(壓縮 → 压缩). Changing anything here changes what the index holds: bump
+``NORMALIZATION_VERSION`` so stores re-index.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+NORMALIZATION_VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """Normalize text for substring matching (same function at index and query time)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii():
+        return folded
+    return str(_t2s().convert(folded))
