@@ -1,0 +1,131 @@
+"""Inline keyboards. Button labels come from the text catalog; data from callbacks.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.telegram.callbacks import (
+    IssuesPage,
+    PublishAction,
+    SearchPage,
+    SettingAction,
+    ShowIssue,
+    TopicAction,
+    topic_key,
+)
+from bot.telegram.texts import Lang, tr
+
+Button = InlineKeyboardButton
+BUTTON_LABEL = 40  # characters of user text shown on a button
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1] + "…"
+
+
+def topics_keyboard(lang: Lang, topics: Sequence[str]) -> InlineKeyboardMarkup | None:
+    """One ✕ button per topic (as stored, ``-`` for exclusions) and "clear all"."""
+    if not topics:
+        return None
+    kb = InlineKeyboardBuilder()
+    for topic in topics:
+        data = TopicAction(op="rm", key=topic_key(topic))
+        kb.button(text="✕ " + _label(topic), callback_data=data)
+    kb.adjust(2)
+    kb.row(
+        InlineKeyboardButton(
+            text=tr(lang, "btn_clear_topics"), callback_data=TopicAction(op="clear").pack()
+        )
+    )
+    return kb.as_markup()
+
+
+def pager_row(page: int, pages: int, make: Callable[[int], CallbackData]) -> list[Button]:
+    """‹ n/N › (arrows only where there is a page to go to)."""
+    row: list[Button] = []
+    if page > 1:
+        row.append(Button(text="‹", callback_data=make(page - 1).pack()))
+    row.append(Button(text=f"{page}/{pages}", callback_data=make(page).pack()))
+    if page < pages:
+        row.append(Button(text="›", callback_data=make(page + 1).pack()))
+    return row
+
+
+def search_keyboard(token: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
+    if pages <= 1:
+        return None
+    row = pager_row(page, pages, lambda p: SearchPage(token=token, page=p))
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+def issues_keyboard(dates: Sequence[str], page: int, pages: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for date in dates:
+        kb.button(text=date, callback_data=ShowIssue(date=date, all=True))
+    kb.adjust(2)
+    if pages > 1:
+        kb.row(*pager_row(page, pages, lambda p: IssuesPage(page=p)))
+    return kb.as_markup()
+
+
+def show_all_keyboard(lang: Lang, date: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr(lang, "btn_show_all"), callback_data=ShowIssue(date=date, all=True))
+    return kb.as_markup()
+
+
+def settings_keyboard(
+    lang: Lang,
+    *,
+    paused: bool,
+    previews: bool,
+    quiet: bool,
+    in_thread: bool,
+) -> InlineKeyboardMarkup:
+    def btn(text: str, key: str, value: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            text=text, callback_data=SettingAction(key=key, value=value).pack()
+        )
+
+    other: Lang = "en" if lang == "zh" else "zh"
+    rows = [
+        [btn(tr(lang, "btn_lang"), "lang", other)],
+        [btn(tr(lang, "btn_now"), "time", "now")]
+        + [btn(hhmm, "time", hhmm.replace(":", "")) for hhmm in ("08:00", "12:00", "20:00")],
+        [
+            btn(tr(lang, "summary_full"), "summary", "full"),
+            btn(tr(lang, "summary_compact"), "summary", "compact"),
+            btn(tr(lang, "summary_titles"), "summary", "titles"),
+        ],
+        [
+            btn(tr(lang, "btn_previews_off" if previews else "btn_previews_on"), "previews",
+                "0" if previews else "1"),
+            btn(tr(lang, "btn_quiet_off" if quiet else "btn_quiet"), "quiet",
+                "off" if quiet else "2300-0700"),
+        ],
+        [btn(tr(lang, "btn_resume" if paused else "btn_pause"), "pause", "0" if paused else "1")],
+    ]  # fmt: skip
+    if in_thread:
+        rows.append([btn(tr(lang, "btn_here_thread"), "thread", "here")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def publish_keyboard(lang: Lang, token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=tr(lang, "btn_confirm"),
+                    callback_data=PublishAction(token=token, ok=True).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=tr(lang, "btn_cancel"),
+                    callback_data=PublishAction(token=token, ok=False).pack(),
+                ),
+            ]
+        ]
+    )

@@ -1,0 +1,94 @@
+"""Per-user flood control: a token bucket (rate per second, small burst).
+
+When a user runs out, the bot answers once, politely, and then ignores that
+user's updates until the bucket has refilled a token.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.telegram.texts import Lang, lang_of, tr
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    stamp: float
+    warned: bool = False
+
+
+class Throttle:
+    """The bucket arithmetic, separate from aiogram so it can be reasoned about alone."""
+
+    def __init__(
+        self,
+        rate: float = 1.0,
+        burst: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+        max_users: int = 10_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.max_users = max_users
+        self._buckets: dict[int, _Bucket] = {}
+
+    def take(self, user_id: int) -> str:
+        """'ok' to handle the update, 'warn' to answer once, 'drop' to ignore it."""
+        now = self.clock()
+        bucket = self._buckets.get(user_id)
+        if bucket is None:
+            if len(self._buckets) >= self.max_users:
+                self._prune(now)
+            bucket = self._buckets[user_id] = _Bucket(float(self.burst), now)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            bucket.warned = False
+            return "ok"
+        if bucket.warned:
+            return "drop"
+        bucket.warned = True
+        return "warn"
+
+    def _prune(self, now: float) -> None:
+        full = [uid for uid, b in self._buckets.items() if b.tokens + (now - b.stamp) >= self.burst]
+        for uid in full:
+            del self._buckets[uid]
+        while len(self._buckets) >= self.max_users:
+            del self._buckets[next(iter(self._buckets))]
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """Outer middleware for messages and callback queries."""
+
+    def __init__(self, throttle: Throttle) -> None:
+        self.throttle = throttle
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = getattr(event, "from_user", None)
+        if user is None:
+            return await handler(event, data)
+        verdict = self.throttle.take(user.id)
+        if verdict == "ok":
+            return await handler(event, data)
+        if verdict == "warn":
+            lang: Lang = lang_of(user.language_code)
+            if isinstance(event, Message | CallbackQuery):
+                await event.answer(tr(lang, "slow_down"))
+        elif isinstance(event, CallbackQuery):
+            await event.answer()
+        return None
