@@ -1,0 +1,1 @@
+"""Telegram rendering: digests, entries and search pages as Telegram HTML parts."""

@@ -1,0 +1,143 @@
+"""A digest issue as the Telegram messages one chat receives.
+
+:func:`render_digest` is channel-agnostic: it returns :class:`Part` objects
+(HTML plus its measured size and the keys of the entries it carries), which the
+delivery engine stores, sends, and diffs by part when an issue is re-published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from bot.digest.model import Entry, Issue
+from bot.render.entry import MODES, EntryView, Mode, entry_blocks, summary_limit_for
+from bot.render.env import render
+from bot.render.i18n import section_name, t
+from bot.render.split import Block, Limits, Packer, RenderError
+from bot.render.text import measure, one_line, trim
+from bot.search.normalize import normalize
+from bot.search.topics import entry_matches
+
+ISSUE_BASE: Final = (
+    "https://github.com/ysh329/embedded-ai.bi-weekly/blob/master/embedded-ai-report/"
+)
+DEFAULT_LIMITS: Final = Limits()
+HEADER: Final = "telegram/digest_header.html.j2"
+CONTINUED: Final = "telegram/digest_continued.html.j2"
+MAX_TITLE = 200
+MAX_LABEL = 32
+MAX_FILTER = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One message: Telegram HTML, its length after entity parsing, its entity count,
+    and the keys of the entries (whole or cut) it contains."""
+
+    html: str
+    plain_len: int
+    entity_count: int
+    entry_keys: tuple[str, ...]
+
+
+def issue_link(issue: Issue, base: str = ISSUE_BASE) -> str | None:
+    """The public page of the full issue, when the issue has a date."""
+    return f"{base}{issue.date}.md" if issue.date else None
+
+
+def select_entries(
+    issue: Issue, include: Iterable[str] = (), exclude: Iterable[str] = ()
+) -> list[Entry]:
+    """The entries a chat with these topics gets (terms are normalized here)."""
+    inc = [n for n in (normalize(term).strip() for term in include) if n]
+    exc = [n for n in (normalize(term).strip() for term in exclude) if n]
+    return [e for e in issue.entries if entry_matches(e, inc, exc)]
+
+
+def _filter_line(
+    lang: str, labels: Sequence[str], matched: int, total: int
+) -> str | None:
+    shown = [trim(one_line(label), MAX_LABEL) for label in labels if one_line(label)]
+    if not shown:
+        return None
+    topics = trim(t(lang, "digest.topic_sep").join(shown), MAX_FILTER)
+    return t(lang, "digest.filter", topics=topics, matched=matched, total=total)
+
+
+def render_digest(
+    issue: Issue,
+    *,
+    lang: str = "zh",
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    topic_labels: Sequence[str] | None = None,
+    mode: Mode = "full",
+    issue_url: str | None = None,
+    issue_base: str = ISSUE_BASE,
+    summary_limit: int | None = None,
+    full_text: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> list[Part]:
+    """The parts a chat with these topics receives for ``issue``; ``[]`` if nothing matches.
+
+    ``include``/``exclude`` are the chat's topic terms (raw or normalized);
+    ``topic_labels`` is how to name them in the filter line (default: the include
+    terms, then the exclusions as ``-term``). ``summary_limit`` overrides the
+    mode's summary length; ``full_text`` keeps summaries whole (long ones are
+    then cut across parts at a paragraph or sentence end).
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    chosen = select_entries(issue, include, exclude)
+    if not chosen:
+        return []
+    title = trim(one_line(issue.title), MAX_TITLE) or t(lang, "digest.untitled_issue")
+    filtered = any(normalize(x).strip() for x in (*include, *exclude))
+    labels = (
+        topic_labels
+        if topic_labels is not None
+        else [*include, *(f"-{x}" for x in exclude)]
+    )
+    header_ctx = {
+        "title": title,
+        "date": issue.date,
+        "url": issue_url or issue_link(issue, issue_base),
+        "filter": _filter_line(lang, labels, len(chosen), len(issue.entries)) if filtered else None,
+    }
+
+    def header(index: int, count: int) -> str:
+        marker = t(lang, "digest.part", index=index, count=count) if count > 1 else ""
+        return render(HEADER if index == 1 else CONTINUED, lang, marker=marker, **header_ctx)
+
+    widest = t(lang, "digest.part", index=999, count=999)
+    reserve = max(
+        (
+            Block.of(render(name, lang, marker=widest, **header_ctx) + "\n\n")
+            for name in (HEADER, CONTINUED)
+        ),
+        key=lambda b: (b.plain_len, b.entities),
+    )
+    reserve = Block(reserve.html, reserve.plain_len, max(reserve.entities, 3))
+
+    def heading(section: str, continued: bool) -> Block:
+        name = section_name(lang, section)
+        return Block.of(render("telegram/section.html.j2", lang, name=name, continued=continued))
+
+    packer = Packer(limits, reserve, heading, "\n" if mode == "titles" else "\n\n")
+    keep = summary_limit_for(mode, summary_limit, full_text)
+    for entry in chosen:
+        view = EntryView.of(entry, mode, keep)
+        for block in entry_blocks(view, lang, mode, packer, entry.section):
+            packer.add(block, entry.section)
+    packer.add_tail(Block.of(render("telegram/digest_footer.html.j2", lang)))
+    drafts = packer.finish()
+    parts = []
+    for index, draft in enumerate(drafts, start=1):
+        html = header(index, len(drafts)) + "\n\n" + draft.html
+        size = measure(html)
+        if size.plain_len > limits.chars or size.entity_count > limits.entities:
+            raise RenderError(f"part {index} came out at {size.plain_len} characters")
+        parts.append(Part(html, size.plain_len, size.entity_count, draft.keys))
+    return parts
