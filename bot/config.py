@@ -8,11 +8,11 @@ error for `bot run`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 TELEGRAM_API = "https://api.telegram.org"
 
@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
     publish_grace_minutes: int = Field(default=60, ge=0)
+    # `bot run` (each also a command-line option, which wins over the setting).
+    log_format: Literal["kv", "json"] = "kv"
+    webhook_url: str | None = None
+    listen: str = "127.0.0.1:8080"
+    health_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -41,7 +46,8 @@ class Settings(BaseSettings):
             try:
                 return frozenset(int(p) for p in parts)
             except ValueError:
-                raise ValueError("BOT_ADMINS must be Telegram user ids separated by commas") from None
+                msg = "BOT_ADMINS must be Telegram user ids separated by commas"
+                raise ValueError(msg) from None
         return value
 
     @field_validator("tz")
@@ -61,6 +67,22 @@ class Settings(BaseSettings):
         head, sep, tail = value.get_secret_value().partition(":")
         if not (sep and head.isdigit() and tail):
             raise ValueError("BOT_TOKEN must look like 123456:ABC-DEF (digits, colon, text)")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        local = ("http://127.0.0.1:", "http://localhost:")  # the emulator, in tests
+        if value and not value.startswith(("https://", *local)):
+            raise ValueError("BOT_WEBHOOK_URL must start with https:// (Telegram requires it)")
+        return value or None
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError("BOT_LISTEN must be host:port, e.g. 127.0.0.1:8080")
         return value
 
     @field_validator("log_level")

@@ -1,0 +1,1 @@
+"""`bot run`: the daemon — lease, scheduler, sender, updates, health endpoint."""

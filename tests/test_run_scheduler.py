@@ -1,0 +1,117 @@
+"""The scheduler on a fake job source: jobs come from the source, not from memory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.run.scheduler import DaemonScheduler
+
+
+class FakeSource:
+    def __init__(self) -> None:
+        self.publishes: dict[int, datetime] = {}
+        self.fired: list[int] = []
+        self.drains = 0
+        self.wake: datetime | None = None
+        self.fire_event = asyncio.Event()
+
+    async def pending_publishes(self) -> list[tuple[int, datetime]]:
+        return list(self.publishes.items())
+
+    async def fire_publish(self, id_: int) -> None:
+        self.publishes.pop(id_, None)
+        self.fired.append(id_)
+        self.fire_event.set()
+
+    async def next_delivery_at(self) -> datetime | None:
+        return self.wake
+
+    async def drain(self) -> None:
+        self.drains += 1
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def wait_for(cond: Callable[[], bool], seconds: float = 3.0) -> None:
+    """Poll ``cond`` until true (the scheduler offers no event to wait on)."""
+    async with asyncio.timeout(seconds):
+        while not cond():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+async def test_publishes_fire_at_due_time_and_overdue_ones_at_once() -> None:
+    source = FakeSource()
+    source.publishes = {1: now() - timedelta(minutes=5), 2: now() + timedelta(seconds=0.6)}
+    sched = DaemonScheduler(source, poll_seconds=0.2, drain_seconds=60)
+    await sched.start()
+    try:
+        await wait_for(lambda: source.fired == [1])
+        assert 2 not in source.fired
+        await wait_for(lambda: source.fired == [1, 2])
+    finally:
+        await sched.stop()
+
+
+async def test_publish_added_while_running_is_picked_up_by_polling() -> None:
+    source = FakeSource()
+    sched = DaemonScheduler(source, poll_seconds=0.2, drain_seconds=60)
+    await sched.start()
+    try:
+        assert not any(j.startswith("publish:") for j in sched.job_ids())
+        source.publishes[7] = now() + timedelta(seconds=0.3)
+        await wait_for(lambda: "publish:7" in sched.job_ids() or source.fired == [7])
+        await wait_for(lambda: source.fired == [7])
+    finally:
+        await sched.stop()
+
+
+async def test_cancelled_publish_is_removed_and_never_fires() -> None:
+    source = FakeSource()
+    source.publishes[3] = now() + timedelta(seconds=1.0)
+    sched = DaemonScheduler(source, poll_seconds=0.1, drain_seconds=60)
+    await sched.start()
+    try:
+        assert "publish:3" in sched.job_ids()
+        del source.publishes[3]
+        await wait_for(lambda: "publish:3" not in sched.job_ids())
+        await asyncio.sleep(1.1)
+        assert source.fired == []
+    finally:
+        await sched.stop()
+
+
+async def test_drain_runs_at_start_periodically_and_at_next_not_before() -> None:
+    source = FakeSource()
+    sched = DaemonScheduler(source, poll_seconds=0.1, drain_seconds=60)
+    await sched.start()
+    try:
+        await wait_for(lambda: source.drains == 1)  # the first drain runs at start
+        source.wake = now() + timedelta(seconds=0.4)
+        await asyncio.sleep(0.2)
+        assert source.drains == 1
+        await wait_for(lambda: source.drains == 2)
+    finally:
+        await sched.stop()
+
+
+async def test_stop_waits_for_a_running_job() -> None:
+    finished = asyncio.Event()
+
+    class SlowSource(FakeSource):
+        async def fire_publish(self, id_: int) -> None:
+            self.publishes.pop(id_, None)
+            self.fire_event.set()
+            await asyncio.sleep(0.3)
+            finished.set()
+
+    source = SlowSource()
+    source.publishes[1] = now()
+    sched = DaemonScheduler(source, poll_seconds=0.1, drain_seconds=60)
+    await sched.start()
+    await asyncio.wait_for(source.fire_event.wait(), 2)
+    await sched.stop()
+    assert finished.is_set()
