@@ -1,0 +1,173 @@
+"""One entry out of its head line (tag, link, source, extra links) and its body lines.
+
+Head shapes seen in real issues::
+
+    - [title | source](url)
+    - [1812.00332] [TITLE](url) [[原文]](url2) [机器之心解读](url3)
+    - [title]()                      (empty link)
+    - title | source                 (no link at all)
+
+Body: optional ``label：url`` lines (代码、文章、主页…), then ``摘要：`` and whatever
+follows (more paragraphs, nested lists). Without a ``摘要`` line, every body line
+that is not such a label line is the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.digest.inline import Line, Segment
+from bot.digest.model import Entry, Link
+
+_TAG = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*")
+_SOURCE_SPLIT = re.compile(r"\s+[|｜]\s*|\s*[|｜]\s+")
+_SUMMARY = re.compile(r"^\s*(?:\*\*)?(?:摘要|简介|概要|summary)\s*(?:\*\*)?\s*[：:]\s*", re.I)
+_URL = re.compile(r"(?:https?://|www\.)[^\s，。、；）)>\]」]+", re.I)
+_LABEL = re.compile(r"^\s*([^\s：:]{1,12})\s*[：:]\s*(.*)$")
+_META_LABELS = frozenset(
+    (
+        *("标题", "题目", "论文", "文章", "链接", "代码", "项目", "项目地址", "主页", "地址"),
+        *("原文", "视频", "作者", "单位", "模型", "在线", "演示", "官网", "下载", "报告"),
+        *("文档", "博客", "会议", "数据集", "网址", "slides", "slide", "paper", "code"),
+        *("github", "arxiv"),
+    )
+)
+_HTTP = re.compile(r"^https?://", re.I)
+
+
+def is_http(href: str | None) -> bool:
+    return bool(href) and _HTTP.match(href or "") is not None
+
+
+@dataclass(slots=True)
+class Head:
+    title: str
+    source: str | None
+    url: str | None
+    links: tuple[Link, ...]
+    tag: str | None
+    first_link_empty: bool
+
+
+def _split_source(text: str) -> tuple[str, str | None]:
+    parts = _SOURCE_SPLIT.split(text.strip())
+    if len(parts) >= 2 and parts[-1].strip():
+        title = text.strip()[: len(text.strip()) - len(parts[-1])]
+        title = _SOURCE_SPLIT.sub(" | ", title).strip()
+        title = re.sub(r"(\s*\|\s*)+$", "", title).strip()
+        if title:
+            return title, parts[-1].strip()
+    return text.strip(), None
+
+
+def _label_text(text: str) -> str:
+    return text.strip().strip("[]【】").strip()
+
+
+def parse_head(segments: Sequence[Segment]) -> Head:
+    """Read tag, title, source, url and extra links from an entry's first line."""
+    links = [s for s in segments if s.href is not None]
+    first_link_at = next((i for i, s in enumerate(segments) if s.href is not None), None)
+    prefix = "".join(s.text for s in segments[:first_link_at]) if first_link_at is not None else ""
+    tag: str | None = None
+
+    if first_link_at is None:
+        text = "".join(s.text for s in segments).strip()
+        match = _TAG.match(text)
+        if match and text[match.end() :].strip():
+            tag, text = match.group(1).strip(), text[match.end() :]
+        title, source = _split_source(text)
+        if title.startswith("[") and title.endswith("]") and len(title) > 2:
+            title = title[1:-1].strip()
+        return Head(title, source, None, (), tag, False)
+
+    match = _TAG.match(prefix)
+    if match:
+        tag = match.group(1).strip()
+    main = links[0]
+    title, source = _split_source(main.text)
+    if source is None:
+        rest = "".join(s.text for s in segments[first_link_at + 1 :] if s.href is None)
+        after = re.match(r"^\s*[|｜]\s*([^|｜\[\]]+?)\s*$", rest)
+        if after:
+            source = after.group(1)
+    url = main.href if is_http(main.href) else None
+    extra: list[Link] = []
+    for seg in links[1:]:
+        if url is None and is_http(seg.href):
+            url = seg.href
+            continue
+        if seg.href:
+            extra.append(Link(_label_text(seg.text) or seg.href, seg.href))
+    if title.startswith("[") and title.endswith("]") and len(title) > 2:
+        title = title[1:-1].strip()
+    return Head(title, source, url, tuple(extra), tag, not is_http(main.href))
+
+
+def _line_urls(line: Line) -> list[str]:
+    urls = [link.url for link in line.links if is_http(link.url)]
+    if not urls:
+        urls = [
+            u if u.lower().startswith("http") else "http://" + u for u in _URL.findall(line.text)
+        ]
+    return urls
+
+
+def _meta_label(line: Line) -> str | None:
+    """The label of a ``代码：https://…`` style line, else None."""
+    match = _LABEL.match(line.text)
+    if not match:
+        return None
+    label, value = match.group(1), match.group(2)
+    if _URL.match(value.strip()) or (line.links and not value.strip("[]【】 ").startswith("摘要")):
+        return label
+    if label.casefold().rstrip("0123456789") in _META_LABELS and len(value) < 200:
+        return label
+    return None
+
+
+def split_body(lines: Sequence[Line]) -> tuple[str, tuple[Link, ...]]:
+    """Summary text and labelled links (``代码：url``) of an entry's body lines."""
+    start = next((i for i, line in enumerate(lines) if _SUMMARY.match(line.text)), None)
+    links: list[Link] = []
+    summary: list[str] = []
+    meta_part = lines if start is None else lines[:start]
+    for line in meta_part:
+        label = _meta_label(line)
+        if label is None:
+            if start is None:
+                summary.append(line.text)
+            continue
+        links.extend(Link(label, url) for url in _line_urls(line))
+    if start is not None:
+        first = _SUMMARY.sub("", lines[start].text, count=1).strip()
+        if first:
+            summary.append(first)
+        summary.extend(line.text for line in lines[start + 1 :])
+    return "\n".join(summary), tuple(links)
+
+
+def build_entry(
+    section: str, position: int, lineno: int, head: Head, body: Sequence[Line]
+) -> Entry:
+    summary, meta_links = split_body(body)
+    links = head.links + tuple(link for link in meta_links if link not in head.links)
+    return Entry(
+        section=section,
+        position=position,
+        title=head.title,
+        source=head.source,
+        url=head.url,
+        links=links,
+        tag=head.tag,
+        summary=summary,
+        line=lineno,
+    )
+
+
+def is_body_line(text: str) -> bool:
+    """A bullet that continues the entry above (``- 摘要：…``, ``- 代码：url``), not a new one."""
+    line = Line(text, (), 0)
+    return _SUMMARY.match(text) is not None or _meta_label(line) is not None

@@ -1,0 +1,137 @@
+"""Lint one parsed issue: the mistakes a maintainer wants caught before release.
+
+Errors: template placeholders left in (``<标题>``, ``TODO``, ``2020-05-xx``), no
+entries. Warnings: the 导读's promised count differs from the linked entries
+found, empty or missing links, the same URL twice, an unknown section heading.
+Info: an entry without summary. Parse warnings come first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.digest.model import Finding, Issue
+from bot.digest.sections import KNOWN_SECTIONS, is_known_section
+
+_PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"<\s*(?:[^<>\s\x00-\x7f][^<>]{0,19}|title|url|link|source|summary|todo|date)\s*>",
+            re.I,
+        ),
+        "template marker {0!r} left in",
+    ),
+    (re.compile(r"(?<![A-Za-z])(?:TODO|TBD|FIXME)(?![A-Za-z])"), "{0!r} left in"),
+    (
+        re.compile(
+            r"(?<![0-9A-Za-z])(?:\d{4}|[xX]{4})-(?:\d{1,2}|[xX]{2})-[xX]{1,2}(?![0-9A-Za-z])"
+            r"|(?<![0-9A-Za-z])\d{4}-[xX]{2}(?![0-9A-Za-z])"
+        ),
+        "unfinished date {0!r}",
+    ),
+)
+_PROMISE = re.compile(r"本次(?:内容|共|简报)?\s*(?:共|有)?\s*(\d{1,3})\s*条")
+_MAX_LINE = 2000
+
+
+def _placeholders(text: str) -> list[Finding]:
+    findings: list[Finding] = []
+    in_fence = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.lstrip()
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        line = raw[:_MAX_LINE]
+        for pattern, message in _PLACEHOLDERS:
+            match = pattern.search(line)
+            if match:
+                findings.append(
+                    Finding("placeholder", "error", number, message.format(match.group(0)))
+                )
+    return findings
+
+
+def _intro_line(text: str) -> int:
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if "导读" in raw:
+            return number
+    return 1
+
+
+def lint_issue(issue: Issue, text: str) -> list[Finding]:
+    """All findings for one issue, in line order (parse warnings included)."""
+    findings = list(issue.warnings)
+    findings.extend(_placeholders(text))
+    linked = [entry for entry in issue.entries if entry.url]
+    total = len(issue.entries)
+    if not issue.entries:
+        findings.append(Finding("no-entries", "error", 1, "no entries found in any section"))
+    promise = _PROMISE.search(issue.intro)
+    if promise and issue.entries and int(promise.group(1)) not in (len(linked), total):
+        found = f"{len(linked)} linked entries"
+        if total != len(linked):
+            found += f" ({total} with unlinked ones)"
+        findings.append(
+            Finding(
+                "count-mismatch",
+                "warning",
+                _intro_line(text),
+                f"导读 promises {promise.group(1)} entries but {found} were found",
+            )
+        )
+    seen: dict[str, int] = {}
+    for entry in issue.entries:
+        label = entry.title[:60] or "(untitled)"
+        if entry.url is None:
+            findings.append(
+                Finding(
+                    "empty-link",
+                    "warning",
+                    entry.line,
+                    f"entry {label!r} has an empty or missing link",
+                )
+            )
+        elif entry.url in seen:
+            findings.append(
+                Finding(
+                    "duplicate-url",
+                    "warning",
+                    entry.line,
+                    f"entry {label!r} repeats the link of line {seen[entry.url]}",
+                )
+            )
+        else:
+            seen[entry.url] = entry.line
+        if not entry.summary.strip():
+            findings.append(
+                Finding("no-summary", "info", entry.line, f"entry {label!r} has no summary")
+            )
+    findings.extend(_unknown_sections(issue, text))
+    findings.sort(key=lambda f: f.line)
+    return findings
+
+
+def _unknown_sections(issue: Issue, text: str) -> list[Finding]:
+    unknown = [name for name in issue.sections if not is_known_section(name)]
+    if not unknown:
+        return []
+    lines = text.splitlines()
+    findings = []
+    expected = "、".join(KNOWN_SECTIONS)
+    for name in unknown:
+        number = next(
+            (n for n, raw in enumerate(lines, 1) if raw.lstrip().startswith("#") and name in raw),
+            1,
+        )
+        findings.append(
+            Finding(
+                "unknown-section",
+                "warning",
+                number,
+                f"unknown section {name!r} (expected one of {expected})",
+            )
+        )
+    return findings

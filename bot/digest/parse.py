@@ -1,0 +1,278 @@
+"""Parse one digest issue from markdown-it-py's token stream.
+
+The walk goes over the top-level blocks once:
+
+* the ``# 嵌入式AI简报 (YYYY-MM-DD) title`` heading gives date and title;
+* before the first section: the ``导读`` paragraph (intro) and the warm-up news
+  after ``热身小新闻`` (bullets, plus lines whose ``- `` was forgotten);
+* each section heading (``## 业界新闻``…) starts a section; every top-level bullet
+  in it starts an entry, and the paragraphs/lists that follow (inside the bullet
+  or after it) are that entry's body until the next bullet or heading;
+* ``往期回顾`` headings and horizontal rules start the footer, where nothing is an
+  entry until the next section heading.
+
+``parse_issue`` never raises: whatever it cannot make sense of becomes a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import PurePath
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from bot.digest.entry import Head, build_entry, is_body_line, parse_head
+from bot.digest.inline import Line, block_lines, inline_lines, inline_segments, segments_text
+from bot.digest.model import Entry, Finding, Issue
+from bot.digest.sections import clean_heading, is_footer_heading, is_known_section
+from bot.digest.warmups import WarmupCollector
+
+_DATE = re.compile(r"(\d{4})\s*-\s*([0-9xX]{1,2})\s*-\s*([0-9xX]{1,2})")
+_HEADING_DATE = re.compile(
+    r"[（(]\s*(\d{4}\s*-\s*[0-9xX]{1,2}\s*-\s*[0-9xX]{1,2})\s*[)）]\s*[：:]?\s*(.*)$"
+)
+_FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_INTRO = re.compile(r"^\s*导读\s*[：:]?\s*")
+_FOOTER_LINE = re.compile(
+    r"^\s*(?:wechat(?:\s*id)?|微信(?:公众号|号)?|公众号|editor|project|编辑|作者)\s*[:：]", re.I
+)
+_NOTE = re.compile(r"^\s*(?:注|note)\s*[：:]", re.I)
+_MAX_NESTING = 100
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark")
+    md.options["maxNesting"] = _MAX_NESTING
+    return md
+
+
+_MD = _markdown()
+
+
+def tokenize(text: str) -> list[Token]:
+    """The token stream the parser reads (exposed for the benchmark)."""
+    return _MD.parse(text)
+
+
+def _blank_front_matter(text: str) -> str:
+    """Replace a Jekyll ``---`` front matter block with blank lines (keeps line numbers)."""
+    if not text.startswith("---"):
+        return text
+    lines = text.split("\n", 30)
+    if lines[0].rstrip() != "---":
+        return text
+    for i in range(1, min(len(lines) - 1, 30)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n" * (i + 1) + "\n".join(lines[i + 1 :])
+    return text
+
+
+def _close(tokens: Sequence[Token], i: int) -> int:
+    """Index of the token closing the block opened at ``tokens[i]``."""
+    if tokens[i].nesting != 1:
+        return i
+    level = tokens[i].level
+    j = i + 1
+    while j < len(tokens) and not (tokens[j].level == level and tokens[j].nesting == -1):
+        j += 1
+    return min(j, len(tokens) - 1)
+
+
+def _lineno(token: Token) -> int:
+    return token.map[0] + 1 if token.map else 0
+
+
+def _valid_date(raw: str) -> str | None:
+    match = _DATE.search(raw)
+    if not match or not all(part.isdigit() for part in match.groups()):
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    if 1 <= month <= 12 and 1 <= day <= 31:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+class _Walker:
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.warnings: list[Finding] = []
+        self.date_raw: str | None = None
+        self.title = ""
+        self.title_seen = False
+        self.intro = ""
+        self.warmups = WarmupCollector()
+        self.sections: list[str] = []
+        self.section: str | None = None
+        self.footer = False
+        self.entries: list[Entry] = []
+        self.head: Head | None = None
+        self.head_line = 0
+        self.body: list[Line] = []
+
+    # -- entries -------------------------------------------------------------
+    def _flush(self) -> None:
+        if self.head is not None and self.section is not None:
+            position = len(self.entries) + 1
+            self.entries.append(
+                build_entry(self.section, position, self.head_line, self.head, self.body)
+            )
+        self.head = None
+        self.body = []
+
+    def _item(self, start: int, stop: int) -> None:
+        """A top-level list item inside a section: a new entry, or body of the current one."""
+        tokens = self.tokens
+        first_inline = next((k for k in range(start, stop) if tokens[k].type == "inline"), None)
+        if first_inline is None:
+            return
+        inline = tokens[first_inline]
+        lines = inline_segments(inline.children or ())
+        head_text = segments_text(lines[0]) if lines else ""
+        lineno = _lineno(tokens[start])
+        if not head_text or _FOOTER_LINE.match(head_text):
+            return
+        if self.head is not None and not any(s.href for s in lines[0]) and is_body_line(head_text):
+            self.body.extend(block_lines(tokens, start, stop))
+            return
+        self._flush()
+        self.head = parse_head(lines[0])
+        self.head_line = lineno
+        self.body.extend(inline_lines(inline, _lineno(inline))[1:])
+        self.body.extend(block_lines(tokens, first_inline + 1, stop))
+
+    def _list(self, start: int, stop: int) -> None:
+        tokens = self.tokens
+        k = start + 1
+        while k < stop:
+            if tokens[k].type == "list_item_open":
+                end = _close(tokens, k)
+                self._item(k, end)
+                k = end + 1
+            else:
+                k += 1
+
+    # -- headings ------------------------------------------------------------
+    def _heading(self, i: int) -> None:
+        tok = self.tokens[i]
+        inline = self.tokens[i + 1] if i + 1 < len(self.tokens) else None
+        raw = ""
+        if inline is not None and inline.type == "inline":
+            raw = " ".join(line.text for line in inline_lines(inline, _lineno(inline)))
+        if not self.title_seen and self.section is None and self._title_heading(raw):
+            return
+        name = clean_heading(raw)
+        setext = tok.markup in ("-", "=")
+        if setext and not is_known_section(name):
+            # "text\n---": a paragraph followed by a rule, not a section.
+            if inline is not None and self.head is not None and not self.footer:
+                self.body.extend(inline_lines(inline, _lineno(inline)))
+            self._flush()
+            if self.section is not None:
+                self.footer = True
+            return
+        if is_footer_heading(name):
+            self._flush()
+            self.footer = True
+            return
+        if tok.tag in ("h1", "h2") or is_known_section(name) or self.section is None:
+            if not name:
+                return
+            self._flush()
+            self.section = name
+            self.footer = False
+            if name not in self.sections:
+                self.sections.append(name)
+            return
+        self._flush()  # a ### subsection: entries stay in their section
+
+    def _title_heading(self, raw: str) -> bool:
+        match = _HEADING_DATE.search(raw)
+        if match is None and "简报" not in raw:
+            return False
+        self.title_seen = True
+        if match is not None:
+            self.date_raw = re.sub(r"\s+", "", match.group(1))
+            self.title = match.group(2).strip()
+        else:
+            self.title = raw.split("简报", 1)[1].strip(" ：:")
+        return True
+
+    # -- the walk ------------------------------------------------------------
+    def walk(self) -> None:
+        tokens = self.tokens
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            end = _close(tokens, i)
+            kind = tok.type
+            if kind == "heading_open":
+                self._heading(i)
+            elif kind == "hr":
+                self._flush()
+                if self.section is not None:
+                    self.footer = True
+            elif self.section is None:
+                self._preamble(i, end)
+            elif self.footer or kind == "html_block":
+                pass
+            elif kind == "bullet_list_open":
+                self._list(i, end)
+            elif self.head is not None:
+                lines = block_lines(tokens, i, end + 1)
+                if not (kind == "blockquote_open" and lines and _NOTE.match(lines[0].text)):
+                    self.body.extend(lines)
+            i = end + 1
+        self._flush()
+
+    def _preamble(self, start: int, stop: int) -> None:
+        """Blocks before the first section: intro, warm-ups, notes."""
+        tokens = self.tokens
+        kind = tokens[start].type
+        if kind == "bullet_list_open":
+            self.warmups.add_list(tokens, start, stop)
+            return
+        lines = block_lines(tokens, start, stop + 1)
+        if not lines:
+            return
+        text = "\n".join(line.text for line in lines)
+        if not self.intro and _INTRO.match(lines[0].text):
+            self.intro = _INTRO.sub("", text, count=1).strip()
+            return
+        if "热身" in text:
+            self.warmups.start()
+            return
+        if kind == "paragraph_open":
+            self.warmups.add_paragraph(lines)
+
+
+def parse_issue(text: str, *, filename: str | None = None) -> Issue:
+    """Parse one issue's Markdown. Never raises: problems become ``Issue.warnings``."""
+    source = _blank_front_matter(text.lstrip("\ufeff"))
+    walker = _Walker(tokenize(source))
+    walker.walk()
+    warnings = walker.warnings
+    date = _valid_date(walker.date_raw) if walker.date_raw else None
+    if date is None and filename:
+        match = _FILE_DATE.search(PurePath(filename).name)
+        if match:
+            date = _valid_date(match.group(0))
+    if not walker.title_seen:
+        warnings.append(
+            Finding("no-heading", "warning", 1, "no '# 嵌入式AI简报 (YYYY-MM-DD)' heading found")
+        )
+    if date is None:
+        warnings.append(Finding("no-date", "warning", 1, "no date in the heading or the file name"))
+    return Issue(
+        date=date,
+        title=walker.title,
+        intro=walker.intro,
+        warmups=tuple(walker.warmups.lines),
+        sections=tuple(walker.sections),
+        entries=tuple(walker.entries),
+        warnings=tuple(warnings),
+    )
+
+
+__all__ = ["is_known_section", "parse_issue", "tokenize"]
