@@ -1,0 +1,144 @@
+"""Opening the database: one connection per command, migrated on open.
+
+Connections run in autocommit mode; commands group their writes with
+:func:`transaction` (``BEGIN IMMEDIATE`` … ``COMMIT``) so a failure leaves the
+database as it was. SQLite's own errors about unusable files are turned into
+:class:`DatabaseUnavailable`, one sentence a user can act on.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+DEFAULT_DB = Path("data/bot.sqlite3")
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+class StoreError(Exception):
+    """A storage problem, described in one sentence."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database file cannot be used (read-only, locked, not SQLite, ...)."""
+
+
+def default_db_path() -> Path:
+    """``BOT_DB`` from the environment (or ``.env``), else ``data/bot.sqlite3``.
+
+    Read directly rather than through pydantic settings: light commands
+    (search, issues) would otherwise spend ~0.2 s importing pydantic.
+    """
+    value = os.environ.get("BOT_DB")
+    if value is None:
+        value = _from_dotenv(Path(".env"), "BOT_DB")
+    return Path(value) if value else DEFAULT_DB
+
+
+def _from_dotenv(path: Path, name: str) -> str | None:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in lines:
+        key, sep, value = line.strip().removeprefix("export ").partition("=")
+        if sep and key.strip() == name:
+            return value.strip().strip("'\"")
+    return None
+
+
+def explain(exc: sqlite3.Error, path: Path | str) -> DatabaseUnavailable | None:
+    """Map SQLite's file-level errors to one sentence, or None for other errors."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return DatabaseUnavailable(f"the database {path} is read-only; check its permissions")
+    if "locked" in text or "busy" in text:
+        return DatabaseUnavailable(
+            f"the database {path} is locked by another process; try again in a moment"
+        )
+    if "not a database" in text or "malformed" in text:
+        return DatabaseUnavailable(f"{path} is not a usable SQLite database")
+    if "unable to open" in text or "disk i/o" in text:
+        return DatabaseUnavailable(f"cannot open the database {path}; check the path")
+    if "database or disk is full" in text:
+        return DatabaseUnavailable(f"the disk holding {path} is full")
+    return None
+
+
+@asynccontextmanager
+async def open_db(
+    path: Path | str | None = None, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+) -> AsyncIterator[aiosqlite.Connection]:
+    """Open (creating if needed) and migrate the database; close it on exit.
+
+    WAL journal, foreign keys on, a busy timeout. Any file-level problem,
+    on open or later inside the block, raises :class:`DatabaseUnavailable`.
+    """
+    from bot.store.migrations import migrate
+
+    db_path = Path(path) if path is not None else default_db_path()
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        raise DatabaseUnavailable(f"cannot create the folder for the database {db_path}") from None
+    if db_path.is_dir():
+        raise DatabaseUnavailable(f"the database path {db_path} is a folder, not a file")
+    try:
+        conn = await aiosqlite.connect(db_path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise explain(exc, db_path) or DatabaseUnavailable(
+            f"cannot open the database {db_path}"
+        ) from None
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await migrate(conn)
+        yield conn
+    except sqlite3.Error as exc:
+        mapped = explain(exc, db_path)
+        if mapped is None:
+            raise
+        raise mapped from None
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; roll back on any exception."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
+@asynccontextmanager
+async def savepoint(conn: aiosqlite.Connection, name: str) -> AsyncIterator[None]:
+    """A nestable atomic block: alone it is its own transaction."""
+    if not name.isidentifier():
+        raise ValueError(f"bad savepoint name {name!r}")
+    await conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        await conn.execute(f"ROLLBACK TO {name}")
+        await conn.execute(f"RELEASE {name}")
+        raise
+    await conn.execute(f"RELEASE {name}")
+
+
+def utc_now() -> str:
+    """Timestamps are stored as SQLite's ``YYYY-MM-DD HH:MM:SS`` in UTC."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,182 @@
+"""Named schema steps, applied in order by every command that opens the database.
+
+Each step runs once; the ``migrations`` table records its name and when it was
+applied. All pending steps run in one ``BEGIN IMMEDIATE`` transaction, so an
+interrupted upgrade leaves the previous version intact. New steps go at the
+end of ``STEPS``; a step never changes once released.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from bot.store import deliveries, fts, schedule
+from bot.store.db import StoreError, utc_now
+
+Step = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+def _sql(*statements: str) -> Step:
+    async def apply(conn: aiosqlite.Connection) -> None:
+        for statement in statements:
+            await conn.execute(statement)
+
+    return apply
+
+
+_ARCHIVE = _sql(
+    """CREATE TABLE issues (
+        id INTEGER PRIMARY KEY,
+        date TEXT NOT NULL UNIQUE CHECK (date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+        title TEXT NOT NULL,
+        intro TEXT NOT NULL DEFAULT '',
+        file_hash TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        section TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        source TEXT,
+        url TEXT,
+        links TEXT NOT NULL DEFAULT '[]',
+        tag TEXT,
+        summary TEXT NOT NULL DEFAULT '',
+        UNIQUE (issue_id, key)
+    )""",
+    "CREATE INDEX entries_by_issue ON entries (issue_id, position)",
+    """CREATE TABLE revisions (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        file_hash TEXT NOT NULL,
+        ingested_at TEXT NOT NULL,
+        added TEXT NOT NULL DEFAULT '[]',
+        changed TEXT NOT NULL DEFAULT '[]',
+        removed TEXT NOT NULL DEFAULT '[]',
+        source_text TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX revisions_by_issue ON revisions (issue_id, id)",
+)
+
+
+async def _search_index(conn: aiosqlite.Connection) -> None:
+    await conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    await fts.rebuild(conn)
+
+
+_CHATS = _sql(
+    """CREATE TABLE chats (
+        id INTEGER PRIMARY KEY,
+        type TEXT NOT NULL CHECK (type IN ('private', 'group', 'supergroup', 'channel')),
+        title TEXT,
+        language TEXT NOT NULL DEFAULT 'zh' CHECK (language IN ('zh', 'en')),
+        timezone TEXT,
+        delivery_time TEXT CHECK (delivery_time GLOB '[0-2][0-9]:[0-5][0-9]'),
+        quiet_start TEXT CHECK (quiet_start GLOB '[0-2][0-9]:[0-5][0-9]'),
+        quiet_end TEXT CHECK (quiet_end GLOB '[0-2][0-9]:[0-5][0-9]'),
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'paused', 'blocked')),
+        summary_mode TEXT NOT NULL DEFAULT 'full'
+            CHECK (summary_mode IN ('full', 'compact', 'titles')),
+        link_previews INTEGER NOT NULL DEFAULT 0 CHECK (link_previews IN (0, 1)),
+        thread_id INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX chats_by_status ON chats (status)",
+    """CREATE TABLE topics (
+        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        term TEXT NOT NULL,
+        display TEXT NOT NULL,
+        exclude INTEGER NOT NULL DEFAULT 0 CHECK (exclude IN (0, 1)),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, term)
+    )""",
+)
+
+_OUTBOX = _sql(
+    """CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER NOT NULL REFERENCES issues(id) ON DELETE CASCADE,
+        revision_id INTEGER REFERENCES revisions(id) ON DELETE SET NULL,
+        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        part_no INTEGER NOT NULL CHECK (part_no >= 0),
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+        message_id INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until TEXT,
+        not_before TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )""",
+    "CREATE INDEX outbox_due ON outbox (status, not_before)",
+    "CREATE INDEX outbox_by_chat ON outbox (chat_id, issue_id, part_no)",
+)
+
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("0001_archive", _ARCHIVE),
+    ("0002_search_index", _search_index),
+    ("0003_chats_topics", _CHATS),
+    ("0004_outbox", _OUTBOX),
+    (deliveries.MIGRATION_NAME, _sql(*deliveries.MIGRATION_SQL)),
+    (schedule.MIGRATION_NAME, _sql(*schedule.MIGRATION_SQL)),
+)
+
+
+async def applied_steps(conn: aiosqlite.Connection) -> list[str]:
+    """Names of the steps recorded in this database, in order."""
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations ("
+        " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    async with conn.execute("SELECT name FROM migrations ORDER BY rowid") as cursor:
+        return [str(row[0]) async for row in cursor]
+
+
+async def migrate(conn: aiosqlite.Connection, *, upto: int | None = None) -> list[str]:
+    """Apply the pending steps (the first ``upto`` only, for tests); return their names.
+
+    Also re-indexes search when the tokenizer or normalization changed.
+    """
+    steps = STEPS if upto is None else STEPS[:upto]
+    known = {name for name, _ in STEPS}
+    done = await _check(conn, known)
+    if all(name in done for name, _ in steps) and not await fts.needs_rebuild(conn):
+        return []
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        done = await _check(conn, known)
+        applied = []
+        for name, step in steps:
+            if name not in done:
+                await step(conn)
+                await conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, utc_now())
+                )
+                applied.append(name)
+        if await fts.needs_rebuild(conn):
+            await fts.rebuild(conn)
+    except BaseException:
+        await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+    return applied
+
+
+async def _check(conn: aiosqlite.Connection, known: set[str]) -> set[str]:
+    done = await applied_steps(conn)
+    unknown = [name for name in done if name not in known]
+    if unknown:
+        raise StoreError(
+            f"the database was written by a newer digest-bot (step {unknown[0]}); upgrade first"
+        )
+    return set(done)

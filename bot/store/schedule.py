@@ -1,0 +1,226 @@
+"""Scheduled publishes (`bot publish FILE --at …`) and the `bot run` single-instance lease.
+
+The database is the only source of truth for schedules: `bot run` rebuilds its
+jobs from ``scheduled_publishes`` on start and polls it for rows added by the CLI.
+Each row moves ``pending`` → ``running`` (claimed by one daemon) → ``done`` /
+``failed``, or ``pending`` → ``missed`` when it was due longer ago than the grace
+period while no daemon ran. Times are UTC ``YYYY-MM-DD HH:MM:SS`` like the rest
+of the store.
+
+``daemon_lease`` holds one row per lease name: who runs (owner id, pid, host) and
+when it last said so (``heartbeat``, epoch seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, cast
+
+import aiosqlite
+
+from bot.store.db import transaction, utc_now
+
+MIGRATION_NAME = "0006_scheduled_publishes_daemon_lease"
+MIGRATION_SQL = (
+    """CREATE TABLE scheduled_publishes (
+        id INTEGER PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        content TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        force INTEGER NOT NULL DEFAULT 0 CHECK (force IN (0, 1)),
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'running', 'done', 'failed', 'missed', 'cancelled')),
+        detail TEXT NOT NULL DEFAULT '',
+        claimed_by TEXT,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+    )""",
+    "CREATE INDEX scheduled_publishes_by_status ON scheduled_publishes (status, due_at)",
+    """CREATE TABLE daemon_lease (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        heartbeat REAL NOT NULL
+    )""",
+)
+
+Status = Literal["pending", "running", "done", "failed", "missed", "cancelled"]
+MAX_DETAIL = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledPublish:
+    id: int
+    file_name: str
+    content: str
+    due_at: str
+    force: bool
+    status: Status
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    owner: str
+    pid: int
+    host: str
+    acquired_at: str
+    heartbeat: float
+
+
+_COLUMNS = "id, file_name, content, due_at, force, status, detail"
+
+
+def _row(row: aiosqlite.Row | tuple[object, ...]) -> ScheduledPublish:
+    id_, name, content, due, force, status, detail = tuple(row)
+    return ScheduledPublish(
+        int(str(id_)), str(name), str(content), str(due), bool(force), cast(Status, status),
+        str(detail),
+    )
+
+
+async def add_scheduled(
+    conn: aiosqlite.Connection, *, file_name: str, content: str, due_at: str, force: bool
+) -> int:
+    """Record a publish due at ``due_at`` (UTC); return its id."""
+    async with transaction(conn):
+        cur = await conn.execute(
+            "INSERT INTO scheduled_publishes (file_name, content, due_at, force, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (file_name, content, due_at, int(force), utc_now()),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+
+async def list_scheduled(
+    conn: aiosqlite.Connection, statuses: tuple[Status, ...] = ("pending",)
+) -> list[ScheduledPublish]:
+    """Rows in the given statuses, soonest first."""
+    marks = ",".join("?" for _ in statuses)
+    cur = await conn.execute(
+        f"SELECT {_COLUMNS} FROM scheduled_publishes WHERE status IN ({marks})"
+        " ORDER BY due_at, id",
+        statuses,
+    )
+    return [_row(r) for r in await cur.fetchall()]
+
+
+async def get_scheduled(conn: aiosqlite.Connection, id_: int) -> ScheduledPublish | None:
+    cur = await conn.execute(f"SELECT {_COLUMNS} FROM scheduled_publishes WHERE id = ?", (id_,))
+    row = await cur.fetchone()
+    return _row(row) if row else None
+
+
+async def claim_scheduled(conn: aiosqlite.Connection, id_: int, owner: str) -> bool:
+    """Move a pending row to running for ``owner``; False if someone else took it."""
+    async with transaction(conn):
+        cur = await conn.execute(
+            "UPDATE scheduled_publishes SET status = 'running', claimed_by = ?"
+            " WHERE id = ? AND status = 'pending'",
+            (owner, id_),
+        )
+        return cur.rowcount == 1
+
+
+async def finish_scheduled(
+    conn: aiosqlite.Connection, id_: int, status: Status, detail: str = ""
+) -> None:
+    async with transaction(conn):
+        await conn.execute(
+            "UPDATE scheduled_publishes SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
+            (status, detail[:MAX_DETAIL], utc_now(), id_),
+        )
+
+
+async def mark_missed(conn: aiosqlite.Connection, older_than: str) -> list[ScheduledPublish]:
+    """Mark pending rows due before ``older_than`` (UTC) as missed; return them."""
+    async with transaction(conn):
+        cur = await conn.execute(
+            f"SELECT {_COLUMNS} FROM scheduled_publishes"
+            " WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
+            (older_than,),
+        )
+        rows = [_row(r) for r in await cur.fetchall()]
+        await conn.execute(
+            "UPDATE scheduled_publishes SET status = 'missed', finished_at = ?,"
+            " detail = 'due while no bot run was up, later than the grace period'"
+            " WHERE status = 'pending' AND due_at < ?",
+            (utc_now(), older_than),
+        )
+    return rows
+
+
+async def requeue_running(conn: aiosqlite.Connection) -> int:
+    """Put rows left ``running`` by a daemon that died back to pending (ingest is idempotent)."""
+    async with transaction(conn):
+        cur = await conn.execute(
+            "UPDATE scheduled_publishes SET status = 'pending', claimed_by = NULL"
+            " WHERE status = 'running'"
+        )
+        return cur.rowcount
+
+
+async def cancel_scheduled(conn: aiosqlite.Connection, id_: int) -> bool:
+    async with transaction(conn):
+        cur = await conn.execute(
+            "UPDATE scheduled_publishes SET status = 'cancelled', finished_at = ?"
+            " WHERE id = ? AND status = 'pending'",
+            (utc_now(), id_),
+        )
+        return cur.rowcount == 1
+
+
+async def lease_holder(conn: aiosqlite.Connection, name: str) -> LeaseHolder | None:
+    cur = await conn.execute(
+        "SELECT owner, pid, host, acquired_at, heartbeat FROM daemon_lease WHERE name = ?",
+        (name,),
+    )
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    owner, pid, host, acquired, beat = tuple(row)
+    return LeaseHolder(str(owner), int(pid), str(host), str(acquired), float(beat))
+
+
+async def take_lease(
+    conn: aiosqlite.Connection,
+    name: str,
+    *,
+    owner: str,
+    pid: int,
+    host: str,
+    now: float,
+    unless_alive: LeaseHolder | None,
+) -> bool:
+    """Write ``owner`` as holder if the row is still what the caller judged stale.
+
+    ``unless_alive`` is the holder the caller saw (None: no row). The swap only
+    happens if the row did not change since, so two starters never both win.
+    """
+    async with transaction(conn):
+        current = await lease_holder(conn, name)
+        if current != unless_alive:
+            return False
+        await conn.execute(
+            "INSERT INTO daemon_lease (name, owner, pid, host, acquired_at, heartbeat)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+            " pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at,"
+            " heartbeat = excluded.heartbeat",
+            (name, owner, pid, host, utc_now(), now),
+        )
+        return True
+
+
+async def beat_lease(conn: aiosqlite.Connection, name: str, owner: str, now: float) -> bool:
+    """Refresh the heartbeat; False if ``owner`` no longer holds the lease."""
+    cur = await conn.execute(
+        "UPDATE daemon_lease SET heartbeat = ? WHERE name = ? AND owner = ?", (now, name, owner)
+    )
+    return cur.rowcount == 1
+
+
+async def drop_lease(conn: aiosqlite.Connection, name: str, owner: str) -> None:
+    await conn.execute("DELETE FROM daemon_lease WHERE name = ? AND owner = ?", (name, owner))

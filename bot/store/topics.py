@@ -1,0 +1,108 @@
+"""A chat's topics: include/exclude terms matched like search (see bot.search.topics)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.search.normalize import normalize
+from bot.store.chats import CHAT_COLUMNS, Chat, chat_from_row
+from bot.store.db import StoreError, utc_now
+
+MAX_TOPICS = 20
+MAX_TOPIC_CHARS = 32
+_SPACE = re.compile(r"\s+")
+
+
+class TopicError(StoreError):
+    """A topic the chat cannot have, as one sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    term: str
+    display: str
+    exclude: bool
+
+
+def parse_topic(raw: str) -> Topic:
+    """``量化`` → include, ``-招聘`` → exclude; normalized like search terms."""
+    display = _SPACE.sub(" ", raw).strip()
+    exclude = display.startswith(("-", "－"))
+    if exclude:
+        display = display[1:].strip()
+    if not display:
+        raise TopicError("a topic needs at least one character")
+    if len(display) > MAX_TOPIC_CHARS:
+        raise TopicError(f"a topic can be at most {MAX_TOPIC_CHARS} characters long")
+    term = _SPACE.sub(" ", normalize(display)).strip()
+    if not term:
+        raise TopicError("a topic needs at least one character")
+    return Topic(term, display, exclude)
+
+
+async def list_topics(conn: aiosqlite.Connection, chat_id: int) -> list[Topic]:
+    """The chat's topics in the order they were added."""
+    async with conn.execute(
+        "SELECT term, display, exclude FROM topics WHERE chat_id = ? ORDER BY rowid", (chat_id,)
+    ) as cursor:
+        return [Topic(str(r[0]), str(r[1]), bool(r[2])) for r in await cursor.fetchall()]
+
+
+async def add_topics(conn: aiosqlite.Connection, chat_id: int, raw: Iterable[str]) -> list[Topic]:
+    """Add (or re-add, updating include/exclude) topics; all or none. Returns the new list."""
+    wanted = [parse_topic(item) for item in raw]
+    current = {t.term: t for t in await list_topics(conn, chat_id)}
+    fresh = {t.term for t in wanted} - current.keys()
+    if len(current) + len(fresh) > MAX_TOPICS:
+        raise TopicError(
+            f"a chat can have at most {MAX_TOPICS} topics; remove some with /untopic first"
+        )
+    now = utc_now()
+    for topic in wanted:
+        await conn.execute(
+            "INSERT INTO topics (chat_id, term, display, exclude, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, term) DO UPDATE SET"
+            " display = excluded.display, exclude = excluded.exclude",
+            (chat_id, topic.term, topic.display, int(topic.exclude), now),
+        )
+    return await list_topics(conn, chat_id)
+
+
+async def remove_topic(conn: aiosqlite.Connection, chat_id: int, raw: str) -> bool:
+    """Remove one topic (given as typed, with or without ``-``); False if it was not set."""
+    try:
+        term = parse_topic(raw).term
+    except TopicError:
+        return False
+    cursor = await conn.execute(
+        "DELETE FROM topics WHERE chat_id = ? AND term = ?", (chat_id, term)
+    )
+    return cursor.rowcount > 0
+
+
+async def clear_topics(conn: aiosqlite.Connection, chat_id: int) -> int:
+    """Remove every topic of the chat; returns how many there were."""
+    cursor = await conn.execute("DELETE FROM topics WHERE chat_id = ?", (chat_id,))
+    return cursor.rowcount
+
+
+async def active_chats_with_topics(
+    conn: aiosqlite.Connection,
+) -> list[tuple[Chat, list[Topic]]]:
+    """Every active chat with its topics (empty list = gets every entry), by chat id."""
+    async with conn.execute(
+        f"SELECT {CHAT_COLUMNS} FROM chats WHERE status = 'active' ORDER BY id"
+    ) as cursor:
+        chats = [chat_from_row(row) for row in await cursor.fetchall()]
+    by_chat: dict[int, list[Topic]] = {chat.id: [] for chat in chats}
+    async with conn.execute(
+        "SELECT t.chat_id, t.term, t.display, t.exclude FROM topics t"
+        " JOIN chats c ON c.id = t.chat_id WHERE c.status = 'active' ORDER BY t.rowid"
+    ) as cursor:
+        async for r in cursor:
+            by_chat[int(r[0])].append(Topic(str(r[1]), str(r[2]), bool(r[3])))
+    return [(chat, by_chat[chat.id]) for chat in chats]

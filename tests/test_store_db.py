@@ -1,0 +1,145 @@
+"""Opening the database: pragmas, migrations from any earlier version, unusable files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.store.db import DatabaseUnavailable, StoreError, open_db, transaction
+from bot.store.issues import ingest_issue
+from bot.store.migrations import STEPS, applied_steps, migrate
+from tests.support.store import make_entry, make_issue
+
+
+async def _schema(conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+    async with conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'entry_fts_%'"
+        " ORDER BY name"
+    ) as cursor:
+        return [(str(r[0]), str(r[1])) for r in await cursor.fetchall()]
+
+
+async def test_open_sets_wal_foreign_keys_and_records_every_step(db: aiosqlite.Connection) -> None:
+    async with db.execute("PRAGMA journal_mode") as cur:
+        assert (await cur.fetchone())[0] == "wal"  # type: ignore[index]
+    async with db.execute("PRAGMA foreign_keys") as cur:
+        assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+    async with db.execute("SELECT name, applied_at FROM migrations ORDER BY rowid") as cur:
+        rows = await cur.fetchall()
+    assert [r[0] for r in rows] == [name for name, _ in STEPS]
+    assert all(len(r[1]) == 19 for r in rows)
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute(
+            "INSERT INTO entries (issue_id, key, section, position, title) VALUES (99, 'k', 's', 0,"
+            " 't')"
+        )
+
+
+async def test_reopening_applies_nothing(db_path: Path) -> None:
+    async with open_db(db_path) as conn:
+        assert await migrate(conn) == []
+        assert len(await applied_steps(conn)) == len(STEPS)
+
+
+@pytest.mark.parametrize("version", range(1, len(STEPS)))
+async def test_upgrade_from_every_earlier_version_keeps_data(db_path: Path, version: int) -> None:
+    db_path.parent.mkdir(parents=True)
+    async with aiosqlite.connect(db_path, isolation_level=None) as conn:
+        await migrate(conn, upto=version)
+        if version == 1:  # no search index yet: write the rows as version 1 code did
+            await conn.execute(
+                "INSERT INTO issues VALUES (1, '2020-01-27', 't', '', 'h', '2020', '2020')"
+            )
+            await conn.execute(
+                "INSERT INTO entries (id, issue_id, key, section, position, title, summary)"
+                " VALUES (1, 1, 'k', '论文', 0, '低比特量化综述', '')"
+            )
+        else:
+            issue = make_issue("2020-01-27", make_entry("低比特量化综述", url="https://a.example/1"))
+            await ingest_issue(conn, issue, "h", "text")
+    async with open_db(db_path) as conn:
+        assert await applied_steps(conn) == [name for name, _ in STEPS]
+        async with conn.execute(
+            "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH '\"量化\"'"
+        ) as cur:
+            assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+        upgraded = await _schema(conn)
+    fresh_path = db_path.with_name("fresh.sqlite3")
+    async with open_db(fresh_path) as conn:
+        assert upgraded == await _schema(conn)
+
+
+async def test_database_from_a_newer_version_is_refused(db_path: Path) -> None:
+    async with open_db(db_path) as conn:
+        await conn.execute("INSERT INTO migrations VALUES ('9999_future', '2030-01-01 00:00:00')")
+    with pytest.raises(StoreError, match="newer digest-bot"):
+        async with open_db(db_path):
+            pass
+
+
+async def test_locked_database_is_a_clear_error(db_path: Path) -> None:
+    async with open_db(db_path):
+        pass
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        async with open_db(db_path, busy_timeout_ms=50) as conn, conn.execute(
+            "SELECT count(*) FROM issues"
+        ) as cur:
+            assert (await cur.fetchone())[0] == 0, "readers still work"  # type: ignore[index]
+        with pytest.raises(DatabaseUnavailable, match="locked by another process"):
+            async with open_db(db_path, busy_timeout_ms=50) as conn, transaction(conn):
+                await conn.execute("DELETE FROM issues")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def _make_read_only(path: Path) -> None:
+    path.chmod(0o444)
+    if os.geteuid() == 0:  # root ignores permissions: make the file immutable instead
+        chattr = shutil.which("chattr")
+        if chattr is None or subprocess.run([chattr, "+i", str(path)]).returncode != 0:
+            pytest.skip("running as root without chattr: cannot make a file read-only here")
+
+
+def _make_writable(path: Path) -> None:
+    if os.geteuid() == 0 and shutil.which("chattr"):
+        subprocess.run(["chattr", "-i", str(path)], check=False)
+    path.chmod(0o644)
+
+
+async def test_read_only_database_is_a_clear_error(db_path: Path) -> None:
+    async with open_db(db_path) as conn:
+        await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _make_read_only(db_path)
+    try:
+        with pytest.raises(DatabaseUnavailable, match="read-only"):
+            async with open_db(db_path) as conn, transaction(conn):
+                await conn.execute("DELETE FROM issues")
+    finally:
+        _make_writable(db_path)
+
+
+async def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("这不是数据库\n" * 200, encoding="utf-8")
+    with pytest.raises(DatabaseUnavailable, match="not a usable SQLite database"):
+        async with open_db(bogus):
+            pass
+
+
+async def test_a_failed_transaction_leaves_nothing(db: aiosqlite.Connection) -> None:
+    issue = make_issue("2021-01-05", make_entry("模型压缩", url="https://a.example/1"))
+    with pytest.raises(RuntimeError):
+        async with transaction(db):
+            await ingest_issue(db, issue, "h1", "text")
+            raise RuntimeError("boom")
+    async with db.execute("SELECT count(*) FROM issues") as cur:
+        assert (await cur.fetchone())[0] == 0  # type: ignore[index]
