@@ -1,0 +1,134 @@
+"""One `bot run` per database: a lease row with a heartbeat.
+
+A starter takes the lease when there is none, when its heartbeat is older than the
+time-to-live, or when its holder is a process on this host that no longer exists
+(a daemon killed with SIGKILL and restarted at once need not wait the TTL).
+Otherwise it refuses — or, as a standby, waits until the lease is free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+
+import aiosqlite
+
+from bot.logs import event
+from bot.store.schedule import LeaseHolder, beat_lease, drop_lease, lease_holder, take_lease
+
+LEASE_NAME = "bot-run"
+DEFAULT_TTL = 15.0
+
+log = logging.getLogger("bot.run.lease")
+
+
+class LeaseHeld(Exception):
+    """Another live `bot run` holds the lease."""
+
+    def __init__(self, holder: LeaseHolder, ttl: float) -> None:
+        age = max(0.0, time.time() - holder.heartbeat)
+        super().__init__(
+            f"another bot run (pid {holder.pid} on {holder.host}, running since"
+            f" {holder.acquired_at} UTC, last heartbeat {age:.0f} s ago) already uses this"
+            f" database; stop it first, or start this one with --standby to wait"
+            f" (a dead holder's lease expires after {ttl:.0f} s)"
+        )
+        self.holder = holder
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class DaemonLease:
+    # Owners held by this process: a holder row with our pid but another owner is a previous
+    # incarnation (a restarted container reuses pid 1), unless it is listed here.
+    _held_here: set[str] = set()  # noqa: RUF012
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        ttl: float = DEFAULT_TTL,
+        name: str = LEASE_NAME,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.conn = conn
+        self.ttl = ttl
+        self.name = name
+        self.clock = clock
+        self.owner = uuid.uuid4().hex
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+
+    def _stale(self, holder: LeaseHolder) -> bool:
+        if self.clock() - holder.heartbeat > self.ttl:
+            return True
+        if holder.host != self.host:
+            return False
+        if holder.pid == os.getpid():
+            return holder.owner not in DaemonLease._held_here
+        return _process_gone(holder.pid)
+
+    async def try_acquire(self) -> LeaseHolder | None:
+        """Take the lease; return None on success, else the live holder."""
+        for _ in range(3):
+            holder = await lease_holder(self.conn, self.name)
+            if holder is not None and holder.owner != self.owner and not self._stale(holder):
+                return holder
+            taken = await take_lease(
+                self.conn, self.name, owner=self.owner, pid=self.pid, host=self.host,
+                now=self.clock(), unless_alive=holder,
+            )
+            if taken:
+                DaemonLease._held_here.add(self.owner)
+                if holder is not None and holder.owner != self.owner:
+                    event(log, "lease.taken_over", previous_pid=holder.pid,
+                          previous_host=holder.host)
+                return None
+        holder = await lease_holder(self.conn, self.name)
+        assert holder is not None
+        return holder
+
+    async def acquire(self) -> None:
+        """Take the lease or raise :class:`LeaseHeld`."""
+        holder = await self.try_acquire()
+        if holder is not None:
+            raise LeaseHeld(holder, self.ttl)
+        event(log, "lease.acquired", pid=self.pid, host=self.host)
+
+    async def wait_acquire(self, stop: asyncio.Event) -> bool:
+        """Standby: wait until the lease is free (True) or ``stop`` is set (False)."""
+        announced = False
+        while not stop.is_set():
+            holder = await self.try_acquire()
+            if holder is None:
+                event(log, "lease.acquired", pid=self.pid, host=self.host, standby=True)
+                return True
+            if not announced:
+                event(log, "lease.standby", holder_pid=holder.pid, holder_host=holder.host)
+                announced = True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=min(2.0, self.ttl / 3))
+        return False
+
+    async def beat(self) -> bool:
+        """Refresh the heartbeat; False when the lease was lost (another took it over)."""
+        return await beat_lease(self.conn, self.name, self.owner, self.clock())
+
+    async def release(self) -> None:
+        DaemonLease._held_here.discard(self.owner)
+        await drop_lease(self.conn, self.name, self.owner)
+        event(log, "lease.released", pid=self.pid)

@@ -1,0 +1,105 @@
+"""One `bot run` per database: the lease, and scheduled-publish rows claimed once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.run.lease import DaemonLease, LeaseHeld
+from bot.store.db import open_db
+from bot.store.schedule import (
+    add_scheduled,
+    claim_scheduled,
+    finish_scheduled,
+    list_scheduled,
+    mark_missed,
+    requeue_running,
+    take_lease,
+)
+
+
+async def test_second_lease_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    async with open_db(db) as a, open_db(db) as b:
+        first, second = DaemonLease(a), DaemonLease(b)
+        await first.acquire()
+        with pytest.raises(LeaseHeld) as err:
+            await second.acquire()
+        message = str(err.value)
+        assert f"pid {os.getpid()}" in message and "--standby" in message
+        await first.release()
+        await second.acquire()  # free again once released
+
+
+async def test_expired_heartbeat_can_be_taken_over(tmp_path: Path) -> None:
+    now = [1000.0]
+    async with open_db(tmp_path / "bot.sqlite3") as conn:
+        first = DaemonLease(conn, ttl=10, clock=lambda: now[0])
+        first.pid = 2**22 + 12345  # some pid on another host, still "alive"
+        first.host = "elsewhere"
+        await first.acquire()
+        second = DaemonLease(conn, ttl=10, clock=lambda: now[0])
+        now[0] += 5
+        with pytest.raises(LeaseHeld):
+            await second.acquire()
+        assert await first.beat()
+        now[0] += 11
+        await second.acquire()
+        assert not await first.beat()  # the old holder learns it lost the lease
+
+
+async def test_dead_holder_on_this_host_is_replaced_at_once(tmp_path: Path) -> None:
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import os; print(os.getpid())", stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await child.communicate()
+    async with open_db(tmp_path / "bot.sqlite3") as conn:
+        dead = DaemonLease(conn, ttl=3600)
+        dead.pid = int(out)  # that process has exited: the lease is stale now
+        await dead.acquire()
+        await DaemonLease(conn, ttl=3600).acquire()
+
+
+async def test_standby_waits_until_the_holder_releases(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    async with open_db(db) as a, open_db(db) as b:
+        holder, standby = DaemonLease(a), DaemonLease(b)
+        await holder.acquire()
+        stop = asyncio.Event()
+        waiter = asyncio.create_task(standby.wait_acquire(stop))
+        await asyncio.sleep(0.3)
+        assert not waiter.done()
+        await holder.release()
+        assert await asyncio.wait_for(waiter, 5)
+
+
+async def test_scheduled_rows_are_claimed_once_and_missed_ones_reported(tmp_path: Path) -> None:
+    async with open_db(tmp_path / "bot.sqlite3") as conn:
+        old = await add_scheduled(conn, file_name="a.md", content="x",
+                                  due_at="2026-01-01 00:00:00", force=False)
+        soon = await add_scheduled(conn, file_name="b.md", content="y",
+                                   due_at="2026-11-27 09:00:00", force=True)
+        missed = await mark_missed(conn, older_than="2026-11-27 08:00:00")
+        assert [m.id for m in missed] == [old]
+        assert [p.id for p in await list_scheduled(conn)] == [soon]
+        assert await claim_scheduled(conn, soon, "one")
+        assert not await claim_scheduled(conn, soon, "two")
+        # A daemon that died while running it: the row goes back to pending.
+        assert await requeue_running(conn) == 1
+        assert await claim_scheduled(conn, soon, "two")
+        await finish_scheduled(conn, soon, "done", "published 2021-01-05")
+        done = await list_scheduled(conn, ("done", "missed"))
+        assert {(p.id, p.status) for p in done} == {(old, "missed"), (soon, "done")}
+
+
+async def test_previous_incarnation_with_our_pid_is_replaced(tmp_path: Path) -> None:
+    """A restarted container runs as pid 1 again: its old row must not lock it out."""
+    async with open_db(tmp_path / "bot.sqlite3") as conn:
+        fresh = DaemonLease(conn, ttl=3600)
+        await take_lease(conn, fresh.name, owner="before-restart", pid=os.getpid(),
+                         host=fresh.host, now=fresh.clock(), unless_alive=None)
+        await fresh.acquire()
