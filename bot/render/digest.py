@@ -93,7 +93,6 @@ def render_digest(
     chosen = select_entries(issue, include, exclude)
     if not chosen:
         return []
-    title = trim(one_line(issue.title), MAX_TITLE) or t(lang, "digest.untitled_issue")
     filtered = any(normalize(x).strip() for x in (*include, *exclude))
     labels = (
         topic_labels
@@ -101,7 +100,8 @@ def render_digest(
         else [*include, *(f"-{x}" for x in exclude)]
     )
     header_ctx = {
-        "title": title,
+        "name": t(lang, "digest.name"),
+        "title": trim(one_line(issue.title), MAX_TITLE),
         "date": issue.date,
         "url": issue_url or issue_link(issue, issue_base),
         "filter": _filter_line(lang, labels, len(chosen), len(issue.entries)) if filtered else None,

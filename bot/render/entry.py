@@ -19,6 +19,7 @@ MAX_TITLE = 300
 MAX_SOURCE = 80
 MAX_TAG = 60
 MAX_URL = 2048
+MIN_PIECE = 300  # shortest summary piece worth starting an entry with
 
 
 def safe_url(url: str | None) -> str | None:
@@ -82,17 +83,25 @@ def entry_blocks(
     whole = Block.of(_render(view, lang, mode, False), keys)
     if packer.fits_alone(whole, section):
         return [whole]
-    room, _ = packer.room_alone(section)
     heads = [
         Block.of(_render(dataclasses.replace(view, summary=""), lang, mode, continued))
         for continued in (False, True)
     ]
-    size = room - max(h.plain_len for h in heads) - 1
-    if size < 100:
+    head_chars = max(h.plain_len for h in heads) + 1
+    size = packer.room_alone(section)[0] - head_chars
+    if size < MIN_PIECE:
         raise RenderError("an entry's title leaves no room for its summary")
+    here_chars, here_entities = packer.room_here(section)
+    first = here_chars - head_chars
+    if first < MIN_PIECE or here_entities < max(h.entities for h in heads):
+        first = size
     blocks = [
-        Block.of(_render(dataclasses.replace(view, summary=piece), lang, mode, i > 0), keys)
-        for i, piece in enumerate(chunk(view.summary, size))
+        Block.of(
+            _render(dataclasses.replace(view, summary=piece), lang, mode, i > 0),
+            keys,
+            continues=i > 0,
+        )
+        for i, piece in enumerate(chunk(view.summary, size, first))
     ]
     for block in blocks:
         if not packer.fits_alone(block, section):

@@ -39,11 +39,12 @@ class Block:
     plain_len: int
     entities: int
     keys: tuple[str, ...] = ()
+    continues: bool = False  # a later piece of an entry cut in pieces
 
     @classmethod
-    def of(cls, html: str, keys: tuple[str, ...] = ()) -> Block:
+    def of(cls, html: str, keys: tuple[str, ...] = (), *, continues: bool = False) -> Block:
         size = measure(html)
-        return cls(html, size.plain_len, size.entity_count, keys)
+        return cls(html, size.plain_len, size.entity_count, keys, continues)
 
 
 @dataclass(slots=True)
@@ -62,7 +63,13 @@ class Draft:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(key for _, block in self.items for key in block.keys))
+        """Keys of the entries in this part, in order; an entry cut in pieces counts once
+        per part (a piece continuing in the same part adds nothing)."""
+        keys: list[str] = []
+        for i, (_, block) in enumerate(self.items):
+            if not (block.continues and i and self.items[i - 1][1].keys == block.keys):
+                keys.extend(block.keys)
+        return tuple(keys)
 
 
 Heading = Callable[[str, bool], Block]
@@ -102,6 +109,16 @@ class Packer:
         """Characters and entities a block has in a fresh part under a continued heading."""
         chars, entities = self._cost(self._plan(Block("", 0, 0), section, True), True)
         return self.max_chars - chars, self.max_entities - entities
+
+    def room_here(self, section: str) -> tuple[int, int]:
+        """Characters and entities a block has if appended to the part being filled."""
+        if not self._draft.items:
+            return self.room_alone(section)
+        chars, entities = self._cost(self._plan(Block("", 0, 0), section, False), False)
+        return (
+            self.max_chars - self._draft.chars - chars,
+            self.max_entities - self._draft.entities - entities,
+        )
 
     def fits_alone(self, block: Block, section: str) -> bool:
         chars, entities = self._cost(self._plan(block, section, True), True)

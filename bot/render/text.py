@@ -62,16 +62,16 @@ def trim(text: str, limit: int | None) -> str:
     return head + ELLIPSIS
 
 
-def chunk(text: str, size: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``size`` characters, nothing lost:
-    at paragraph breaks first, then at sentence ends (。！？；), then at spaces,
-    and only as a last resort in the middle of a run of characters."""
-    if size < 1:
+def chunk(text: str, size: int, first: int | None = None) -> list[str]:
+    """Split ``text`` into pieces of at most ``size`` characters (``first`` for the
+    first piece), nothing lost: at paragraph breaks first, then at sentence ends
+    (。！？；), then at spaces, and only as a last resort inside a run of characters."""
+    if size < 1 or (first is not None and first < 1):
         raise ValueError("chunk size must be positive")
     pieces: list[str] = []
     rest = text.strip()
-    while len(rest) > size:
-        cut = _cut_point(rest, size)
+    while len(rest) > (limit := first if first is not None and not pieces else size):
+        cut = _cut_point(rest, limit)
         head, rest = rest[:cut].rstrip(), rest[cut:].strip()
         if head:
             pieces.append(head)

@@ -1,0 +1,131 @@
+"""`bot preview FILE`: the messages a chat with given topics would receive for an issue.
+
+Renders with the same code the delivery engine uses, without Telegram and without
+importing aiogram or the emulator: the text view is computed from our own HTML.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import cast
+
+import click
+
+from bot.commands.common import UnusableInput
+from bot.render.digest import Part, render_digest
+from bot.render.entry import MODES, Mode
+from bot.render.i18n import LANGS
+from bot.render.text import to_plain
+
+MAX_TOPICS = 20
+MAX_TOPIC_LEN = 32
+
+
+def split_topics(
+    values: tuple[str, ...], excludes: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """Include and exclude terms: ``--topic=-招聘`` is an exclusion, like ``/topic -招聘``."""
+    include: list[str] = []
+    exclude = [x.strip() for x in excludes if x.strip()]
+    for raw in values:
+        term = raw.strip()
+        if term.startswith("-") and term[1:].strip():
+            exclude.append(term[1:].strip())
+        elif term:
+            include.append(term)
+    if len(include) + len(exclude) > MAX_TOPICS:
+        raise UnusableInput(f"at most {MAX_TOPICS} topics and exclusions are allowed")
+    for term in (*include, *exclude):
+        if len(term) > MAX_TOPIC_LEN:
+            raise UnusableInput(f"topic {term[:40]!r} is longer than {MAX_TOPIC_LEN} characters")
+    return include, exclude
+
+
+def _listing(parts: list[Part], *, raw: bool) -> str:
+    """Each part under a rule with its sizes, as plain text or as raw HTML."""
+    blocks = []
+    for index, part in enumerate(parts, start=1):
+        rule = (
+            f"── part {index}/{len(parts)} · {part.plain_len} chars · "
+            f"{part.entity_count} entities · {len(part.entry_keys)} entries ──"
+        )
+        blocks.append(rule + "\n" + (part.html if raw else to_plain(part.html)[0]))
+    return "\n\n".join(blocks)
+
+
+def _json(parts: list[Part]) -> str:
+    rows = [
+        {
+            "part": index,
+            "plain_len": part.plain_len,
+            "entity_count": part.entity_count,
+            "entry_keys": list(part.entry_keys),
+            "html": part.html,
+        }
+        for index, part in enumerate(parts, start=1)
+    ]
+    return json.dumps(rows, ensure_ascii=False, indent=2)
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    metavar="TERM",
+    help="A topic of the chat (repeatable); only matching entries are shown. "
+    "`--topic=-招聘` excludes.",
+)
+@click.option(
+    "--exclude", "excludes", multiple=True, metavar="TERM",
+    help="Drop entries containing TERM (repeatable).",
+)  # fmt: skip
+@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
+              help="Language of the bot's wording.")  # fmt: skip
+@click.option("--mode", type=click.Choice(MODES), default="full", show_default=True,
+              help="Summary length: full, compact (one short line) or titles only.")  # fmt: skip
+@click.option("--full-text", is_flag=True,
+              help="Keep summaries whole (long entries are cut across messages).")  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text",
+    show_default=True,
+    help="text: what the reader sees; html: the raw messages; json: messages with sizes.",
+)  # fmt: skip
+def preview(
+    file: Path,
+    topics: tuple[str, ...],
+    excludes: tuple[str, ...],
+    lang: str,
+    mode: str,
+    full_text: bool,
+    fmt: str,
+) -> None:
+    """Show the messages a chat with these topics would receive for the issue in FILE."""
+    from bot.digest.parse import parse_issue
+    from bot.issuefile import IssueFileError, read_issue_text
+
+    include, exclude = split_topics(topics, excludes)
+    try:
+        text = read_issue_text(file)
+    except IssueFileError as exc:
+        raise UnusableInput(str(exc)) from None
+    issue = parse_issue(text, filename=file.name)
+    parts = render_digest(
+        issue,
+        lang=lang,
+        include=include,
+        exclude=exclude,
+        mode=cast(Mode, mode),  # click.Choice(MODES) admits nothing else
+        full_text=full_text,
+    )
+    if fmt == "json":
+        click.echo(_json(parts))
+    elif not parts:
+        click.echo(
+            f"No entry of {file.name} matches these topics: this chat would get no message.",
+            err=True,
+        )
+    else:
+        click.echo(_listing(parts, raw=fmt == "html"))
