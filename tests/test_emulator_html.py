@@ -1,0 +1,82 @@
+"""Telegram's HTML parse mode: what it accepts, what it refuses, and in which words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.emulator.html import HtmlParseError, parse_html
+
+
+def test_formatting_tags_become_entities_in_utf16_units() -> None:
+    parsed = parse_html("😀 <b>粗体</b> <i>it</i> <u>u</u> <s>s</s> <tg-spoiler>x</tg-spoiler>")
+    assert parsed.plain == "😀 粗体 it u s x"
+    kinds = [(e["type"], e["offset"], e["length"]) for e in parsed.entities]
+    # the emoji is two UTF-16 code units, so "粗体" starts at 3
+    assert kinds == [
+        ("bold", 3, 2),
+        ("italic", 6, 2),
+        ("underline", 9, 1),
+        ("strikethrough", 11, 1),
+        ("spoiler", 13, 1),
+    ]
+
+
+def test_synonyms_links_code_and_blockquotes() -> None:
+    parsed = parse_html(
+        '<strong>a</strong><em>b</em><ins>c</ins><del>d</del><strike>e</strike>'
+        '<span class="tg-spoiler">f</span><a href="https://x.org/?a=1&amp;b=2">g</a>'
+        '<code>h</code><pre><code class="language-python">i</code></pre>'
+        "<blockquote>j</blockquote><blockquote expandable>k</blockquote>"
+    )
+    assert parsed.plain == "abcdefghijk"
+    by_type = {e["type"]: e for e in parsed.entities}
+    assert set(by_type) == {
+        "bold", "italic", "underline", "strikethrough", "spoiler", "text_link", "code",
+        "pre", "blockquote", "expandable_blockquote",
+    }  # fmt: skip
+    assert by_type["text_link"]["url"] == "https://x.org/?a=1&b=2"
+    assert by_type["pre"]["language"] == "python"
+    assert "language" not in by_type["code"]
+
+
+def test_only_four_named_references_and_numeric_ones_are_decoded() -> None:
+    parsed = parse_html("&lt;b&gt; &amp; &quot; &#65;&#x1F600; &nbsp; &copy; R&D")
+    assert parsed.plain == '<b> & " A😀 &nbsp; &copy; R&D'
+    assert parsed.entities == []
+
+
+def test_empty_tags_make_no_entity_and_case_does_not_matter() -> None:
+    parsed = parse_html("<B>x</B><i></i>")
+    assert parsed.plain == "x"
+    assert [e["type"] for e in parsed.entities] == ["bold"]
+
+
+@pytest.mark.parametrize(
+    ("html", "reason"),
+    [
+        ("<div>x</div>", 'Unsupported start tag "div" at byte offset 0'),
+        ("中文<br>", 'Unsupported start tag "br" at byte offset 6'),
+        ("a < b", 'Unsupported start tag "" at byte offset 2'),
+        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("<b><i>x</b></i>", 'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"'),
+        ("<b>open", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("x</b>", "Unexpected end tag at byte offset 1"),
+        ("<b", "Unclosed start tag at byte offset 0"),
+        ("<b>x</b", "Unclosed end tag at byte offset 4"),
+        ('<span class="big">x</span>', 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+        ("<a href>x</a>", 'Expected equal sign in declaration of an attribute of the tag "a" '
+                          "at byte offset 0"),
+        ("<a href=x'y>z</a>", "Unexpected end of name token at byte offset 8"),
+    ],
+)  # fmt: skip
+def test_refusals_name_the_tag_and_the_byte_offset(html: str, reason: str) -> None:
+    with pytest.raises(HtmlParseError) as caught:
+        parse_html(html)
+    assert caught.value.reason == reason
+    assert caught.value.description == f"can't parse entities: {reason}"
+
+
+def test_link_without_a_usable_url_keeps_text_but_drops_the_link() -> None:
+    parsed = parse_html('<a href="javascript:alert(1)">x</a> <a href="tg://user?id=1">y</a>')
+    assert parsed.plain == "x y"
+    assert [e.get("url") for e in parsed.entities] == ["tg://user?id=1"]
