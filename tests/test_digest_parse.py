@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.digest.model import Issue, Link
 from bot.digest.parse import parse_issue
 
@@ -120,7 +122,7 @@ def test_nothing_from_the_footer_is_an_entry(shapes_issue: Issue) -> None:
     assert shapes_issue.warnings == ()
 
 
-def test_keys_are_stable_and_unique(shapes_issue: Issue, shapes_path) -> None:  # type: ignore[no-untyped-def]
+def test_keys_are_stable_and_unique(shapes_issue: Issue, shapes_path: Path) -> None:
     again = parse_issue(shapes_path.read_text(encoding="utf-8"))
     assert [e.key for e in again.entries] == [e.key for e in shapes_issue.entries]
     assert len({e.key for e in shapes_issue.entries}) == 10
@@ -169,3 +171,54 @@ def test_bom_crlf_and_no_front_matter() -> None:
     )
     issue = parse_issue(text)
     assert [(e.title, e.source, e.summary) for e in issue.entries] == [("a", "b", "x")]
+
+
+def _entries(body: str) -> list[tuple[str | None, str, str | None, str | None, str]]:
+    issue = parse_issue("# 嵌入式AI简报 (2022-01-01)\n\n## 论文\n\n" + body)
+    return [(e.tag, e.title, e.source, e.url, e.summary) for e in issue.entries]
+
+
+def test_head_variants() -> None:
+    assert _entries("- [标题 |来源](https://a.example)\n") == [
+        (None, "标题", "来源", "https://a.example", "")
+    ]
+    assert _entries("- **[标题 | 来源](https://a.example)** 摘要：同一行的摘要\n") == [
+        (None, "标题", "来源", "https://a.example", "同一行的摘要")
+    ]
+    assert _entries("- 标题 | 来源 <https://a.example/x>\n") == [
+        (None, "标题", "来源", "https://a.example/x", "")
+    ]
+    assert _entries("- [标题](https://a.example) | 来源\n") == [
+        (None, "标题", "来源", "https://a.example", "")
+    ]
+    assert _entries("- [ICLR2022] 无链接的论文 | 来源\n") == [
+        ("ICLR2022", "无链接的论文", "来源", None, "")
+    ]
+
+
+def test_body_bullets_continue_the_entry() -> None:
+    assert _entries(
+        "- [标题](https://a.example)\n- 代码：https://github.com/x\n- 摘要：正文\n"
+    ) == [(None, "标题", None, "https://a.example", "正文")]
+
+
+def test_footer_without_rule_or_heading_is_not_summary() -> None:
+    body = "- [标题](https://a.example)\n摘要：正文\n\nEditor: https://github.com/x  \nProject: y\n"
+    assert _entries(body) == [(None, "标题", None, "https://a.example", "正文")]
+    body = "- [标题](https://a.example)\n摘要：正文\n\n- WeChat: x\n- Editor: y\n"
+    assert _entries(body) == [(None, "标题", None, "https://a.example", "正文")]
+
+
+def test_summary_in_loose_paragraphs_after_a_blank_line() -> None:
+    body = (
+        "- [标题](https://a.example)\n\n摘要：第一段\n\n第二段\n\n- [下一条](https://b.example)\n"
+    )
+    assert _entries(body)[0][4] == "第一段\n第二段"
+    assert _entries(body)[1][1] == "下一条"
+
+
+def test_numbered_list_after_an_entry_is_its_summary() -> None:
+    body = "- [标题](https://a.example)\n摘要：要点如下\n\n1. [第一](https://x.example)\n2. 第二\n"
+    assert _entries(body) == [
+        (None, "标题", None, "https://a.example", "要点如下\n1. 第一\n2. 第二")
+    ]

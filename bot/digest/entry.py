@@ -48,62 +48,69 @@ class Head:
     url: str | None
     links: tuple[Link, ...]
     tag: str | None
-    first_link_empty: bool
+    trailing: str = ""
 
 
 def _split_source(text: str) -> tuple[str, str | None]:
-    parts = _SOURCE_SPLIT.split(text.strip())
+    text = text.strip()
+    parts = _SOURCE_SPLIT.split(text)
     if len(parts) >= 2 and parts[-1].strip():
-        title = text.strip()[: len(text.strip()) - len(parts[-1])]
-        title = _SOURCE_SPLIT.sub(" | ", title).strip()
-        title = re.sub(r"(\s*\|\s*)+$", "", title).strip()
+        title = text[: len(text) - len(parts[-1])]
+        title = re.sub(r"[\s|｜]+$", "", title)
         if title:
             return title, parts[-1].strip()
-    return text.strip(), None
+    return text, None
+
+
+def _unbracket(text: str) -> str:
+    if len(text) > 2 and text[0] in "[【" and text[-1] in "]】":
+        return text[1:-1].strip()
+    return text
 
 
 def _label_text(text: str) -> str:
     return text.strip().strip("[]【】").strip()
 
 
+def _split_tag(text: str) -> tuple[str | None, str]:
+    match = _TAG.match(text)
+    if match and text[match.end() :].strip():
+        return match.group(1).strip(), text[match.end() :]
+    return None, text
+
+
 def parse_head(segments: Sequence[Segment]) -> Head:
     """Read tag, title, source, url and extra links from an entry's first line."""
-    links = [s for s in segments if s.href is not None]
-    first_link_at = next((i for i, s in enumerate(segments) if s.href is not None), None)
-    prefix = "".join(s.text for s in segments[:first_link_at]) if first_link_at is not None else ""
-    tag: str | None = None
-
-    if first_link_at is None:
-        text = "".join(s.text for s in segments).strip()
-        match = _TAG.match(text)
-        if match and text[match.end() :].strip():
-            tag, text = match.group(1).strip(), text[match.end() :]
+    first = next((i for i, s in enumerate(segments) if s.href is not None), None)
+    if first is None:
+        tag, text = _split_tag("".join(s.text for s in segments).strip())
         title, source = _split_source(text)
-        if title.startswith("[") and title.endswith("]") and len(title) > 2:
-            title = title[1:-1].strip()
-        return Head(title, source, None, (), tag, False)
+        return Head(_unbracket(title), source, None, (), tag)
 
-    match = _TAG.match(prefix)
-    if match:
-        tag = match.group(1).strip()
-    main = links[0]
-    title, source = _split_source(main.text)
+    prefix = "".join(s.text for s in segments[:first]).strip()
+    tag, prefix = _split_tag(prefix)
+    if tag is None and _TAG.fullmatch(prefix):
+        tag, prefix = _TAG.match(prefix).group(1).strip(), ""  # type: ignore[union-attr]
+    main = segments[first]
+    text = main.text
+    if prefix and (not text.strip() or text.strip() == main.href):
+        text = prefix  # "title | source <https://…>"
+    title, source = _split_source(text)
+    rest = "".join(s.text for s in segments[first + 1 :] if s.href is None).strip()
     if source is None:
-        rest = "".join(s.text for s in segments[first_link_at + 1 :] if s.href is None)
-        after = re.match(r"^\s*[|｜]\s*([^|｜\[\]]+?)\s*$", rest)
+        after = re.match(r"^[|｜]\s*([^|｜\[\]]+?)\s*$", rest)
         if after:
-            source = after.group(1)
+            source, rest = after.group(1), ""
     url = main.href if is_http(main.href) else None
     extra: list[Link] = []
-    for seg in links[1:]:
+    for seg in segments[first + 1 :]:
+        if seg.href is None:
+            continue
         if url is None and is_http(seg.href):
             url = seg.href
-            continue
-        if seg.href:
+        elif seg.href:
             extra.append(Link(_label_text(seg.text) or seg.href, seg.href))
-    if title.startswith("[") and title.endswith("]") and len(title) > 2:
-        title = title[1:-1].strip()
-    return Head(title, source, url, tuple(extra), tag, not is_http(main.href))
+    return Head(_unbracket(title), source, url, tuple(extra), tag, rest)
 
 
 def _line_urls(line: Line) -> list[str]:
@@ -152,6 +159,8 @@ def split_body(lines: Sequence[Line]) -> tuple[str, tuple[Link, ...]]:
 def build_entry(
     section: str, position: int, lineno: int, head: Head, body: Sequence[Line]
 ) -> Entry:
+    if head.trailing and _SUMMARY.match(head.trailing):
+        body = [Line(head.trailing, (), lineno), *body]
     summary, meta_links = split_body(body)
     links = head.links + tuple(link for link in meta_links if link not in head.links)
     return Entry(

@@ -30,9 +30,6 @@ from bot.digest.sections import clean_heading, is_footer_heading, is_known_secti
 from bot.digest.warmups import WarmupCollector
 
 _DATE = re.compile(r"(\d{4})\s*-\s*([0-9xX]{1,2})\s*-\s*([0-9xX]{1,2})")
-_HEADING_DATE = re.compile(
-    r"[（(]\s*(\d{4}\s*-\s*[0-9xX]{1,2}\s*-\s*[0-9xX]{1,2})\s*[)）]\s*[：:]?\s*(.*)$"
-)
 _FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _INTRO = re.compile(r"^\s*导读\s*[：:]?\s*")
 _FOOTER_LINE = re.compile(
@@ -134,7 +131,7 @@ class _Walker:
         if not head_text or _FOOTER_LINE.match(head_text):
             return
         if self.head is not None and not any(s.href for s in lines[0]) and is_body_line(head_text):
-            self.body.extend(block_lines(tokens, start, stop))
+            self.body.extend(block_lines(tokens, start + 1, stop))
             return
         self._flush()
         self.head = parse_head(lines[0])
@@ -188,13 +185,13 @@ class _Walker:
         self._flush()  # a ### subsection: entries stay in their section
 
     def _title_heading(self, raw: str) -> bool:
-        match = _HEADING_DATE.search(raw)
+        match = _DATE.search(raw)
         if match is None and "简报" not in raw:
             return False
         self.title_seen = True
         if match is not None:
-            self.date_raw = re.sub(r"\s+", "", match.group(1))
-            self.title = match.group(2).strip()
+            self.date_raw = match.group(0)
+            self.title = raw[match.end() :].lstrip(" )）]】:：-—|").strip()
         else:
             self.title = raw.split("简报", 1)[1].strip(" ：:")
         return True
@@ -220,11 +217,21 @@ class _Walker:
             elif kind == "bullet_list_open":
                 self._list(i, end)
             elif self.head is not None:
-                lines = block_lines(tokens, i, end + 1)
-                if not (kind == "blockquote_open" and lines and _NOTE.match(lines[0].text)):
-                    self.body.extend(lines)
+                self._body_block(i, end)
             i = end + 1
         self._flush()
+
+    def _body_block(self, start: int, stop: int) -> None:
+        """A top-level block after an entry: more summary, a note, or the footer."""
+        lines = block_lines(self.tokens, start, stop + 1)
+        if not lines:
+            return
+        first = lines[0].text
+        if _FOOTER_LINE.match(first) or "往期回顾" in first:
+            self._flush()
+            self.footer = True
+        elif not (self.tokens[start].type == "blockquote_open" and _NOTE.match(first)):
+            self.body.extend(lines)
 
     def _preamble(self, start: int, stop: int) -> None:
         """Blocks before the first section: intro, warm-ups, notes."""

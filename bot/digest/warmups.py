@@ -2,8 +2,8 @@
 
 Most are bullets; some lost their ``- `` and then either continue the previous
 bullet's paragraph (lazy continuation) or stand as their own paragraph. A line
-shaped like news (``华为：…``) is its own warm-up; any other continuation line is
-appended to the warm-up above it.
+shaped like news (``华为：…``) is its own warm-up; any other line without a
+bullet is appended to the warm-up above it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from markdown_it.token import Token
 
 from bot.digest.inline import Line, block_lines
 
+_STRAY_BULLET = re.compile(r"^\s*[–—•·*+]\s+")
 _NEWS_LINE = re.compile(r"^\s*[^\s：:，。；]{1,24}\s*[：:]")
 
 
@@ -27,7 +28,7 @@ class WarmupCollector:
         self.started = True
 
     def _add(self, text: str, *, new: bool) -> None:
-        text = text.strip()
+        text = _STRAY_BULLET.sub("", text).strip()
         if not text:
             return
         if new or not self.lines or _NEWS_LINE.match(text):
@@ -47,5 +48,5 @@ class WarmupCollector:
         """A paragraph after the warm-up marker: lines missing their ``- ``."""
         if not self.started:
             return
-        for k, line in enumerate(lines):
-            self._add(line.text, new=k == 0)
+        for line in lines:
+            self._add(line.text, new=False)

@@ -1,0 +1,96 @@
+"""Benchmark: the digest parser against markdown-it-py's bare tokenization.
+
+Standalone (not part of the test run): ``.venv/bin/python tests/bench/parse.py``.
+Both sides run in this process on the same corpus bytes, so only ratios matter:
+
+* ``parser_ratio``: parse_issue over the 30 corpus issues / bare
+  ``MarkdownIt("commonmark").parse`` of the same texts (goal ≤ 2);
+* ``process_ratio``: a whole ``bot parse`` process over all files / a bare Python
+  process that imports markdown_it, reads and tokenizes them (goal ≤ 2).
+
+Prints one JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "corpus" / "issues"
+
+from markdown_it import MarkdownIt  # noqa: E402
+
+from bot.digest.parse import parse_issue  # noqa: E402
+
+BARE_SCRIPT = """
+import sys
+from markdown_it import MarkdownIt
+md = MarkdownIt("commonmark")
+for name in sys.argv[1:]:
+    with open(name, encoding="utf-8") as handle:
+        md.parse(handle.read())
+"""
+
+
+def best_of(runs: int, func: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    files = sorted(CORPUS.glob("*.md"))
+    if not files:
+        sys.exit(f"no corpus issues in {CORPUS}")
+    texts = [f.read_text(encoding="utf-8") for f in files]
+    md = MarkdownIt("commonmark")
+
+    def bare() -> None:
+        for text in texts:
+            md.parse(text)
+
+    def parser() -> None:
+        for text in texts:
+            parse_issue(text)
+
+    bare(), parser()  # warm up both
+    bare_s = best_of(7, bare)
+    parser_s = best_of(7, parser)
+
+    names = [str(f) for f in files]
+    bot_cmd = [sys.executable, "-m", "bot", "parse", *names]
+    bare_cmd = [sys.executable, "-c", BARE_SCRIPT, *names]
+
+    def run(cmd: list[str]) -> Callable[[], object]:
+        return lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+
+    run(bot_cmd)(), run(bare_cmd)()
+    bot_proc_s = best_of(5, run(bot_cmd))
+    bare_proc_s = best_of(5, run(bare_cmd))
+    print(
+        json.dumps(
+            {
+                "files": len(files),
+                "bytes": sum(len(t.encode("utf-8")) for t in texts),
+                "bare_tokenize_ms": round(bare_s * 1000, 1),
+                "parser_ms": round(parser_s * 1000, 1),
+                "parser_ratio": round(parser_s / bare_s, 2),
+                "bare_process_ms": round(bare_proc_s * 1000, 1),
+                "bot_parse_process_ms": round(bot_proc_s * 1000, 1),
+                "process_ratio": round(bot_proc_s / bare_proc_s, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
