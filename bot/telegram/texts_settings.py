@@ -83,12 +83,10 @@ SETTINGS_TEXTS: dict[str, dict[str, str]] = {
         "en": "This command is for the bot's admins only.",
     },
     "stats": {
-        "zh": "<b>统计</b>\n订阅中的聊天：{active}（私聊 {private}，群组 {groups}）\n"
-        "已暂停：{paused}，已屏蔽/退出：{blocked}\n期数：{issues}，条目：{entries}\n"
-        "最新一期：{latest}",
-        "en": "<b>Stats</b>\nSubscribed chats: {active} ({private} private, {groups} groups)\n"
-        "Paused: {paused}, blocked/left: {blocked}\nIssues: {issues}, entries: {entries}\n"
-        "Latest issue: {latest}",
+        "zh": "<b>统计</b>\n订阅中的聊天：{active}\n已暂停：{paused}，已屏蔽/退出：{blocked}\n"
+        "期数：{issues}，条目：{entries}\n最新一期：{latest}",
+        "en": "<b>Stats</b>\nSubscribed chats: {active}\nPaused: {paused}, blocked/left: "
+        "{blocked}\nIssues: {issues}, entries: {entries}\nLatest issue: {latest}",
     },
     "publish_usage": {
         "zh": "把简报的 <code>.md</code> 文件发给我并附上说明 <code>/publish</code>，"
@@ -117,6 +115,18 @@ SETTINGS_TEXTS: dict[str, dict[str, str]] = {
     "publish_done": {
         "zh": "已发布 {date}：{summary}",
         "en": "Published {date}: {summary}",
+    },
+    "published_new": {
+        "zh": "新的一期，{entries} 条，已为 {chats} 个聊天排队推送。",
+        "en": "a new issue, {entries} entries, queued for {chats} chats.",
+    },
+    "published_updated": {
+        "zh": "已更新，{entries} 条；{chats} 个聊天会收到修改。",
+        "en": "updated, {entries} entries; {chats} chats get the changes.",
+    },
+    "published_unchanged": {
+        "zh": "与已发布的版本相同，没有变化。",
+        "en": "identical to the published version; nothing changed.",
     },
     "publish_cancelled": {"zh": "已取消。", "en": "Cancelled."},
     "publish_failed": {"zh": "发布失败：{reason}", "en": "Publishing failed: {reason}"},

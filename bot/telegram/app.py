@@ -1,0 +1,109 @@
+"""Building the Bot and the Dispatcher; no module globals hold a token or a connection.
+
+``build_dispatcher`` wires middlewares and one router per feature, and passes
+every dependency as workflow data (``db``, ``settings``, caches), so handlers
+get them as keyword arguments. The caller owns the database connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiosqlite
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.config import TELEGRAM_API, Settings, SettingsError
+from bot.telegram.callbacks import TokenCache
+from bot.telegram.context import ContextMiddleware
+from bot.telegram.permissions import AdminCache, PermissionMiddleware
+from bot.telegram.registry import COMMANDS, public_commands
+from bot.telegram.routers import admin, fallback, issues, prefs, search, start, topics
+from bot.telegram.texts import LANGS, Lang
+from bot.telegram.throttle import Throttle, ThrottleMiddleware
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings) -> Bot:
+    """A Bot speaking HTML to ``BOT_API_BASE`` (Telegram, or the emulator)."""
+    if settings.token is None:
+        raise SettingsError("BOT_TOKEN is not set (get one from @BotFather)")
+    api = settings.api_base.rstrip("/")
+    if api == TELEGRAM_API:
+        session = AiohttpSession()
+    else:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api))
+    return Bot(
+        settings.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_dispatcher(
+    db: aiosqlite.Connection,
+    settings: Settings,
+    *,
+    throttle: Throttle | None = None,
+    admin_cache: AdminCache | None = None,
+    **extra: Any,
+) -> Dispatcher:
+    """The Dispatcher with every feature router; ``extra`` becomes workflow data too."""
+    dp = Dispatcher(
+        db=db,
+        settings=settings,
+        admin_cache=admin_cache or AdminCache(),
+        pages=TokenCache[object](),
+        uploads=TokenCache[object](ttl=3600, size=50),
+        writes=asyncio.Lock(),
+        **extra,
+    )
+    flood = ThrottleMiddleware(throttle or Throttle())
+    context = ContextMiddleware()
+    for observer in (dp.message, dp.callback_query):
+        observer.outer_middleware(flood)
+        observer.outer_middleware(context)
+        observer.middleware(PermissionMiddleware())
+    dp.include_routers(
+        start.build_router(),
+        topics.build_router(),
+        search.build_router(),
+        issues.build_router(),
+        prefs.build_router(),
+        admin.build_router(),
+        fallback.build_router(),  # last: only what nobody else handled
+    )
+    dp.startup.register(set_commands)
+    return dp
+
+
+def menu(lang: Lang, *, admin: bool = False) -> list[BotCommand]:
+    specs = COMMANDS if admin else public_commands()
+    return [BotCommand(command=s.name, description=s.description(lang)) for s in specs]
+
+
+async def set_commands(bot: Bot, settings: Settings) -> None:
+    """Menus: English by default, Chinese for zh clients, admin commands for BOT_ADMINS."""
+    for lang in LANGS:
+        code = None if lang == "en" else lang
+        await bot.set_my_commands(menu(lang), scope=BotCommandScopeDefault(), language_code=code)
+    for admin_id in sorted(settings.admins):
+        for lang in LANGS:
+            code = None if lang == "en" else lang
+            try:
+                await bot.set_my_commands(
+                    menu(lang, admin=True),
+                    scope=BotCommandScopeChat(chat_id=admin_id),
+                    language_code=code,
+                )
+            except TelegramAPIError as exc:  # the admin has not started the bot yet
+                log.warning("admin command menu not set for %s: %s", admin_id, exc.message)
+                break

@@ -1,0 +1,65 @@
+"""Outer middleware: which language to answer in, and the chat as stored.
+
+Handlers receive ``lang`` (the chat's language when it is known, else the
+user's Telegram language: zh* → zh, anything else → en) and ``chat_row``
+(:class:`bot.store.chats.Chat` or ``None`` before the chat ever subscribed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiosqlite
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
+
+from bot.store.chats import Chat as ChatRow
+from bot.store.chats import ChatType, get_chat, set_status, update_settings, upsert_chat
+from bot.telegram.texts import Lang, lang_of
+
+
+def event_chat(event: TelegramObject) -> Chat | None:
+    if isinstance(event, Message):
+        return event.chat
+    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+        return event.message.chat
+    return None
+
+
+class ContextMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        chat = event_chat(event)
+        user = getattr(event, "from_user", None)
+        row = await get_chat(data["db"], chat.id) if chat is not None else None
+        data["chat_row"] = row
+        data["lang"] = (
+            row.language if row is not None else lang_of(user.language_code if user else None)
+        )
+        return await handler(event, data)
+
+
+async def ensure_chat(
+    db: aiosqlite.Connection, chat: Chat, row: ChatRow | None, lang: Lang, *, subscribe: bool
+) -> ChatRow:
+    """The stored chat, created on first use: subscribed (active) only when asked to,
+    otherwise paused, so changing a setting never subscribes a group by itself."""
+    if row is not None:
+        return row
+    title = chat.title or chat.full_name
+    created = await upsert_chat(db, chat.id, _chat_type(chat.type), title, language=lang)
+    if not subscribe:
+        await set_status(db, chat.id, "paused")
+        created = await update_settings(db, chat.id)  # no changes: re-read
+    return created
+
+
+def _chat_type(value: str) -> ChatType:
+    if value in ("private", "group", "supergroup", "channel"):
+        return value  # type: ignore[return-value]
+    return "private"

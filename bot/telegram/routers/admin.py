@@ -1,0 +1,177 @@
+"""Admin commands (BOT_ADMINS only): /stats, and /publish of an uploaded issue file.
+
+/publish: the admin sends the issue's ``.md`` with the caption ``/publish`` (or
+replies ``/publish`` to it). The bot lints it, shows the findings and a preview,
+and publishes only after the Confirm button. The file waits in a short-lived
+token cache; a Confirm pressed after it expired says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from io import BytesIO
+
+import aiosqlite
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Document, Message
+
+from bot.config import Settings
+from bot.digest.lint import lint_issue
+from bot.digest.model import Finding, Issue
+from bot.digest.parse import parse_issue
+from bot.render.digest import render_digest
+from bot.render.text import one_line, trim
+from bot.store.chats import count_chats
+from bot.store.issues import list_issues
+from bot.telegram.callbacks import PublishAction, TokenCache
+from bot.telegram.keyboards import publish_keyboard
+from bot.telegram.publishing import PublishRefused, publish_text
+from bot.telegram.texts import Lang, esc, tr
+
+MAX_UPLOAD_KB = 512
+MAX_FINDINGS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    user_id: int
+    file_name: str
+    text: str
+
+
+async def stats(message: Message, db: aiosqlite.Connection, lang: Lang) -> None:
+    counts = await count_chats(db)
+    summaries = await list_issues(db)
+    await message.answer(
+        tr(
+            lang,
+            "stats",
+            active=counts["active"],
+            paused=counts["paused"],
+            blocked=counts["blocked"],
+            issues=len(summaries),
+            entries=sum(s.entries for s in summaries),
+            latest=summaries[0].date if summaries else "—",
+        )
+    )
+
+
+def _document_of(message: Message) -> Document | None:
+    if message.document is not None:
+        return message.document
+    replied = message.reply_to_message
+    return replied.document if replied is not None else None
+
+
+async def _read(bot: Bot, document: Document) -> str | None:
+    """The file as text, or None when it is not a small UTF-8 .md file."""
+    name = (document.file_name or "").lower()
+    if not name.endswith((".md", ".markdown")):
+        return None
+    if document.file_size is not None and document.file_size > MAX_UPLOAD_KB * 1024:
+        return None
+    buffer = BytesIO()
+    await bot.download(document, destination=buffer)
+    data = buffer.getvalue()
+    if len(data) > MAX_UPLOAD_KB * 1024:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def finding_lines(findings: list[Finding]) -> list[str]:
+    icon = {"error": "⛔", "warning": "⚠️", "info": "ℹ️"}
+    lines = [
+        f"{icon.get(f.severity, '•')} L{f.line} <code>{esc(f.code)}</code> "
+        + esc(trim(f.message, 200))
+        for f in findings[:MAX_FINDINGS]
+    ]
+    if len(findings) > MAX_FINDINGS:
+        lines.append(f"… +{len(findings) - MAX_FINDINGS}")
+    return lines
+
+
+def report(lang: Lang, issue: Issue, findings: list[Finding]) -> str:
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = sum(f.severity == "warning" for f in findings)
+    head = tr(
+        lang,
+        "publish_report",
+        title=trim(one_line(issue.title), 120) or "?",
+        date=issue.date or "?",
+        entries=len(issue.entries),
+        errors=errors,
+        warnings=warnings,
+    )
+    return "\n".join([head, *finding_lines(findings)])
+
+
+async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Upload]) -> None:
+    document = _document_of(message)
+    if document is None:
+        await message.answer(tr(lang, "publish_usage"))
+        return
+    try:
+        text = await _read(bot, document)
+    except TelegramAPIError:
+        text = None
+    if text is None:
+        await message.answer(tr(lang, "publish_not_md", limit=MAX_UPLOAD_KB))
+        return
+    issue = parse_issue(text, filename=document.file_name)
+    findings = lint_issue(issue, text)
+    await message.answer(report(lang, issue, findings))
+    parts = render_digest(issue, lang=lang, mode="compact") if issue.entries else []
+    if parts:
+        await message.answer(parts[0].html)
+    if any(f.severity == "error" for f in findings) or issue.date is None:
+        await message.answer(tr(lang, "publish_blocked"))
+        return
+    user_id = message.from_user.id if message.from_user else 0
+    token = uploads.put(Upload(user_id, document.file_name or "issue.md", text))
+    await message.answer(tr(lang, "publish_confirm_q"), reply_markup=publish_keyboard(lang, token))
+
+
+async def confirm(
+    query: CallbackQuery,
+    callback_data: PublishAction,
+    db: aiosqlite.Connection,
+    settings: Settings,
+    lang: Lang,
+    uploads: TokenCache[Upload],
+    writes: asyncio.Lock,
+) -> None:
+    upload = uploads.pop(callback_data.token)
+    message = query.message if isinstance(query.message, Message) else None
+    if upload is None or message is None:
+        await query.answer(tr(lang, "expired"), show_alert=True)
+        return
+    await message.edit_reply_markup(reply_markup=None)
+    if not callback_data.ok:
+        await query.answer(tr(lang, "publish_cancelled"))
+        await message.answer(tr(lang, "publish_cancelled"))
+        return
+    await query.answer()
+    try:
+        async with writes:
+            outcome = await publish_text(db, settings, upload.file_name, upload.text)
+    except PublishRefused as exc:
+        await message.answer(tr(lang, "publish_failed", reason=str(exc)))
+        return
+    await message.answer(
+        tr(lang, "publish_done", date=outcome.date, summary=outcome.describe(lang))
+    )
+
+
+def build_router() -> Router:
+    router = Router(name="admin")
+    admin = {"bot_admin": True}
+    router.message.register(stats, Command("stats"), flags=admin)
+    router.message.register(publish, Command("publish"), flags=admin)
+    router.callback_query.register(confirm, PublishAction.filter(), flags=admin)
+    return router

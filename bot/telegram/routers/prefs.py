@@ -1,0 +1,224 @@
+"""/settings (an inline keyboard) and the typed settings: /time, /tz, /quiet, /thread."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import aiosqlite
+from aiogram import Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.config import Settings
+from bot.store.chats import Chat as ChatRow
+from bot.store.chats import set_status, update_settings
+from bot.telegram.args import ArgsTooLong, bounded
+from bot.telegram.callbacks import SettingAction
+from bot.telegram.context import ensure_chat
+from bot.telegram.keyboards import settings_keyboard
+from bot.telegram.texts import Html, Lang, tr
+from bot.telegram.ui import edit_or_answer
+
+_TIME = re.compile(r"([01]?\d|2[0-3])[:：.]?([0-5]\d)")
+_RANGE = re.compile(r"(\S+?)\s*[-–~至到]\s*(\S+)")
+MAX_TZ = 64
+
+
+def parse_time(text: str) -> str | None:
+    """``21:30``, ``9:05``, ``2130``, ``21：30`` → ``21:30``."""
+    match = _TIME.fullmatch(text.strip())
+    return f"{int(match.group(1)):02d}:{match.group(2)}" if match else None
+
+
+def describe(row: ChatRow, lang: Lang, settings: Settings) -> str:
+    status = {"active": "status_active", "paused": "status_paused"}.get(row.status, "status_off")
+    quiet = (
+        f"{row.quiet_start}–{row.quiet_end}"
+        if row.quiet_start and row.quiet_end
+        else tr(lang, "quiet_off")
+    )
+    thread = ""
+    if row.thread_id is not None:
+        thread = tr(lang, "settings_thread", thread=row.thread_id)
+    head = tr(
+        lang,
+        "settings_head",
+        status=tr(lang, status),
+        language=tr(row.language, "lang_name"),
+        delivery=row.delivery_time or tr(lang, "delivery_now"),
+        tz=row.timezone or settings.tz,
+        quiet=quiet,
+        summary=tr(lang, f"summary_{row.summary_mode}"),
+        previews=tr(lang, "on" if row.link_previews else "off"),
+        thread=Html(thread),
+    )
+    return head + "\n\n" + tr(lang, "settings_tail")
+
+
+def in_forum_thread(message: Message) -> bool:
+    return bool(message.is_topic_message and message.message_thread_id)
+
+
+def keyboard(row: ChatRow, lang: Lang, message: Message) -> InlineKeyboardMarkup:
+    return settings_keyboard(
+        lang,
+        paused=row.status != "active",
+        previews=row.link_previews,
+        quiet=bool(row.quiet_start),
+        in_thread=in_forum_thread(message),
+    )
+
+
+async def show(
+    message: Message,
+    db: aiosqlite.Connection,
+    lang: Lang,
+    chat_row: ChatRow | None,
+    settings: Settings,
+) -> None:
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+    await message.answer(describe(row, lang, settings), reply_markup=keyboard(row, lang, message))
+
+
+async def press(
+    query: CallbackQuery,
+    callback_data: SettingAction,
+    db: aiosqlite.Connection,
+    lang: Lang,
+    chat_row: ChatRow | None,
+    settings: Settings,
+) -> None:
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer(tr(lang, "expired"), show_alert=True)
+        return
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+    key, value = callback_data.key, callback_data.value
+    if key == "lang" and value in ("zh", "en"):
+        row = await update_settings(db, row.id, language=value)  # type: ignore[arg-type]
+    elif key == "time" and (value == "now" or parse_time(value)):
+        row = await update_settings(
+            db, row.id, delivery_time=None if value == "now" else parse_time(value)
+        )
+    elif key == "summary" and value in ("full", "compact", "titles"):
+        row = await update_settings(db, row.id, summary_mode=value)  # type: ignore[arg-type]
+    elif key == "previews" and value in ("0", "1"):
+        row = await update_settings(db, row.id, link_previews=value == "1")
+    elif key == "quiet" and (value == "off" or _quiet_pair(value)):
+        row = await update_settings(db, row.id, quiet_hours=_quiet_pair(value))
+    elif key == "pause" and value in ("0", "1"):
+        await set_status(db, row.id, "paused" if value == "1" else "active")
+        row = await update_settings(db, row.id)
+    elif key == "thread" and in_forum_thread(message):
+        row = await update_settings(db, row.id, thread_id=message.message_thread_id)
+    else:
+        await query.answer(tr(lang, "expired"), show_alert=True)
+        return
+    await edit_or_answer(
+        query, describe(row, row.language, settings), keyboard(row, row.language, message)
+    )
+
+
+def _quiet_pair(value: str) -> tuple[str, str] | None:
+    """``2300-0700`` (button) → ("23:00", "07:00"); ``off`` → None."""
+    start, _, end = value.partition("-")
+    a, b = parse_time(start), parse_time(end)
+    return (a, b) if a and b and a != b else None
+
+
+async def _typed_args(message: Message, command: CommandObject, lang: Lang, limit: int) -> str:
+    try:
+        return bounded(command.args, limit)
+    except ArgsTooLong as exc:
+        await message.answer(tr(lang, "too_long", limit=exc.limit))
+        return ""
+
+
+async def set_time(
+    message: Message,
+    command: CommandObject,
+    db: aiosqlite.Connection,
+    lang: Lang,
+    chat_row: ChatRow | None,
+    settings: Settings,
+) -> None:
+    raw = await _typed_args(message, command, lang, 16)
+    now = raw.lower() in ("now", "立即", "off")
+    hhmm = None if now else parse_time(raw)
+    if not now and hhmm is None:
+        await message.answer(tr(lang, "time_usage"))
+        return
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+    row = await update_settings(db, row.id, delivery_time=hhmm)
+    delivery = row.delivery_time or tr(lang, "delivery_now")
+    await message.answer(tr(lang, "time_set", delivery=delivery, tz=row.timezone or settings.tz))
+
+
+async def set_tz(
+    message: Message,
+    command: CommandObject,
+    db: aiosqlite.Connection,
+    lang: Lang,
+    chat_row: ChatRow | None,
+) -> None:
+    raw = await _typed_args(message, command, lang, MAX_TZ)
+    if not raw:
+        await message.answer(tr(lang, "tz_usage"))
+        return
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        await message.answer(tr(lang, "tz_unknown", tz=raw))
+        return
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+    await update_settings(db, row.id, timezone=raw)
+    await message.answer(tr(lang, "tz_set", tz=raw))
+
+
+async def set_quiet(
+    message: Message,
+    command: CommandObject,
+    db: aiosqlite.Connection,
+    lang: Lang,
+    chat_row: ChatRow | None,
+) -> None:
+    raw = await _typed_args(message, command, lang, 32)
+    match = _RANGE.fullmatch(raw)
+    pair = None
+    if match:
+        a, b = parse_time(match.group(1)), parse_time(match.group(2))
+        pair = (a, b) if a and b and a != b else None
+    if pair is None and raw.lower() not in ("off", "关闭", "关"):
+        await message.answer(tr(lang, "quiet_usage"))
+        return
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+    await update_settings(db, row.id, quiet_hours=pair)
+    shown = f"{pair[0]}–{pair[1]}" if pair else tr(lang, "quiet_off")
+    await message.answer(tr(lang, "quiet_set", quiet=shown))
+
+
+async def set_thread(
+    message: Message, db: aiosqlite.Connection, lang: Lang, chat_row: ChatRow | None
+) -> None:
+    forum = message.chat.is_forum or message.is_topic_message
+    if message.chat.type != ChatType.SUPERGROUP or not forum:
+        await message.answer(tr(lang, "thread_not_forum"))
+        return
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+    thread = message.message_thread_id if message.is_topic_message else None
+    await update_settings(db, row.id, thread_id=thread)
+    await message.answer(tr(lang, "thread_set" if thread else "thread_general"))
+
+
+def build_router() -> Router:
+    router = Router(name="settings")
+    changes = {"changes": True}
+    router.message.register(show, Command("settings"), flags=changes)
+    router.message.register(set_time, Command("time"), flags=changes)
+    router.message.register(set_tz, Command("tz"), flags=changes)
+    router.message.register(set_quiet, Command("quiet"), flags=changes)
+    router.message.register(set_thread, Command("thread"), flags=changes)
+    router.callback_query.register(press, SettingAction.filter(), flags=changes)
+    return router

@@ -1,0 +1,88 @@
+"""/start, /help, /subscribe, /unsubscribe, and the chat's own life cycle
+(the bot blocked or removed, a group upgraded to a supergroup)."""
+
+from __future__ import annotations
+
+import aiosqlite
+from aiogram import F, Router
+from aiogram.enums import ChatMemberStatus
+from aiogram.filters import Command, CommandStart
+from aiogram.types import ChatMemberUpdated, Message
+
+from bot.config import Settings
+from bot.store.chats import Chat as ChatRow
+from bot.store.chats import move_chat, set_status
+from bot.telegram.context import ensure_chat
+from bot.telegram.registry import admin_commands, public_commands
+from bot.telegram.texts import Lang, esc, tr
+
+GONE = {ChatMemberStatus.KICKED, ChatMemberStatus.LEFT}
+
+
+def help_text(lang: Lang, *, admin: bool) -> str:
+    lines = [tr(lang, "help_head")]
+    lines += [f"/{s.name} — {esc(s.description(lang))}" for s in public_commands()]
+    if admin:
+        lines += ["", tr(lang, "help_admin_head")]
+        lines += [f"/{s.name} — {esc(s.description(lang))}" for s in admin_commands()]
+    lines += ["", tr(lang, "help_tail")]
+    return "\n".join(lines)
+
+
+async def start(
+    message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None, lang: Lang
+) -> None:
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=True)
+    if row.status != "active":
+        await set_status(db, row.id, "active")
+    await message.answer(tr(row.language, "welcome"))
+
+
+async def help_(message: Message, lang: Lang, settings: Settings) -> None:
+    user = message.from_user
+    await message.answer(help_text(lang, admin=bool(user and user.id in settings.admins)))
+
+
+async def subscribe(
+    message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None, lang: Lang
+) -> None:
+    if chat_row is not None and chat_row.status == "active":
+        await message.answer(tr(lang, "already_subscribed"))
+        return
+    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=True)
+    await set_status(db, row.id, "active")
+    await message.answer(tr(lang, "subscribed"))
+
+
+async def unsubscribe(
+    message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None, lang: Lang
+) -> None:
+    if chat_row is None or chat_row.status != "active":
+        await message.answer(tr(lang, "not_subscribed"))
+        return
+    await set_status(db, chat_row.id, "paused")
+    await message.answer(tr(lang, "unsubscribed"))
+
+
+async def membership(update: ChatMemberUpdated, db: aiosqlite.Connection) -> None:
+    """Blocked by a user, or removed from a group: stop delivering there."""
+    if update.new_chat_member.status in GONE:
+        await set_status(db, update.chat.id, "blocked")
+
+
+async def migrated(message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None) -> None:
+    """A group became a supergroup: its settings and topics follow it to the new id."""
+    if message.migrate_to_chat_id is not None and chat_row is not None:
+        await move_chat(db, message.chat.id, message.migrate_to_chat_id)
+
+
+def build_router() -> Router:
+    router = Router(name="start")
+    changes = {"changes": True}
+    router.message.register(start, CommandStart(), flags=changes)
+    router.message.register(help_, Command("help"))
+    router.message.register(subscribe, Command("subscribe"), flags=changes)
+    router.message.register(unsubscribe, Command("unsubscribe"), flags=changes)
+    router.message.register(migrated, F.migrate_to_chat_id)
+    router.my_chat_member.register(membership)
+    return router

@@ -1,0 +1,181 @@
+"""/topic, /untopic, /topics and their ✕ / "clear all" buttons.
+
+Every answer shows the resulting list and how many entries of the latest issue
+the chat would have received with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import aiosqlite
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.search.topics import entry_matches
+from bot.store.chats import Chat as ChatRow
+from bot.store.issues import get_issue
+from bot.store.topics import (
+    MAX_TOPIC_CHARS,
+    MAX_TOPICS,
+    Topic,
+    TopicError,
+    add_topics,
+    clear_topics,
+    list_topics,
+    parse_topic,
+    remove_topic,
+)
+from bot.telegram.args import ArgsTooLong, bounded, split_terms
+from bot.telegram.callbacks import TopicAction, topic_key
+from bot.telegram.context import ensure_chat
+from bot.telegram.keyboards import topics_keyboard
+from bot.telegram.texts import Html, Lang, esc, tr
+from bot.telegram.ui import edit_or_answer
+
+
+def label(topic: Topic) -> str:
+    return ("-" if topic.exclude else "") + topic.display
+
+
+def joined(items: list[str]) -> Html:
+    return Html("、".join(f"<code>{esc(item)}</code>" for item in items))
+
+
+async def topics_view(
+    db: aiosqlite.Connection, chat_id: int, lang: Lang, notes: Sequence[str] = ()
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    topics = await list_topics(db, chat_id)
+    lines = list(notes)
+    if not topics:
+        lines.append(tr(lang, "topics_none"))
+    else:
+        lines.append(tr(lang, "topics_head"))
+        include = [t.display for t in topics if not t.exclude]
+        exclude = [t.display for t in topics if t.exclude]
+        if include:
+            lines.append(tr(lang, "topics_include", items=joined(include)))
+        if exclude:
+            lines.append(tr(lang, "topics_exclude", items=joined(exclude)))
+        stored = await get_issue(db)
+        if stored is not None and stored.issue.entries:
+            inc = [t.term for t in topics if not t.exclude]
+            exc = [t.term for t in topics if t.exclude]
+            matched = sum(entry_matches(e, inc, exc) for e in stored.issue.entries)
+            lines.append(
+                tr(lang, "topics_match", date=stored.issue.date or "?", matched=matched,
+                   total=len(stored.issue.entries))
+            )  # fmt: skip
+    return "\n".join(lines), topics_keyboard(lang, [label(t) for t in topics])
+
+
+async def show_topics(
+    message: Message, db: aiosqlite.Connection, lang: Lang, chat_row: ChatRow | None
+) -> None:
+    chat_id = chat_row.id if chat_row else message.chat.id
+    text, markup = await topics_view(db, chat_id, lang)
+    await message.answer(text, reply_markup=markup)
+
+
+async def add(
+    message: Message,
+    command: CommandObject,
+    db: aiosqlite.Connection,
+    lang: Lang,
+    chat_row: ChatRow | None,
+    writes: asyncio.Lock,
+) -> None:
+    try:
+        terms = split_terms(bounded(command.args))
+    except ArgsTooLong as exc:
+        await message.answer(tr(lang, "too_long", limit=exc.limit))
+        return
+    if not terms:
+        await message.answer(tr(lang, "topic_usage"))
+        return
+    notes: list[str] = []
+    async with writes:
+        row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+        current = {t.term for t in await list_topics(db, row.id)}
+        accepted, too_long, over = [], [], []
+        for raw in terms:
+            try:
+                term = parse_topic(raw).term
+            except TopicError:
+                too_long.append(raw)
+                continue
+            if term not in current and len(current) >= MAX_TOPICS:
+                over.append(raw)
+                continue
+            current.add(term)
+            accepted.append(raw)
+        if accepted:
+            await add_topics(db, row.id, accepted)
+            notes.append(tr(lang, "topics_added", items=joined(accepted)))
+    if too_long:
+        notes.append(tr(lang, "topic_too_long", limit=MAX_TOPIC_CHARS, items=joined(too_long)))
+    if over:
+        notes.append(tr(lang, "topic_limit", limit=MAX_TOPICS, items=joined(over)))
+    text, markup = await topics_view(db, row.id, lang, notes)
+    await message.answer(text, reply_markup=markup)
+
+
+async def remove(
+    message: Message,
+    command: CommandObject,
+    db: aiosqlite.Connection,
+    lang: Lang,
+    chat_row: ChatRow | None,
+) -> None:
+    try:
+        terms = split_terms(bounded(command.args))
+    except ArgsTooLong as exc:
+        await message.answer(tr(lang, "too_long", limit=exc.limit))
+        return
+    if not terms:
+        await message.answer(tr(lang, "untopic_usage"))
+        return
+    chat_id = chat_row.id if chat_row else message.chat.id
+    removed = [raw for raw in terms if await remove_topic(db, chat_id, raw)]
+    missing = [raw for raw in terms if raw not in removed]
+    notes = []
+    if removed:
+        notes.append(tr(lang, "topics_removed", items=joined(removed)))
+    if missing:
+        notes.append(tr(lang, "topics_missing", items=joined(missing)))
+    text, markup = await topics_view(db, chat_id, lang, notes)
+    await message.answer(text, reply_markup=markup)
+
+
+async def button(
+    query: CallbackQuery, callback_data: TopicAction, db: aiosqlite.Connection, lang: Lang
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer(tr(lang, "expired"), show_alert=True)
+        return
+    chat_id = query.message.chat.id
+    if callback_data.op == "clear":
+        await clear_topics(db, chat_id)
+        notes = [tr(lang, "topics_cleared")]
+    else:
+        topics = await list_topics(db, chat_id)
+        hit = next((t for t in topics if topic_key(label(t)) == callback_data.key), None)
+        if hit is None:
+            await query.answer(tr(lang, "expired"), show_alert=True)
+            return
+        await remove_topic(db, chat_id, label(hit))
+        notes = [tr(lang, "topics_removed", items=joined([label(hit)]))]
+    text, markup = await topics_view(db, chat_id, lang, notes)
+    await edit_or_answer(query, text, markup)
+
+
+def build_router() -> Router:
+    router = Router(name="topics")
+    changes = {"changes": True}
+    router.message.register(show_topics, Command("topics"))
+    router.message.register(add, Command("topic"), flags=changes)
+    router.message.register(remove, Command("untopic"), flags=changes)
+    router.callback_query.register(button, TopicAction.filter(), flags=changes)
+    return router

@@ -1,0 +1,197 @@
+"""The real bot, polling the emulator in-process, on a temporary SQLite database.
+
+``telegram`` runs ``build_dispatcher(...).start_polling(...)`` against the
+``emulator`` fixture with the ``db`` fixture's connection. Its helpers make
+simulated users write, upload and press buttons, and *wait until the bot has
+finished handling that update* (an outer middleware counts handled updates),
+so tests never sleep and "the bot said nothing" is as checkable as a reply.
+Any exception in a handler fails the test at teardown.
+
+Reuse the pattern (``BotHarness.start``) for other end-to-end tests (run/demo).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+import pytest
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+
+    from bot.config import Settings
+    from tests.support.emulator import EmulatorClient
+
+ADMIN_ID = 9001  # a BOT_ADMINS user in the harness settings
+WAIT = 5.0
+
+
+class UpdateTracker:
+    """Outer update middleware: remembers which update ids were fully handled."""
+
+    def __init__(self) -> None:
+        self.done: set[int] = set()
+        self.errors: list[BaseException] = []
+        self.changed = asyncio.Event()
+
+    async def __call__(
+        self,
+        handler: Callable[[Any, dict[str, Any]], Awaitable[Any]],
+        event: Any,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        except Exception as exc:
+            self.errors.append(exc)
+            raise
+        finally:
+            self.done.add(event.update_id)
+            self.changed.set()
+
+    async def wait_for(self, update_id: int, within: float = WAIT) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while update_id not in self.done:
+            self.changed.clear()
+            left = deadline - loop.time()
+            if left <= 0:
+                raise AssertionError(f"the bot did not handle update {update_id} within {within}s")
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except TimeoutError:
+                continue
+
+
+class BotHarness:
+    def __init__(
+        self, emulator: EmulatorClient, db: aiosqlite.Connection, settings: Settings
+    ) -> None:
+        self.emulator = emulator
+        self.db = db
+        self.settings = settings
+        self.tracker = UpdateTracker()
+        self.bot: Bot
+        self.dp: Dispatcher
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def start(
+        cls, emulator: EmulatorClient, db: aiosqlite.Connection, settings: Settings, **extra: Any
+    ) -> BotHarness:
+        from bot.telegram.app import build_bot, build_dispatcher
+
+        harness = cls(emulator, db, settings)
+        harness.bot = build_bot(settings)
+        harness.dp = build_dispatcher(db, settings, **extra)
+        harness.dp.update.outer_middleware(harness.tracker)
+        ready = asyncio.Event()
+
+        async def started() -> None:
+            ready.set()
+
+        harness.dp.startup.register(started)
+        harness._task = asyncio.create_task(
+            harness.dp.start_polling(
+                harness.bot, handle_signals=False, close_bot_session=True, polling_timeout=1
+            )
+        )
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({waiter, harness._task}, timeout=WAIT, return_when="FIRST_COMPLETED")
+        if harness._task.done():
+            waiter.cancel()
+            harness._task.result()  # raise what broke the start
+        return harness
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        pending = list(self.dp._handle_update_tasks)
+        if pending:
+            await asyncio.wait(pending, timeout=WAIT)
+        if not self._task.done():
+            await self.dp.stop_polling()
+        await self._task
+        self._task = None
+
+    # --- simulated users -----------------------------------------------------------------
+
+    async def private(self, user_id: int, language_code: str | None = "zh") -> int:
+        await self.emulator.add_chat(user_id, "private", language_code=language_code)
+        return user_id
+
+    async def group(
+        self, chat_id: int, admins: list[int], type: str = "supergroup", **fields: Any
+    ) -> int:
+        await self.emulator.add_chat(chat_id, type, admins=admins, **fields)
+        return chat_id
+
+    async def send(self, chat_id: int, **fields: Any) -> list[dict[str, Any]]:
+        """Post an update, wait until the bot handled it; the bot messages sent meanwhile."""
+        before = await self.emulator.messages(chat_id)
+        last = max((m["message_id"] for m in before), default=0)
+        update = await self.emulator.send_update(chat_id, **fields)
+        await self.tracker.wait_for(update["update_id"])
+        return [m for m in await self.emulator.messages(chat_id) if m["message_id"] > last]
+
+    async def say(self, chat_id: int, text: str, **fields: Any) -> list[dict[str, Any]]:
+        return await self.send(chat_id, text=text, **fields)
+
+    async def press(self, chat_id: int, data: str, **fields: Any) -> list[dict[str, Any]]:
+        return await self.send(chat_id, callback_data=data, **fields)
+
+    async def callback_answers(self, chat_id: int) -> list[dict[str, Any]]:
+        return list(await self.emulator.callbacks(chat_id))
+
+    async def messages(self, chat_id: int) -> list[dict[str, Any]]:
+        return list(await self.emulator.messages(chat_id))
+
+    async def violations(self) -> list[dict[str, Any]]:
+        return list((await self.emulator.stats())["violations"])
+
+
+def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, callback_data) of every inline button under a recorded message."""
+    markup = message.get("reply_markup") or {}
+    return [
+        (b["text"], b.get("callback_data", ""))
+        for row in markup.get("inline_keyboard", [])
+        for b in row
+    ]
+
+
+@pytest.fixture
+def telegram_settings(emulator: EmulatorClient, db_path: Path) -> Settings:
+    from bot.config import Settings
+
+    return Settings(
+        token=emulator.token,  # type: ignore[arg-type]
+        api_base=emulator.base_url,
+        db=db_path,
+        admins=frozenset({ADMIN_ID}),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def telegram(
+    emulator: EmulatorClient, db: aiosqlite.Connection, telegram_settings: Settings
+) -> AsyncIterator[BotHarness]:
+    """The real Dispatcher polling the emulator; fails the test on any handler error and on
+    any reply the emulator refused (HTML, length, ...)."""
+    from bot.telegram.throttle import Throttle
+
+    # Tests type faster than people: flood control has its own test.
+    harness = await BotHarness.start(
+        emulator, db, telegram_settings, throttle=Throttle(rate=1000, burst=1000)
+    )
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+    assert not harness.tracker.errors, harness.tracker.errors
+    assert await harness.violations() == []
