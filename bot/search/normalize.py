@@ -27,3 +27,21 @@ def normalize(text: str) -> str:
     if folded.isascii():
         return folded
     return str(_t2s().convert(folded))
+
+
+def normalize_mapped(text: str) -> tuple[str, list[int]]:
+    """``normalize`` character by character, with the original index of each output
+    character — to mark matches in the original text. Where Traditional→Simplified
+    conversion would change the length, it is left out (matches then need the
+    Simplified form)."""
+    if text.isascii():
+        return text.lower(), list(range(len(text)))
+    pieces: list[str] = []
+    owners: list[int] = []
+    for i, char in enumerate(text):
+        folded = unicodedata.normalize("NFKC", char).casefold()
+        pieces.append(folded)
+        owners.extend([i] * len(folded))
+    joined = "".join(pieces)
+    simplified = str(_t2s().convert(joined))
+    return (simplified if len(simplified) == len(joined) else joined), owners

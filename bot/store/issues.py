@@ -14,7 +14,7 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.digest.model import Entry, Issue, Link
+from bot.digest.model import Entry, Issue, Link, normalize_title
 from bot.store import fts
 from bot.store.db import StoreError, savepoint, utc_now
 
@@ -39,6 +39,7 @@ class IngestResult:
 class IssueSummary:
     date: str
     title: str
+    intro: str
     entries: int
     revisions: int
     published_at: str
@@ -148,6 +149,10 @@ async def _apply(
     next_slot = max(used, default=-1) + 1
     added, changed = [], []
     removed = [key for key in old if key not in new]
+    for new_key, old_key in _renamed(old, new, removed).items():
+        await conn.execute("UPDATE entries SET key = ? WHERE id = ?", (new_key, old[old_key]["id"]))
+        old[new_key] = old.pop(old_key)
+        removed.remove(old_key)
     await _unindex(conn, [old[key] for key in removed])
     for key in removed:
         await conn.execute("DELETE FROM entries WHERE id = ?", (old[key]["id"],))
@@ -184,6 +189,25 @@ async def _apply(
     return added, changed, removed
 
 
+def _renamed(
+    old: dict[str, dict[str, object]], new: dict[str, Entry], removed: list[str]
+) -> dict[str, str]:
+    """New key -> old key for entries whose key changed but title did not (a link was
+    added to ``[title]()``, or a url fixed): they are the same entry, changed."""
+    gone: dict[str, list[str]] = {}
+    for key in removed:
+        gone.setdefault(normalize_title(str(old[key]["title"])), []).append(key)
+    fresh: dict[str, list[str]] = {}
+    for key, entry in new.items():
+        if key not in old:
+            fresh.setdefault(normalize_title(entry.title), []).append(key)
+    return {
+        keys[0]: gone[title][0]
+        for title, keys in fresh.items()
+        if len(keys) == 1 and len(gone.get(title, ())) == 1
+    }
+
+
 async def _unindex(conn: aiosqlite.Connection, rows: Sequence[dict[str, object]]) -> None:
     await fts.remove(conn, [
         (int(str(r["id"])), str(r["title"]), None if r["source"] is None else str(r["source"]),
@@ -195,13 +219,14 @@ async def _unindex(conn: aiosqlite.Connection, rows: Sequence[dict[str, object]]
 async def list_issues(conn: aiosqlite.Connection) -> list[IssueSummary]:
     """Every issue, newest first, with entry and revision counts."""
     async with conn.execute(
-        "SELECT date, title, published_at, updated_at,"
+        "SELECT date, title, intro, published_at, updated_at,"
         " (SELECT count(*) FROM entries e WHERE e.issue_id = i.id),"
         " (SELECT count(*) FROM revisions r WHERE r.issue_id = i.id)"
         " FROM issues i ORDER BY date DESC"
     ) as cursor:
         return [
-            IssueSummary(str(r[0]), str(r[1]), int(r[4]), int(r[5]), str(r[2]), str(r[3]))
+            IssueSummary(str(r[0]), str(r[1]), str(r[2]), int(r[5]), int(r[6]), str(r[3]),
+                         str(r[4]))
             for r in await cursor.fetchall()
         ]
 

@@ -224,3 +224,49 @@ async def beat_lease(conn: aiosqlite.Connection, name: str, owner: str, now: flo
 
 async def drop_lease(conn: aiosqlite.Connection, name: str, owner: str) -> None:
     await conn.execute("DELETE FROM daemon_lease WHERE name = ? AND owner = ?", (name, owner))
+
+
+async def next_not_before(conn: aiosqlite.Connection, after: str) -> str | None:
+    """The earliest ``not_before`` later than ``after`` among pending outbox rows."""
+    cur = await conn.execute(
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?", (after,)
+    )
+    row = await cur.fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+async def open_issue_ids(conn: aiosqlite.Connection) -> set[int]:
+    """Issues with deliveries still pending or being sent."""
+    cur = await conn.execute(
+        "SELECT DISTINCT issue_id FROM outbox WHERE status IN ('pending', 'sending')"
+    )
+    return {int(r[0]) for r in await cur.fetchall()}
+
+
+async def delivery_counts(
+    conn: aiosqlite.Connection, issue_ids: set[int]
+) -> dict[int, tuple[str, dict[str, int]]]:
+    """Per issue: its date and how many outbox rows are in each status."""
+    out: dict[int, tuple[str, dict[str, int]]] = {}
+    for issue_id in sorted(issue_ids):
+        cur = await conn.execute(
+            "SELECT i.date, o.status, count(*) FROM issues i LEFT JOIN outbox o"
+            " ON o.issue_id = i.id WHERE i.id = ? GROUP BY o.status",
+            (issue_id,),
+        )
+        for date, status, n in await cur.fetchall():
+            counts = out.setdefault(issue_id, (str(date), {}))[1]
+            if status is not None:
+                counts[str(status)] = int(n)
+    return out
+
+
+async def issues_enqueued_after(conn: aiosqlite.Connection, row_id: int) -> tuple[set[int], int]:
+    """Issues with outbox rows newer than ``row_id``, and the newest row id now."""
+    cur = await conn.execute(
+        "SELECT DISTINCT issue_id FROM outbox WHERE id > ?", (row_id,)
+    )
+    issues = {int(r[0]) for r in await cur.fetchall()}
+    cur = await conn.execute("SELECT coalesce(max(id), 0) FROM outbox")
+    row = await cur.fetchone()
+    return issues, int(row[0]) if row else 0

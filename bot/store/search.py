@@ -1,0 +1,100 @@
+"""Search queries over the FTS index; the expression comes from bot.search.query.
+
+Broad queries are capped: ranking only looks at the newest ``cap`` matches
+(a rowid floor), so every query costs about the same whatever its hit count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date as Date
+
+import aiosqlite
+
+from bot.store.fts import WEIGHTS
+from bot.store.issues import SLOTS
+
+_MAX_ROWID = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which entries a search looks at: one issue date and/or one section."""
+
+    lo: int = 0
+    hi: int = _MAX_ROWID
+    section: str | None = None
+
+    @classmethod
+    def of(cls, issue_date: str | None = None, section: str | None = None) -> Scope:
+        if issue_date is None:
+            return cls(section=section)
+        base = Date.fromisoformat(issue_date).toordinal() * SLOTS
+        return cls(base, base + SLOTS - 1, section)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryHit:
+    id: int
+    score: float
+    issue_date: str
+    section: str
+    title: str
+    source: str | None
+    url: str | None
+    summary: str
+
+
+def _where(scope: Scope, floor: int | None = None) -> tuple[str, list[object]]:
+    sql = " WHERE entry_fts MATCH ? AND f.rowid BETWEEN ? AND ?"
+    params: list[object] = [max(scope.lo, floor or 0), scope.hi]
+    if scope.section is not None:
+        sql += " AND EXISTS (SELECT 1 FROM entries e WHERE e.id = f.rowid AND e.section = ?)"
+        params.append(scope.section)
+    return sql, params
+
+
+async def newest_ids(
+    conn: aiosqlite.Connection, expression: str, scope: Scope, cap: int
+) -> list[int]:
+    """Ids of the newest ``cap + 1`` matches, newest first."""
+    where, params = _where(scope)
+    async with conn.execute(
+        f"SELECT f.rowid FROM entry_fts f{where} ORDER BY f.rowid DESC LIMIT ?",
+        [expression, *params, cap + 1],
+    ) as cursor:
+        return [int(r[0]) for r in await cursor.fetchall()]
+
+
+async def ranked_ids(
+    conn: aiosqlite.Connection, expression: str, scope: Scope, floor: int, limit: int,
+    offset: int,
+) -> list[tuple[int, float]]:
+    """(id, bm25) best first among matches with id ≥ floor; newer first on ties."""
+    where, params = _where(scope, floor)
+    weights = ", ".join(str(w) for w in WEIGHTS)
+    async with conn.execute(
+        f"SELECT f.rowid, bm25(entry_fts, {weights}) AS score FROM entry_fts f{where}"
+        " ORDER BY score, f.rowid DESC LIMIT ? OFFSET ?",
+        [expression, *params, limit, offset],
+    ) as cursor:
+        return [(int(r[0]), float(r[1])) for r in await cursor.fetchall()]
+
+
+async def hits(conn: aiosqlite.Connection, ranked: Sequence[tuple[int, float]]) -> list[EntryHit]:
+    """The entries behind ranked ids, in the same order."""
+    if not ranked:
+        return []
+    marks = ", ".join("?" * len(ranked))
+    async with conn.execute(
+        "SELECT e.id, i.date, e.section, e.title, e.source, e.url, e.summary FROM entries e"
+        f" JOIN issues i ON i.id = e.issue_id WHERE e.id IN ({marks})",
+        [i for i, _ in ranked],
+    ) as cursor:
+        rows = {int(r[0]): r for r in await cursor.fetchall()}
+    return [
+        EntryHit(i, score, rows[i][1], rows[i][2], rows[i][3], rows[i][4], rows[i][5], rows[i][6])
+        for i, score in ranked
+        if i in rows
+    ]
