@@ -1,15 +1,15 @@
-"""A page of search results (or of an issue's entries) as one Telegram message.
+"""A page of search results as one Telegram message.
 
-The search code hands over :class:`SearchResult` values: the entry's title, link
-and issue date, plus its snippet as *segments* — ``(text, marked)`` pairs where
-``marked`` pieces are the query's matches, shown in bold. Everything is bounded
-so that a page always fits one message.
+Results come from the search engine (``bot.search.engine.SearchResult``); this
+module only needs their shape (:class:`Hit`): title, link, issue date, and the
+title and snippet as *segments* whose ``match`` pieces are shown in bold.
+Everything is bounded so that a page always fits one message.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Protocol
 
 from bot.render.entry import safe_url
 from bot.render.env import render
@@ -21,42 +21,40 @@ MAX_TITLE = 200
 MAX_SNIPPET = 240
 MAX_MARKS = 6
 MAX_QUERY = 64
-MAX_PER_PAGE = 8  # 8 results of bounded size always fit one message
+MAX_PER_PAGE = 6  # 6 bounded results (≤ 13 entities each) always fit one message
 
 Segments = tuple[tuple[str, bool], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResult:
-    title: str
-    url: str | None
-    issue_date: str | None
-    segments: Segments = ()
-    section: str | None = None
+class Marked(Protocol):
+    """A piece of text, marked when it matched the query (``bot.search.snippet.Segment``)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def match(self) -> bool: ...
 
 
-def segments_from_spans(text: str, spans: Sequence[tuple[int, int]]) -> Segments:
-    """Cut ``text`` into segments, marking the ``[start, end)`` spans (sorted, disjoint)."""
-    out: list[tuple[str, bool]] = []
-    at = 0
-    for start, end in spans:
-        start, end = max(start, at), min(end, len(text))
-        if start >= end:
-            continue
-        if start > at:
-            out.append((text[at:start], False))
-        out.append((text[start:end], True))
-        at = end
-    if at < len(text):
-        out.append((text[at:], False))
-    return tuple(out)
+class Hit(Protocol):
+    """What a page shows of one result (``bot.search.engine.SearchResult`` fits)."""
+
+    @property
+    def issue_date(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def title_segments(self) -> Sequence[Marked]: ...
+    @property
+    def snippet_segments(self) -> Sequence[Marked]: ...
 
 
-def bound_segments(segments: Segments, limit: int = MAX_SNIPPET) -> Segments:
+def bound_segments(segments: Sequence[Marked], limit: int = MAX_SNIPPET) -> Segments:
     """At most ``limit`` characters on one line and ``MAX_MARKS`` marks; ``…`` if cut."""
     out: list[tuple[str, bool]] = []
     room, marks = limit, 0
-    flat = [(" ".join(text.split("\n")), marked) for text, marked in segments]
+    flat = [(" ".join(seg.text.split()), seg.match) for seg in segments]
     for i, (text, marked) in enumerate(flat):
         more = any(rest for rest, _ in flat[i + 1 :])
         if len(text) > room or (len(text) == room and more):
@@ -69,17 +67,21 @@ def bound_segments(segments: Segments, limit: int = MAX_SNIPPET) -> Segments:
     return tuple((text, marked) for text, marked in out if text)
 
 
-def _view(result: SearchResult, lang: str) -> dict[str, object]:
+def _view(result: Hit, lang: str) -> dict[str, object]:
+    title = bound_segments(result.title_segments, MAX_TITLE)
+    if not "".join(text for text, _ in title).strip():
+        plain = trim(one_line(result.title), MAX_TITLE) or t(lang, "digest.no_title")
+        title = ((plain, False),)
     return {
-        "title": trim(one_line(result.title), MAX_TITLE) or t(lang, "digest.no_title"),
+        "title": title,
         "url": safe_url(result.url),
         "issue": t(lang, "search.issue", date=result.issue_date) if result.issue_date else "",
-        "segments": bound_segments(result.segments),
+        "segments": bound_segments(result.snippet_segments),
     }
 
 
 def render_search_page(
-    results: Sequence[SearchResult],
+    results: Sequence[Hit],
     *,
     query: str,
     total: int | str,
@@ -90,7 +92,7 @@ def render_search_page(
     notices: Sequence[str] = (),
 ) -> str:
     """One message: a header (query, total, page), then numbered results with a linked
-    title, the issue date and the highlighted snippet; a friendly line when empty.
+    title and the issue date, then the snippet, matches in bold; a friendly line when empty.
 
     ``total`` may be a string such as ``"1000+"``; ``notices`` are plain sentences
     (e.g. "the query was cut") shown in italics.
