@@ -154,3 +154,28 @@ async def test_webhook_delivers_only_with_the_right_secret(
         assert hello["plain"] == "Hello Ann"
         assert (await emulator_bot.get_webhook_info()).pending_update_count == 0
         await emulator_bot.delete_webhook()
+
+
+async def test_chats_members_commands_and_files_parse_in_aiogram(
+    emulator: EmulatorClient, emulator_bot: Bot
+) -> None:
+    from aiogram.types import BotCommand, BufferedInputFile, ChatMemberAdministrator
+
+    await emulator.add_chat(-30, type="supergroup", title="Lab", admins=[5])
+    chat = await emulator_bot.get_chat(-30)
+    assert chat.title == "Lab"
+    member = await emulator_bot.get_chat_member(-30, 5)
+    assert isinstance(member, ChatMemberAdministrator)
+    await emulator_bot.set_my_commands([BotCommand(command="start", description="Subscribe")])
+    assert [c.command for c in await emulator_bot.get_my_commands()] == ["start"]
+    sent = await emulator_bot.send_document(
+        -30, BufferedInputFile(b"# issue\n", filename="issue.md"), caption="new issue"
+    )
+    assert sent.document is not None and sent.document.file_name == "issue.md"
+    update = await emulator.send_update(
+        -30, user_id=5, document={"file_name": "2021-01-05.md", "content": "# 简报\n"}
+    )
+    file = await emulator_bot.get_file(update["message"]["document"]["file_id"])
+    assert file.file_path is not None
+    downloaded = await emulator_bot.download_file(file.file_path)
+    assert downloaded is not None and downloaded.read().decode() == "# 简报\n"

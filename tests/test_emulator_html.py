@@ -23,7 +23,7 @@ def test_formatting_tags_become_entities_in_utf16_units() -> None:
 
 def test_synonyms_links_code_and_blockquotes() -> None:
     parsed = parse_html(
-        '<strong>a</strong><em>b</em><ins>c</ins><del>d</del><strike>e</strike>'
+        "<strong>a</strong><em>b</em><ins>c</ins><del>d</del><strike>e</strike>"
         '<span class="tg-spoiler">f</span><a href="https://x.org/?a=1&amp;b=2">g</a>'
         '<code>h</code><pre><code class="language-python">i</code></pre>'
         "<blockquote>j</blockquote><blockquote expandable>k</blockquote>"
@@ -31,9 +31,17 @@ def test_synonyms_links_code_and_blockquotes() -> None:
     assert parsed.plain == "abcdefghijk"
     by_type = {e["type"]: e for e in parsed.entities}
     assert set(by_type) == {
-        "bold", "italic", "underline", "strikethrough", "spoiler", "text_link", "code",
-        "pre", "blockquote", "expandable_blockquote",
-    }  # fmt: skip
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "text_link",
+        "code",
+        "pre",
+        "blockquote",
+        "expandable_blockquote",
+    }
     assert by_type["text_link"]["url"] == "https://x.org/?a=1&b=2"
     assert by_type["pre"]["language"] == "python"
     assert "language" not in by_type["code"]
@@ -64,11 +72,13 @@ def test_empty_tags_make_no_entity_and_case_does_not_matter() -> None:
         ("<b", "Unclosed start tag at byte offset 0"),
         ("<b>x</b", "Unclosed end tag at byte offset 4"),
         ('<span class="big">x</span>', 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
-        ("<a href>x</a>", 'Expected equal sign in declaration of an attribute of the tag "a" '
-                          "at byte offset 0"),
+        (
+            "<a href>x</a>",
+            'Expected equal sign in declaration of an attribute of the tag "a" at byte offset 0',
+        ),
         ("<a href=x'y>z</a>", "Unexpected end of name token at byte offset 8"),
     ],
-)  # fmt: skip
+)
 def test_refusals_name_the_tag_and_the_byte_offset(html: str, reason: str) -> None:
     with pytest.raises(HtmlParseError) as caught:
         parse_html(html)

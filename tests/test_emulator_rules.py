@@ -52,10 +52,14 @@ async def test_method_names_are_case_insensitive_and_every_body_shape_works(
 
 async def test_messages_look_like_telegrams(emu: EmulatorClient) -> None:
     status, body = await emu.call(
-        "sendMessage", chat_id=CHAT, text="<b>Hi</b> &lt;3", parse_mode="HTML",
-        message_thread_id=5, link_preview_options={"is_disabled": True},
+        "sendMessage",
+        chat_id=CHAT,
+        text="<b>Hi</b> &lt;3",
+        parse_mode="HTML",
+        message_thread_id=5,
+        link_preview_options={"is_disabled": True},
         allow_paid_broadcast=True,
-    )  # fmt: skip
+    )
     assert status == 200 and body["ok"] is True
     result = body["result"]
     assert result["message_id"] == 1
@@ -72,8 +76,7 @@ async def test_messages_look_like_telegrams(emu: EmulatorClient) -> None:
 
 
 async def test_html_errors_are_refused_and_recorded_as_violations(emu: EmulatorClient) -> None:
-    status, body = await emu.call("sendMessage", chat_id=CHAT, text="ok <br> no",
-                                  parse_mode="HTML")  # fmt: skip
+    status, body = await emu.call("sendMessage", chat_id=CHAT, text="ok <br> no", parse_mode="HTML")
     assert status == 400
     assert body == {
         "ok": False,
@@ -83,9 +86,13 @@ async def test_html_errors_are_refused_and_recorded_as_violations(emu: EmulatorC
     }
     stats = await emu.stats()
     assert stats["violations"] == [
-        {"method": "sendMessage", "chat_id": CHAT, "rule": "html",
-         "description": body["description"]},
-    ]  # fmt: skip
+        {
+            "method": "sendMessage",
+            "chat_id": CHAT,
+            "rule": "html",
+            "description": body["description"],
+        },
+    ]
     assert stats["answers"]["4xx"] == 1
     assert await emu.messages(CHAT) == []
 
@@ -98,8 +105,9 @@ async def test_length_is_counted_after_parsing_in_code_points(emu: EmulatorClien
     assert (await emu.call("sendMessage", chat_id=CHAT, text=emoji_4096))[0] == 200
     status, body = await emu.call("sendMessage", chat_id=CHAT, text="x" * 4097)
     assert (status, body["description"]) == (400, "Bad Request: message is too long")
-    status, body = await emu.call("sendMessage", chat_id=CHAT, text="&amp;" * 4097,
-                                  parse_mode="HTML")  # fmt: skip
+    status, body = await emu.call(
+        "sendMessage", chat_id=CHAT, text="&amp;" * 4097, parse_mode="HTML"
+    )
     assert body["description"] == "Bad Request: message is too long"
 
 
@@ -111,13 +119,15 @@ async def test_empty_text_is_refused(emu: EmulatorClient, text: str | None) -> N
 
 
 async def test_more_than_100_entities_is_sent_but_recorded(emu: EmulatorClient) -> None:
-    status, _ = await emu.call("sendMessage", chat_id=CHAT, text="<b>x</b> " * 101,
-                               parse_mode="HTML")  # fmt: skip
+    status, _ = await emu.call(
+        "sendMessage", chat_id=CHAT, text="<b>x</b> " * 101, parse_mode="HTML"
+    )
     assert status == 200
     [violation] = (await emu.stats())["violations"]
     assert violation["rule"] == "too_many_entities"
-    status, _ = await emu.call("sendMessage", chat_id=CHAT, text="<b>x</b> " * 100,
-                               parse_mode="HTML")  # fmt: skip
+    status, _ = await emu.call(
+        "sendMessage", chat_id=CHAT, text="<b>x</b> " * 100, parse_mode="HTML"
+    )
     assert len((await emu.stats())["violations"]) == 1
 
 
@@ -125,18 +135,26 @@ async def test_more_than_100_entities_is_sent_but_recorded(emu: EmulatorClient) 
     ("markup", "description"),
     [
         (keyboard([["x" * 65]]), "Bad Request: BUTTON_DATA_INVALID"),
-        ({"inline_keyboard": [[{"text": "t", "callback_data": ""}]]},
-         "Bad Request: BUTTON_DATA_INVALID"),
+        (
+            {"inline_keyboard": [[{"text": "t", "callback_data": ""}]]},
+            "Bad Request: BUTTON_DATA_INVALID",
+        ),
         (keyboard([["é" * 33]]), "Bad Request: BUTTON_DATA_INVALID"),  # 66 bytes
         (keyboard([[str(i) for i in range(9)]]), "Bad Request: reply markup is too long"),
-        (keyboard([[str(r * 10 + i) for i in range(8)] for r in range(13)]),
-         "Bad Request: reply markup is too long"),
-        ({"inline_keyboard": [[{"text": "t", "url": "javascript:x"}]]},
-         "Bad Request: BUTTON_URL_INVALID"),
-        ({"inline_keyboard": [[{"text": "only text"}]]},
-         "Bad Request: text buttons are unallowed in the inline keyboard"),
+        (
+            keyboard([[str(r * 10 + i) for i in range(8)] for r in range(13)]),
+            "Bad Request: reply markup is too long",
+        ),
+        (
+            {"inline_keyboard": [[{"text": "t", "url": "javascript:x"}]]},
+            "Bad Request: BUTTON_URL_INVALID",
+        ),
+        (
+            {"inline_keyboard": [[{"text": "only text"}]]},
+            "Bad Request: text buttons are unallowed in the inline keyboard",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_reply_markup_rules(
     emu: EmulatorClient, markup: dict[str, object], description: str
 ) -> None:
@@ -168,9 +186,12 @@ async def test_chat_states_refuse_with_telegrams_words(emu: EmulatorClient) -> N
         CHAT + 1: (403, "Forbidden: bot was blocked by the user", None),
         -1: (403, "Forbidden: bot was kicked from the group chat", None),
         -1002: (403, "Forbidden: bot was kicked from the supergroup chat", None),
-        -3: (400, "Bad Request: group chat was upgraded to a supergroup chat",
-             {"migrate_to_chat_id": -1003}),
-    }  # fmt: skip
+        -3: (
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            {"migrate_to_chat_id": -1003},
+        ),
+    }
     for chat_id, (code, description, parameters) in cases.items():
         status, body = await emu.call("sendMessage", chat_id=chat_id, text="hello")
         assert (status, body["error_code"], body["description"]) == (code, code, description)
@@ -180,18 +201,29 @@ async def test_chat_states_refuse_with_telegrams_words(emu: EmulatorClient) -> N
 
 
 async def test_editing_rules(emu: EmulatorClient) -> None:
-    _, sent = await emu.call("sendMessage", chat_id=CHAT, text="<b>v1</b>", parse_mode="HTML",
-                             reply_markup=keyboard([["a"]]))  # fmt: skip
+    _, sent = await emu.call(
+        "sendMessage",
+        chat_id=CHAT,
+        text="<b>v1</b>",
+        parse_mode="HTML",
+        reply_markup=keyboard([["a"]]),
+    )
     mid = sent["result"]["message_id"]
-    status, body = await emu.call("editMessageText", chat_id=CHAT, message_id=mid,
-                                  text="<b>v1</b>", parse_mode="HTML",
-                                  reply_markup=keyboard([["a"]]))  # fmt: skip
+    status, body = await emu.call(
+        "editMessageText",
+        chat_id=CHAT,
+        message_id=mid,
+        text="<b>v1</b>",
+        parse_mode="HTML",
+        reply_markup=keyboard([["a"]]),
+    )
     assert status == 400
     assert body["description"].startswith("Bad Request: message is not modified: ")
     status, body = await emu.call("editMessageText", chat_id=CHAT, message_id=mid, text="v2")
     assert status == 200 and "reply_markup" not in body["result"]  # keyboard removed
-    status, body = await emu.call("editMessageReplyMarkup", chat_id=CHAT, message_id=mid,
-                                  reply_markup=keyboard([["b"]]))  # fmt: skip
+    status, body = await emu.call(
+        "editMessageReplyMarkup", chat_id=CHAT, message_id=mid, reply_markup=keyboard([["b"]])
+    )
     assert body["result"]["reply_markup"] == keyboard([["b"]])
     status, body = await emu.call("editMessageText", chat_id=CHAT, message_id=99, text="x")
     assert body["description"] == "Bad Request: message to edit not found"

@@ -210,6 +210,8 @@ class Emulator:
 
     async def post_config(self, request: web.Request, body: dict[str, Any]) -> Any:
         self.config.apply(body)
+        if "seed" in body:
+            self.runtime.faults.reseed(self.config.seed)
         return self.config.tunables()
 
     async def post_reset(self, request: web.Request, body: dict[str, Any]) -> Any:
