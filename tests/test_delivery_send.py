@@ -1,0 +1,72 @@
+"""Publishing an issue reaches every reader, filtered by topics, over real HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.digest.model import Issue
+from bot.digest.parse import parse_issue
+from bot.render.digest import render_digest
+from tests.support.delivery import DeliveryRig
+
+
+async def test_every_reader_gets_their_parts_once(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    everyone = await delivery.reader(101)
+    quant = await delivery.reader(102, topics=["量化"])
+    english = await delivery.reader(103, language="en", summary_mode="titles")
+    nothing = await delivery.reader(104, topics=["区块链"])
+    group = await delivery.reader(-200, "group", topics=["NPU", "-融资"])
+
+    result = await delivery.publish(shapes_issue)
+    assert result.chats == 4  # the chat whose topics match nothing gets nothing
+    tally = await delivery.drain()
+
+    for chat_id, kwargs in [
+        (everyone, {}),
+        (quant, {"include": ["量化"], "topic_labels": ["量化"]}),
+        (english, {"lang": "en", "mode": "titles"}),
+        (group, {"include": ["npu"], "exclude": ["融资"], "topic_labels": ["NPU", "-融资"]}),
+    ]:
+        expected = [p.html for p in render_digest(shapes_issue, **kwargs)]  # type: ignore[arg-type]
+        got = await delivery.emulator.messages(chat_id)
+        assert [m["text"] for m in got] == expected, chat_id
+        assert all(not m["edits"] for m in got)
+    assert await delivery.emulator.messages(nothing) == []
+    assert "QuantX" in (await delivery.emulator.messages(quant))[0]["plain"]
+    stats = await delivery.emulator.stats()
+    assert stats["violations"] == []
+    assert tally.sent == sum(1 for r in await delivery.rows() if r[3] == "sent")
+    assert {r[3] for r in await delivery.rows()} == {"sent"}
+
+    # Draining again sends nothing more.
+    again = await delivery.drain()
+    assert again.sent == 0
+    assert len(await delivery.emulator.messages(everyone)) == len(expected_for(shapes_issue))
+
+
+def expected_for(issue: Issue) -> list[str]:
+    return [p.html for p in render_digest(issue)]
+
+
+@pytest.mark.corpus
+async def test_real_issues_for_many_topic_sets_are_accepted(
+    delivery: DeliveryRig, corpus_issues: list[Path]
+) -> None:
+    topic_sets = [[], ["量化"], ["NCNN", "剪枝"], ["-招聘"], ["模型", "-论文"], ["int8"]]
+    for n, topics in enumerate(topic_sets):
+        await delivery.reader(1000 + n, topics=topics)
+    await delivery.reader(2000, language="en", summary_mode="compact")
+    for path in corpus_issues[::6]:
+        text = path.read_text(encoding="utf-8")
+        await delivery.publish(parse_issue(text, filename=path.name), text)
+    tally = await delivery.drain()
+    stats = await delivery.emulator.stats()
+    assert stats["violations"] == []
+    assert tally.failed == 0
+    rows = await delivery.rows()
+    assert rows and {r[3] for r in rows} == {"sent"}
+    assert tally.sent == len(rows)
