@@ -1,9 +1,28 @@
-"""/start, /help, /subscribe, /unsubscribe and blocking, through real polling on the emulator."""
+"""/start, /help, /subscribe, /unsubscribe, blocking, the command menus and stray input,
+through real polling on the emulator."""
 
 from __future__ import annotations
 
+from aiogram.filters import Command
+
 from bot.store.chats import get_chat
-from tests.support.telegram import BotHarness
+from bot.store.topics import list_topics
+from bot.telegram.registry import COMMANDS
+from tests.support.telegram import ADMIN_ID, BotHarness
+
+
+def handled_commands(harness: BotHarness) -> set[str]:
+    """Every command name some router's message handler filters on."""
+    names: set[str] = set()
+    routers = [harness.dp]
+    while routers:
+        router = routers.pop()
+        routers.extend(router.sub_routers)
+        for handler in router.message.handlers:
+            for item in handler.flags.get("commands", []):
+                assert isinstance(item, Command)
+                names.update(c for c in item.commands if isinstance(c, str))
+    return names
 
 
 async def test_start_subscribes_a_private_chat_in_chinese(telegram: BotHarness) -> None:
@@ -21,3 +40,81 @@ async def test_start_answers_english_speakers_in_english(telegram: BotHarness) -
     assert "Welcome" in replies[0]["plain"]
     row = await get_chat(telegram.db, chat)
     assert row is not None and row.language == "en"
+
+
+async def test_every_handled_command_is_in_both_menus_and_in_help(telegram: BotHarness) -> None:
+    handled = handled_commands(telegram)
+    assert handled == {spec.name for spec in COMMANDS}
+    public = {spec.name for spec in COMMANDS if not spec.admin}
+    for code in ("zh", ""):
+        status, menu = await telegram.emulator.call("getMyCommands", language_code=code)
+        assert status == 200
+        assert {c["command"] for c in menu["result"]} == public
+    _, zh_menu = await telegram.emulator.call("getMyCommands", language_code="zh")
+    assert any("订阅" in c["description"] for c in zh_menu["result"])
+    for lang_code, user in (("zh", 103), ("en", 104)):
+        chat = await telegram.private(user, language_code=lang_code)
+        help_text = (await telegram.say(chat, "/help"))[0]["plain"]
+        for name in public:
+            assert f"/{name} " in help_text, (lang_code, name)
+        assert "/publish" not in help_text  # admin commands only for admins
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    admin_help = (await telegram.say(admin, "/help"))[0]["plain"]
+    assert all(f"/{name} " in admin_help for name in handled)
+
+
+async def test_unsubscribe_keeps_topics_and_subscribe_resumes(telegram: BotHarness) -> None:
+    chat = await telegram.private(105, language_code="zh")
+    await telegram.say(chat, "/start")
+    await telegram.say(chat, "/topic 量化")
+    reply = await telegram.say(chat, "/unsubscribe")
+    assert "停止推送" in reply[0]["plain"]
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.status == "paused"
+    assert [t.display for t in await list_topics(telegram.db, chat)] == ["量化"]
+    again = await telegram.say(chat, "/unsubscribe")
+    assert "没有订阅" in again[0]["plain"]
+    back = await telegram.say(chat, "/subscribe")
+    assert "已订阅" in back[0]["plain"]
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.status == "active"
+    assert "已经订阅" in (await telegram.say(chat, "/subscribe"))[0]["plain"]
+
+
+async def test_blocking_the_bot_marks_the_chat_inactive(telegram: BotHarness) -> None:
+    chat = await telegram.private(106)
+    await telegram.say(chat, "/start")
+    update_count = len(telegram.tracker.done)
+    await telegram.emulator.update_chat(chat, blocked=True)
+    while len(telegram.tracker.done) == update_count:  # the my_chat_member update
+        await telegram.tracker.changed.wait()
+        telegram.tracker.changed.clear()
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.status == "blocked"
+
+
+async def test_unknown_commands_get_a_hint_and_plain_text_a_pointer(telegram: BotHarness) -> None:
+    chat = await telegram.private(107, language_code="en")
+    reply = await telegram.say(chat, "/frobnicate now")
+    assert reply[0]["plain"] == "Unknown command /frobnicate. Send /help to see all commands."
+    hostile = await telegram.say(chat, "/<b>x" + "y" * 300)
+    assert "<b>" in hostile[0]["plain"] and len(hostile[0]["plain"]) < 200
+    pointer = await telegram.say(chat, "what about int8?")
+    assert "/search" in pointer[0]["plain"]
+
+
+async def test_group_commands_with_our_mention_work_and_others_are_ignored(
+    telegram: BotHarness,
+) -> None:
+    group = await telegram.group(-1001, admins=[201])
+    mine = await telegram.say(group, "/help@DigestTestBot", user_id=202)
+    assert "/search" in mine[0]["plain"]
+    assert await telegram.say(group, "/help@SomeOtherBot", user_id=202) == []
+    assert await telegram.say(group, "/weather", user_id=202) == []  # maybe another bot's
+    assert await telegram.say(group, "hello all", user_id=202) == []
+
+
+async def test_edited_messages_are_not_even_requested(telegram: BotHarness) -> None:
+    allowed = telegram.dp.resolve_used_update_types()
+    assert "edited_message" not in allowed
+    assert {"message", "callback_query", "my_chat_member"} <= set(allowed)
