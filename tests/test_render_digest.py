@@ -178,3 +178,14 @@ def test_templates_come_from_the_repository_and_are_strict() -> None:
     assert env.from_string("{{ x }}").render(x='<a href="">&') == "&lt;a href=&#34;&#34;&gt;&amp;"
     with pytest.raises(jinja2.UndefinedError):
         env.get_template("telegram/section.html.j2").render(t=str)
+
+
+def test_the_full_issue_link_base_is_a_parameter() -> None:
+    issue = make_issue([make_entry(1, "条目")])
+    (mirror,) = render_digest(issue, issue_base="https://mirror.example/r/")
+    assert '<a href="https://mirror.example/r/2022-03-01.md">' in mirror.html
+    (own,) = render_digest(issue, issue_url="https://example.org/issue?id=1&x=2")
+    assert '<a href="https://example.org/issue?id=1&amp;x=2">阅读全文</a>' in own.html
+    undated = make_issue([make_entry(1, "条目")], date="")
+    (plain,) = assert_telegram_parts(render_digest(undated, lang="en"))
+    assert plain.startswith("Embedded AI digest\n\n") and "Full issue" not in plain

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Final
 
 from bot.digest.model import Entry, Issue
-from bot.render.entry import MODES, EntryView, Mode, entry_blocks, summary_limit_for
+from bot.render.entry import MODES, EntryView, Mode, entry_blocks, safe_url, summary_limit_for
 from bot.render.env import render
 from bot.render.i18n import section_name, t
 from bot.render.split import Block, Limits, Packer, RenderError
@@ -103,7 +104,7 @@ def render_digest(
         "name": t(lang, "digest.name"),
         "title": trim(one_line(issue.title), MAX_TITLE),
         "date": issue.date,
-        "url": issue_url or issue_link(issue, issue_base),
+        "url": safe_url(issue_url or issue_link(issue, issue_base)),
         "filter": _filter_line(lang, labels, len(chosen), len(issue.entries)) if filtered else None,
     }
 
@@ -112,15 +113,11 @@ def render_digest(
         return render(HEADER if index == 1 else CONTINUED, lang, marker=marker, **header_ctx)
 
     widest = t(lang, "digest.part", index=999, count=999)
-    reserve = max(
-        (
-            Block.of(render(name, lang, marker=widest, **header_ctx) + "\n\n")
-            for name in (HEADER, CONTINUED)
-        ),
-        key=lambda b: (b.plain_len, b.entities),
-    )
-    reserve = Block(reserve.html, reserve.plain_len, max(reserve.entities, 3))
+    heads = [Block.of(render(n, lang, marker=widest, **header_ctx)) for n in (HEADER, CONTINUED)]
+    # What every part spends before its body: the larger header and the blank line after it.
+    reserve = Block("", max(h.plain_len for h in heads) + 2, max(h.entities for h in heads))
 
+    @cache
     def heading(section: str, continued: bool) -> Block:
         name = section_name(lang, section)
         return Block.of(render("telegram/section.html.j2", lang, name=name, continued=continued))
