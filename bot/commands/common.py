@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -28,4 +27,6 @@ class CommandFailed(click.ClickException):
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:
     """Run the async twin of a sync click command."""
+    import asyncio  # here, so light commands (parse, lint, search) don't pay its import
+
     return asyncio.run(coro)
