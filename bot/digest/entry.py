@@ -23,7 +23,7 @@ from bot.digest.model import Entry, Link
 
 _TAG = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*")
 _SOURCE_SPLIT = re.compile(r"\s+[|｜]\s*|\s*[|｜]\s+")
-_SUMMARY = re.compile(r"^\s*(?:\*\*)?(?:摘要|简介|概要|summary)\s*(?:\*\*)?\s*[：:]\s*", re.I)
+_SUMMARY = re.compile(r"^\s*(?:\*\*)?(?:摘要|简介|概要)\s*(?:\*\*)?\s*[：:]\s*", re.I)
 _URL = re.compile(r"(?:https?://|www\.)[^\s，。、；）)>\]」]+", re.I)
 _LABEL = re.compile(r"^\s*([^\s：:]{1,12})\s*[：:]\s*(.*)$")
 _META_LABELS = frozenset(
@@ -127,10 +127,12 @@ def _meta_label(line: Line) -> str | None:
     match = _LABEL.match(line.text)
     if not match:
         return None
-    label, value = match.group(1), match.group(2)
-    if _URL.match(value.strip()) or (line.links and not value.strip("[]【】 ").startswith("摘要")):
+    label, value = match.group(1), match.group(2).strip()
+    if label.casefold().rstrip("0123456789") in _META_LABELS and len(value) < 300:
         return label
-    if label.casefold().rstrip("0123456789") in _META_LABELS and len(value) < 200:
+    if len(label) <= 6 and (
+        _URL.match(value) or (line.links and value.startswith(line.links[0].text))
+    ):
         return label
     return None
 
@@ -180,3 +182,7 @@ def is_body_line(text: str) -> bool:
     """A bullet that continues the entry above (``- 摘要：…``, ``- 代码：url``), not a new one."""
     line = Line(text, (), 0)
     return _SUMMARY.match(text) is not None or _meta_label(line) is not None
+
+
+def is_summary_line(text: str) -> bool:
+    return _SUMMARY.match(text) is not None

@@ -23,8 +23,15 @@ from pathlib import PurePath
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.digest.entry import Head, build_entry, is_body_line, parse_head
-from bot.digest.inline import Line, block_lines, inline_lines, inline_segments, segments_text
+from bot.digest.entry import Head, build_entry, is_body_line, is_summary_line, parse_head
+from bot.digest.inline import (
+    Line,
+    Segment,
+    block_lines,
+    inline_lines,
+    inline_segments,
+    segments_text,
+)
 from bot.digest.model import Entry, Finding, Issue
 from bot.digest.sections import clean_heading, is_footer_heading, is_known_section
 from bot.digest.warmups import WarmupCollector
@@ -92,8 +99,9 @@ def _valid_date(raw: str) -> str | None:
 
 
 class _Walker:
-    def __init__(self, tokens: list[Token]) -> None:
+    def __init__(self, tokens: list[Token], source: str) -> None:
         self.tokens = tokens
+        self.source_lines = source.split("\n")
         self.warnings: list[Finding] = []
         self.date_raw: str | None = None
         self.title = ""
@@ -106,6 +114,7 @@ class _Walker:
         self.entries: list[Entry] = []
         self.head: Head | None = None
         self.head_line = 0
+        self.head_indent = 0
         self.body: list[Line] = []
 
     # -- entries -------------------------------------------------------------
@@ -130,14 +139,35 @@ class _Walker:
         lineno = _lineno(tokens[start])
         if not head_text or _FOOTER_LINE.match(head_text):
             return
-        if self.head is not None and not any(s.href for s in lines[0]) and is_body_line(head_text):
-            self.body.extend(block_lines(tokens, start + 1, stop))
+        indent = self._indent(lineno)
+        if self.head is not None and not any(seg.href for seg in lines[0]):
+            if is_body_line(head_text):  # "- 代码：url", "- 摘要：…"
+                self.body.extend(block_lines(tokens, start + 1, stop))
+                return
+            if self._continues(lines[0]):
+                self.body.extend(block_lines(tokens, start, stop))
+                return
+        if self.head is not None and indent > self.head_indent:
+            # "  - point" after a loose 摘要 paragraph: the summary's own list
+            self.body.extend(block_lines(tokens, start, stop))
             return
         self._flush()
         self.head = parse_head(lines[0])
         self.head_line = lineno
+        self.head_indent = indent
         self.body.extend(inline_lines(inline, _lineno(inline))[1:])
         self.body.extend(block_lines(tokens, first_inline + 1, stop))
+
+    def _indent(self, lineno: int) -> int:
+        if not 0 < lineno <= len(self.source_lines):
+            return 0
+        raw = self.source_lines[lineno - 1].expandtabs(4)
+        return len(raw) - len(raw.lstrip(" >"))
+
+    def _continues(self, segments: list[Segment]) -> bool:
+        """An unlinked, source-less bullet after a summary continues that summary."""
+        has_summary = any(is_summary_line(line.text) for line in self.body)
+        return has_summary and parse_head(segments).source is None
 
     def _list(self, start: int, stop: int) -> None:
         tokens = self.tokens
@@ -257,7 +287,7 @@ class _Walker:
 def parse_issue(text: str, *, filename: str | None = None) -> Issue:
     """Parse one issue's Markdown. Never raises: problems become ``Issue.warnings``."""
     source = _blank_front_matter(text.lstrip("\ufeff"))
-    walker = _Walker(tokenize(source))
+    walker = _Walker(tokenize(source), source)
     walker.walk()
     warnings = walker.warnings
     date = _valid_date(walker.date_raw) if walker.date_raw else None
