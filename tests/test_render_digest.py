@@ -6,11 +6,14 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.digest.parse import parse_issue
 from bot.render.digest import ISSUE_BASE, render_digest
 from bot.render.entry import render_entry
 from bot.render.env import environment, templates_dir
+from bot.search.normalize import normalize
 from tests.support.render import assert_telegram_parts, make_entry, make_issue
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
@@ -189,3 +192,35 @@ def test_the_full_issue_link_base_is_a_parameter() -> None:
     undated = make_issue([make_entry(1, "条目")], date="")
     (plain,) = assert_telegram_parts(render_digest(undated, lang="en"))
     assert plain.startswith("Embedded AI digest\n\n") and "Full issue" not in plain
+
+
+WORDS = st.sampled_from(
+    ["量化", "剪枝", "<b>", "&amp;", '"', "。", "！", "\n", " ", "NCNN", "x" * 50, "ＮＣＮＮ"]
+)
+TEXTS = st.lists(WORDS, max_size=400).map("".join)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=st.lists(st.tuples(TEXTS, TEXTS, st.sampled_from(["论文", "开源", ""])), max_size=40),
+    mode=st.sampled_from(["full", "compact", "titles"]),
+    full_text=st.booleans(),
+    include=st.sampled_from([(), ("量化",), ("<b>",)]),
+)
+def test_any_issue_renders_to_valid_parts_losing_nothing(
+    shapes: list[tuple[str, str, str]], mode: str, full_text: bool, include: tuple[str, ...]
+) -> None:
+    entries = [
+        make_entry(i, title, section=section, summary=summary)
+        for i, (title, summary, section) in enumerate(shapes)
+    ]
+    issue = make_issue(entries)
+    parts = render_digest(issue, mode=mode, full_text=full_text, include=include)
+    assert_telegram_parts(parts)
+    chosen = [
+        e.key
+        for e in entries
+        if not include or normalize(include[0]) in normalize(f"{e.title}\n{e.source}\n{e.summary}")
+    ]
+    keys = [k for p in parts for k in p.entry_keys]
+    assert [k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k] == chosen
