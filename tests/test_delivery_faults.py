@@ -1,0 +1,132 @@
+"""Flood limits, blocked users, migrated groups and flaky networks lose nothing."""
+
+from __future__ import annotations
+
+import time
+
+from bot.delivery.ratelimit import Limits
+from bot.delivery.retry import RetryPolicy
+from bot.digest.model import Issue
+from bot.render.digest import render_digest
+from bot.store.chats import get_chat
+from bot.store.topics import list_topics
+from tests.support.delivery import DeliveryRig
+
+FAST_RETRY = RetryPolicy(base=0.01, factor=2, cap=0.05, max_attempts=20)
+
+
+async def test_flood_answers_pause_the_whole_bot_and_nothing_is_lost(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    await delivery.emulator.configure(global_per_s=8, chat_per_s=0, group_per_min=0)
+    readers = [await delivery.reader(500 + n) for n in range(24)]
+    await delivery.publish(shapes_issue)
+    started = time.monotonic()
+    # The sender believes it may send 200/s: Telegram (the emulator) disagrees.
+    tally = await delivery.drain(Limits(global_per_s=200, chat_per_s=200, group_per_min=10**6))
+    elapsed = time.monotonic() - started
+    stats = await delivery.emulator.stats()
+    assert tally.floods == stats["answers"]["429"] > 0
+    # Honouring retry_after keeps the 429s few; ignoring it would hammer the limit.
+    assert tally.floods <= 8
+    assert elapsed >= 1.0
+    expected = [p.html for p in render_digest(shapes_issue)]
+    for chat_id in readers:
+        assert [m["text"] for m in await delivery.emulator.messages(chat_id)] == expected
+    assert {row[3] for row in await delivery.rows()} == {"sent"}
+
+
+async def test_sender_keeps_its_own_limits_without_being_told(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    await delivery.emulator.configure(global_per_s=20, chat_per_s=1, chat_burst=1)
+    for n in range(12):
+        await delivery.reader(600 + n)
+    await delivery.publish(shapes_issue)
+    tally = await delivery.drain(Limits(global_per_s=20, chat_per_s=1))
+    stats = await delivery.emulator.stats()
+    assert stats["answers"]["429"] == 0
+    assert tally.sent == 12 * len(render_digest(shapes_issue))
+
+
+async def test_blocked_user_becomes_inactive_and_their_rows_are_cancelled(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    fan = await delivery.reader(701)
+    gone = await delivery.reader(702)
+    await delivery.emulator.update_chat(gone, blocked=True)
+    await delivery.publish(shapes_issue)
+    tally = await delivery.drain()
+    chat = await get_chat(delivery.conn, gone)
+    assert chat is not None and chat.status == "blocked"
+    rows = await delivery.rows(gone)
+    assert rows and {r[3] for r in rows} == {"cancelled"}
+    assert {r[5] for r in rows} == {"Forbidden: bot was blocked by the user"}
+    assert tally.cancelled == len(rows)
+    assert len(await delivery.emulator.messages(fan)) == len(rows)
+    # The next issue does not even try the blocked chat.
+    calls = (await delivery.emulator.stats())["calls"]["sendMessage"]
+    await delivery.publish(_later(shapes_issue))
+    await delivery.drain()
+    sends = (await delivery.emulator.stats())["calls"]["sendMessage"] - calls
+    assert sends == len(await delivery.emulator.messages(fan)) - len(rows)
+
+
+async def test_migrated_group_moves_with_its_topics_and_gets_the_digest_there(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    group = await delivery.reader(-800, "group", topics=["NPU"], language="en")
+    await delivery.emulator.update_chat(group, migrate_to=-100800)
+    await delivery.publish(shapes_issue)
+    await delivery.drain()
+    assert await get_chat(delivery.conn, group) is None
+    moved = await get_chat(delivery.conn, -100800)
+    assert moved is not None and moved.type == "supergroup" and moved.language == "en"
+    assert [t.display for t in await list_topics(delivery.conn, -100800)] == ["NPU"]
+    expected = render_digest(shapes_issue, lang="en", include=["npu"], topic_labels=["NPU"])
+    got = await delivery.emulator.messages(-100800)
+    assert [m["text"] for m in got] == [p.html for p in expected]
+    assert {r[3] for r in await delivery.rows(-100800)} == {"sent"}
+
+
+async def test_server_errors_and_dropped_connections_are_retried(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    readers = [await delivery.reader(900 + n) for n in range(10)]
+    await delivery.emulator.configure(p5xx=0.25, pdrop=0.15, seed=7)
+    await delivery.publish(shapes_issue)
+    tally = await delivery.drain(policy=FAST_RETRY)
+    stats = await delivery.emulator.stats()
+    assert tally.retried > 0 and stats["answers"]["5xx"] > 0
+    expected = [p.html for p in render_digest(shapes_issue)]
+    for chat_id in readers:
+        assert [m["text"] for m in await delivery.emulator.messages(chat_id)] == expected
+    assert {r[3] for r in await delivery.rows()} == {"sent"}
+
+
+async def test_a_rejected_part_is_failed_with_telegrams_reason_and_retry_requeues(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    from bot.store.delivery_report import requeue_failed
+
+    reader = await delivery.reader(950)
+    await delivery.publish(shapes_issue)
+    # Break one stored part the way a bad template would: unbalanced HTML.
+    await delivery.conn.execute(
+        "UPDATE outbox_texts SET html = html || '<b>' WHERE id ="
+        " (SELECT text_id FROM outbox WHERE chat_id = ? AND part_no = 0)",
+        (reader,),
+    )
+    tally = await delivery.drain()
+    rows = await delivery.rows(reader)
+    assert rows[0][3] == "failed"
+    assert str(rows[0][5]).startswith("Bad Request: can't parse entities")
+    assert tally.failed == 1
+    assert await requeue_failed(delivery.conn) == 1
+    assert (await delivery.rows(reader))[0][3] == "pending"
+
+
+def _later(issue: Issue) -> Issue:
+    from dataclasses import replace
+
+    return replace(issue, date="2023-05-01", title="嵌入式AI简报 (2023-05-01)")
