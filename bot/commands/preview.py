@@ -42,13 +42,17 @@ def split_topics(
     return include, exclude
 
 
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
 def _listing(parts: list[Part], *, raw: bool) -> str:
     """Each part under a rule with its sizes, as plain text or as raw HTML."""
     blocks = []
     for index, part in enumerate(parts, start=1):
         rule = (
             f"── part {index}/{len(parts)} · {part.plain_len} chars · "
-            f"{part.entity_count} entities · {len(part.entry_keys)} entries ──"
+            f"{part.entity_count} entities · {_entries(len(part.entry_keys))} ──"
         )
         blocks.append(rule + "\n" + (part.html if raw else to_plain(part.html)[0]))
     return "\n\n".join(blocks)
