@@ -85,7 +85,8 @@ async def issue_progress(conn: aiosqlite.Connection, issue_id: int) -> IssueProg
     ) as cur:
         row = await cur.fetchone()
     assert row is not None
-    return IssueProgress(*(int(v or 0) for v in row[:5]), row[5])
+    sent, pending, scheduled, failed, cancelled = (int(v or 0) for v in row[:5])
+    return IssueProgress(sent, pending, scheduled, failed, cancelled, row[5])
 
 
 async def per_issue(
