@@ -94,7 +94,8 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
                     message = str(exc).rstrip(".")
                     if not message.startswith(str(path)):
                         message = f"{path}: {message}"
-                    console.print(f"Error: {message}.", markup=False, highlight=False)
+                    console.print(f"Error: {message}.", markup=False, highlight=False,
+                                  soft_wrap=True)
                     tally.skipped.append(str(path))
                     progress.advance(task)
                     continue

@@ -1,0 +1,154 @@
+"""`bot publish FILE`: lint, ingest in one transaction, and say what goes out.
+
+Delivery (issue 5) hooks in after ingest, inside the same transaction: until
+then the command reports which entries would be sent to how many chats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+import click
+
+from bot.commands.common import CommandFailed, UnusableInput, run_async
+from bot.commands.db import DB_OPTION, database, file_hash
+from bot.digest.model import Entry, Finding, Issue
+from bot.store.issues import IngestResult
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    result: IngestResult
+    to_send: tuple[Entry, ...]
+    chats: int
+    chats_served: int
+
+
+class _DryRun(Exception):
+    def __init__(self, report: PublishReport) -> None:
+        self.report = report
+
+
+def _finding(path: Path, finding: Finding) -> str:
+    return f"{path}:{finding.line}: {finding.severity} {finding.code}: {finding.message}"
+
+
+async def _deliverable(conn: aiosqlite.Connection, result: IngestResult) -> PublishReport:
+    """The new or changed entries, and how many active chats' topics want any of them."""
+    from bot.search.topics import entry_matches
+    from bot.store.issues import get_issue
+    from bot.store.topics import active_chats_with_topics
+
+    stored = await get_issue(conn, result.date)
+    assert stored is not None
+    wanted = set(stored.keys) if result.status == "new" else {*result.added, *result.changed}
+    entries = tuple(e for k, e in zip(stored.keys, stored.issue.entries, strict=True)
+                    if k in wanted)
+    chats = await active_chats_with_topics(conn)
+    served = sum(
+        1 for _, topics in chats
+        if any(entry_matches(e, [t.term for t in topics if not t.exclude],
+                             [t.term for t in topics if t.exclude]) for e in entries)
+    )
+    return PublishReport(result, entries, len(chats), served)
+
+
+async def _publish(path: Path, text: str, issue: Issue, dry_run: bool,
+                   db_path: Path | None) -> PublishReport:
+    from bot.store.db import StoreError, transaction
+    from bot.store.issues import ingest_issue
+
+    async with database(db_path) as conn:
+        try:
+            async with transaction(conn):
+                result = await ingest_issue(conn, issue, file_hash(text), text)
+                report = await _deliverable(conn, result)
+                if dry_run:
+                    raise _DryRun(report)
+        except _DryRun as rolled_back:
+            return rolled_back.report
+        except StoreError as exc:
+            raise UnusableInput(f"{path}: {exc}") from None
+    return report
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
+@click.option("--force", is_flag=True, help="Publish even when lint finds errors.")
+@click.option("--dry-run", is_flag=True,
+              help="Lint and show what would change and be sent; write nothing.")
+@click.option("--at", "at", metavar="TIME",
+              help="Publish later: at TIME ('2026-12-01 09:00', in BOT_TZ), done by the running"
+                   " `bot run`. Lint runs now too.")  # fmt: skip
+@DB_OPTION
+def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: str | None) -> None:
+    """Lint a released issue FILE, ingest it into the archive and deliver it.
+
+    Refuses when lint finds errors (they are printed) unless --force. A revised
+    file of an issue already published updates it in place: only new or changed
+    entries go out. Publishing an identical file again changes nothing.
+    """
+    from bot.digest.lint import lint_issue
+    from bot.digest.parse import parse_issue
+    from bot.issuefile import IssueFileError, read_issue_text
+
+    try:
+        text = read_issue_text(file)
+    except IssueFileError as exc:
+        raise UnusableInput(str(exc).rstrip(".")) from None
+    issue = parse_issue(text, filename=file.name)
+    findings = lint_issue(issue, text)
+    for finding in findings:
+        click.echo(_finding(file, finding), err=True)
+    errors = sum(1 for f in findings if f.severity == "error")
+    if errors and not force:
+        raise CommandFailed(
+            f"not published: lint found {errors} error{'s' if errors != 1 else ''}"
+            " (fix them, or use --force)"
+        )
+    if at is not None:
+        click.echo(_schedule(file, text, force, dry_run, at, db_path))
+        return
+    report = run_async(_publish(file, text, issue, dry_run, db_path))
+    click.echo(_describe(report, dry_run))
+
+
+def _describe(report: PublishReport, dry_run: bool) -> str:
+    r = report.result
+    would = "would be " if dry_run else ""
+    if r.status == "unchanged":
+        return f"{r.date}: already published, identical file; nothing to send."
+    if r.status == "new":
+        head = f"{r.date}: {would}published as a new issue with {r.entries} entries."
+    else:
+        head = (f"{r.date}: {would}updated in place: {len(r.added)} added, "
+                f"{len(r.changed)} changed, {len(r.removed)} removed.")
+    lines = [head]
+    if report.to_send:
+        lines.append(
+            f"Would send {len(report.to_send)} entries to {report.chats_served} of "
+            f"{report.chats} active chats (by their topics); delivery is not connected yet:"
+        )
+        lines += [f"  [{e.section}] {e.title}" for e in report.to_send]
+    else:
+        lines.append("No new or changed entries to send.")
+    if dry_run:
+        lines.append("Dry run: the archive was not changed.")
+    return "\n".join(lines)
+
+
+def _schedule(file: Path, text: str, force: bool, dry_run: bool, at: str,
+              db_path: Path | None) -> str:
+    from bot.config import SettingsError, load_settings
+    from bot.run.schedule_cli import schedule_publish
+
+    if dry_run:
+        raise UnusableInput("--at and --dry-run do not go together: drop one of them")
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise UnusableInput(str(exc)) from None
+    return schedule_publish(file, text, force, at, db_path, settings.publish_grace_minutes,
+                            settings.tz)

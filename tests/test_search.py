@@ -1,0 +1,143 @@
+"""Search semantics on hand-made issues: what a reader typing /search would notice."""
+
+from __future__ import annotations
+
+import aiosqlite
+import pytest
+
+from bot.search.engine import RANK_CAP, search
+from bot.search.query import parse_query
+from bot.search.snippet import render
+from bot.store.db import transaction
+from bot.store.issues import ingest_issue
+from tests.support.store import make_entry, make_issue
+
+OLD = make_issue(
+    "2020-06-03",
+    make_entry("低比特量化综述", url="https://x.example/1", summary="讨论 INT8 与 4 比特量化。"),
+    make_entry("MobileNetV3 在手机上的推理", url="https://x.example/2",
+               summary="移动端 推理 加速，使用 ncnn。"),
+    make_entry("數量眾多的模型壓縮方法", url="https://x.example/3", section="博文",
+               summary="繁體中文的摘要：模型壓縮。"),
+)
+NEW = make_issue(
+    "2021-01-05",
+    make_entry("YOLOv5 目标检测", url="https://y.example/1", section="开源",
+               summary="在移动端推理很快。招聘算法工程师。"),
+    make_entry("端侧部署综述", url="https://y.example/2",
+               summary="本文介绍量化、剪枝与蒸馏在端侧的应用。"),
+    make_entry("ＮＣＮＮ 新版本发布", url="https://y.example/3", source="ＯＰＥＮ ＡＩ Ｌａｂ",
+               summary="支持 Ｉｎｔ８ 推理。"),
+)
+
+
+@pytest.fixture
+async def archive(db: aiosqlite.Connection) -> aiosqlite.Connection:
+    async with transaction(db):
+        await ingest_issue(db, OLD, "old", "")
+        await ingest_issue(db, NEW, "new", "")
+    return db
+
+
+async def titles(db: aiosqlite.Connection, query: str, **kw: str) -> list[str]:
+    page = await search(db, query, limit=50, **kw)  # type: ignore[arg-type]
+    assert page.total == len(page.results)
+    return [r.title for r in page.results]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("量化", {"低比特量化综述", "端侧部署综述"}),
+        ("量", {"低比特量化综述", "端侧部署综述", "數量眾多的模型壓縮方法"}),
+        ("剪枝", {"端侧部署综述"}),
+        ("yolo", {"YOLOv5 目标检测"}),
+        ("V5", {"YOLOv5 目标检测"}),
+        ("net", {"MobileNetV3 在手机上的推理"}),
+        ("NCNN", {"MobileNetV3 在手机上的推理", "ＮＣＮＮ 新版本发布"}),
+        ("ｎｃｎｎ", {"MobileNetV3 在手机上的推理", "ＮＣＮＮ 新版本发布"}),
+        ("int8", {"低比特量化综述", "ＮＣＮＮ 新版本发布"}),
+        ("open ai", {"ＮＣＮＮ 新版本发布"}),
+        ("壓縮", {"數量眾多的模型壓縮方法"}),
+        ("压缩 模型", {"數量眾多的模型壓縮方法"}),
+        ("移动端 推理", {"MobileNetV3 在手机上的推理", "YOLOv5 目标检测"}),
+        ('"移动端 推理"', {"MobileNetV3 在手机上的推理"}),
+        ("推理 -招聘", {"MobileNetV3 在手机上的推理", "ＮＣＮＮ 新版本发布"}),
+        ("蒸馏 量化 剪枝", {"端侧部署综述"}),
+        ("不存在的词", set()),
+    ],
+)
+async def test_terms_are_anded_and_found_as_substrings(
+    archive: aiosqlite.Connection, query: str, expected: set[str]
+) -> None:
+    assert set(await titles(archive, query)) == expected
+
+
+async def test_title_hits_rank_above_summary_hits(archive: aiosqlite.Connection) -> None:
+    assert (await titles(archive, "量化"))[0] == "低比特量化综述"
+    assert (await titles(archive, "推理"))[0] == "MobileNetV3 在手机上的推理"
+
+
+async def test_ties_put_the_newer_issue_first(db: aiosqlite.Connection) -> None:
+    for date in ("2019-03-31", "2021-08-24", "2020-02-16"):
+        same = make_entry("量化工具", url=f"https://t.example/{date}", summary="同样的摘要")
+        await ingest_issue(db, make_issue(date, same), date, "")
+    page = await search(db, "量化")
+    assert [r.issue_date for r in page.results] == ["2021-08-24", "2020-02-16", "2019-03-31"]
+
+
+async def test_filters_by_issue_and_section(archive: aiosqlite.Connection) -> None:
+    assert await titles(archive, "推理", issue_date="2020-06-03") == [
+        "MobileNetV3 在手机上的推理"]
+    assert await titles(archive, "量", section="博文") == ["數量眾多的模型壓縮方法"]
+
+
+async def test_results_carry_issue_section_url_and_marked_snippet(
+    archive: aiosqlite.Connection,
+) -> None:
+    page = await search(archive, "剪枝")
+    [hit] = page.results
+    assert (hit.issue_date, hit.section, hit.url) == ("2021-01-05", "论文", "https://y.example/2")
+    assert render(hit.snippet_segments) == "本文介绍量化、**剪枝**与蒸馏在端侧的应用。"
+    [full_width] = (await search(archive, "ncnn 发布")).results
+    assert render(full_width.title_segments) == "**ＮＣＮＮ** 新版本**发布**"
+    [traditional] = (await search(archive, "压缩")).results
+    marked = render(traditional.snippet_segments, "<b>", "</b>")
+    assert marked == "繁體中文的摘要：模型<b>壓縮</b>。"
+
+
+async def test_snippet_is_a_window_around_the_first_match(db: aiosqlite.Connection) -> None:
+    summary = "前" * 300 + "量化" + "后" * 300
+    await ingest_issue(db, make_issue("2021-05-21", make_entry("长文", summary=summary)), "h", "")
+    [hit] = (await search(db, "量化")).results
+    text = render(hit.snippet_segments)
+    assert text.startswith("…前") and text.endswith("后…") and "**量化**" in text
+    assert len(text) < 140
+
+
+async def test_hostile_and_odd_queries_are_data(archive: aiosqlite.Connection) -> None:
+    for query in ['"', 'NEAR(量化', "量化 AND", "OR", "*", "^量化", "t:量化", '"移动端 推理',
+                  "-", "--量化", "量化)", "'; DROP TABLE entries; --", "\x00量化", "c++"]:
+        page = await search(archive, query)
+        assert page.total >= 0
+    assert {r.title for r in (await search(archive, "t:量化")).results} == set()
+    assert len((await search(archive, "^量化")).results) == 2
+
+
+async def test_empty_long_and_exclusion_only_queries(archive: aiosqlite.Connection) -> None:
+    assert parse_query("   ").empty
+    long = await search(archive, "量化 " + "x" * 400)
+    assert "query_cut" in long.query.notices and long.total == 0
+    only_minus = await search(archive, "-招聘")
+    assert only_minus.total == 0 and "nothing_to_search" in only_minus.query.notices
+
+
+async def test_broad_queries_are_capped_and_paged(db: aiosqlite.Connection) -> None:
+    many = [make_entry(f"模型 {i}", url=f"https://m.example/{i}") for i in range(RANK_CAP + 50)]
+    await ingest_issue(db, make_issue("2021-07-01", *many), "h", "")
+    page = await search(db, "模型", limit=20)
+    assert page.capped and page.total_label == f"{RANK_CAP}+" and len(page.results) == 20
+    last = await search(db, "模型", limit=20, offset=RANK_CAP - 5)
+    assert len(last.results) == 5 and not last.has_more
+    exact = await search(db, "模型 1")
+    assert not exact.capped
