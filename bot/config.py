@@ -98,10 +98,14 @@ class SettingsError(Exception):
     """A missing or malformed setting, as one sentence."""
 
 
-def load_settings() -> Settings:
-    """Read settings; raise SettingsError with one clear sentence on bad input."""
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; raise SettingsError with one clear sentence on bad input.
+
+    ``overrides`` (command-line options, by field name) win over the environment and
+    are validated the same way.
+    """
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
         name = "BOT_" + str(err["loc"][0]).upper() if err["loc"] else "a setting"

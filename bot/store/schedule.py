@@ -73,6 +73,22 @@ class LeaseHolder:
 _COLUMNS = "id, file_name, content, due_at, force, status, detail"
 
 
+async def _one(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()
+) -> aiosqlite.Row | None:
+    """One row, with the statement closed at once: a statement left open would keep a
+    read snapshot, and a later write on this connection would fail with "locked"."""
+    async with conn.execute(sql, params) as cur:
+        return await cur.fetchone()
+
+
+async def _all(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()
+) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
 def _row(row: aiosqlite.Row | tuple[object, ...]) -> ScheduledPublish:
     id_, name, content, due, force, status, detail = tuple(row)
     return ScheduledPublish(
@@ -100,17 +116,17 @@ async def list_scheduled(
 ) -> list[ScheduledPublish]:
     """Rows in the given statuses, soonest first."""
     marks = ",".join("?" for _ in statuses)
-    cur = await conn.execute(
+    rows = await _all(
+        conn,
         f"SELECT {_COLUMNS} FROM scheduled_publishes WHERE status IN ({marks})"
         " ORDER BY due_at, id",
         statuses,
     )
-    return [_row(r) for r in await cur.fetchall()]
+    return [_row(r) for r in rows]
 
 
 async def get_scheduled(conn: aiosqlite.Connection, id_: int) -> ScheduledPublish | None:
-    cur = await conn.execute(f"SELECT {_COLUMNS} FROM scheduled_publishes WHERE id = ?", (id_,))
-    row = await cur.fetchone()
+    row = await _one(conn, f"SELECT {_COLUMNS} FROM scheduled_publishes WHERE id = ?", (id_,))
     return _row(row) if row else None
 
 
@@ -123,6 +139,16 @@ async def claim_scheduled(conn: aiosqlite.Connection, id_: int, owner: str) -> b
             (owner, id_),
         )
         return cur.rowcount == 1
+
+
+async def release_scheduled(conn: aiosqlite.Connection, id_: int) -> None:
+    """Give a claimed row back to pending (its publish failed for a passing reason)."""
+    async with transaction(conn):
+        await conn.execute(
+            "UPDATE scheduled_publishes SET status = 'pending', claimed_by = NULL"
+            " WHERE id = ? AND status = 'running'",
+            (id_,),
+        )
 
 
 async def finish_scheduled(
@@ -138,12 +164,12 @@ async def finish_scheduled(
 async def mark_missed(conn: aiosqlite.Connection, older_than: str) -> list[ScheduledPublish]:
     """Mark pending rows due before ``older_than`` (UTC) as missed; return them."""
     async with transaction(conn):
-        cur = await conn.execute(
+        rows = [_row(r) for r in await _all(
+            conn,
             f"SELECT {_COLUMNS} FROM scheduled_publishes"
             " WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
             (older_than,),
-        )
-        rows = [_row(r) for r in await cur.fetchall()]
+        )]
         await conn.execute(
             "UPDATE scheduled_publishes SET status = 'missed', finished_at = ?,"
             " detail = 'due while no bot run was up, later than the grace period'"
@@ -174,11 +200,11 @@ async def cancel_scheduled(conn: aiosqlite.Connection, id_: int) -> bool:
 
 
 async def lease_holder(conn: aiosqlite.Connection, name: str) -> LeaseHolder | None:
-    cur = await conn.execute(
+    row = await _one(
+        conn,
         "SELECT owner, pid, host, acquired_at, heartbeat FROM daemon_lease WHERE name = ?",
         (name,),
     )
-    row = await cur.fetchone()
     if row is None:
         return None
     owner, pid, host, acquired, beat = tuple(row)
@@ -228,19 +254,19 @@ async def drop_lease(conn: aiosqlite.Connection, name: str, owner: str) -> None:
 
 async def next_not_before(conn: aiosqlite.Connection, after: str) -> str | None:
     """The earliest ``not_before`` later than ``after`` among pending outbox rows."""
-    cur = await conn.execute(
-        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?", (after,)
+    row = await _one(
+        conn, "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?",
+        (after,),
     )
-    row = await cur.fetchone()
     return None if row is None or row[0] is None else str(row[0])
 
 
 async def open_issue_ids(conn: aiosqlite.Connection) -> set[int]:
     """Issues with deliveries still pending or being sent."""
-    cur = await conn.execute(
-        "SELECT DISTINCT issue_id FROM outbox WHERE status IN ('pending', 'sending')"
+    rows = await _all(
+        conn, "SELECT DISTINCT issue_id FROM outbox WHERE status IN ('pending', 'sending')"
     )
-    return {int(r[0]) for r in await cur.fetchall()}
+    return {int(r[0]) for r in rows}
 
 
 async def delivery_counts(
@@ -249,12 +275,13 @@ async def delivery_counts(
     """Per issue: its date and how many outbox rows are in each status."""
     out: dict[int, tuple[str, dict[str, int]]] = {}
     for issue_id in sorted(issue_ids):
-        cur = await conn.execute(
+        rows = await _all(
+            conn,
             "SELECT i.date, o.status, count(*) FROM issues i LEFT JOIN outbox o"
             " ON o.issue_id = i.id WHERE i.id = ? GROUP BY o.status",
             (issue_id,),
         )
-        for date, status, n in await cur.fetchall():
+        for date, status, n in rows:
             counts = out.setdefault(issue_id, (str(date), {}))[1]
             if status is not None:
                 counts[str(status)] = int(n)
@@ -263,10 +290,7 @@ async def delivery_counts(
 
 async def issues_enqueued_after(conn: aiosqlite.Connection, row_id: int) -> tuple[set[int], int]:
     """Issues with outbox rows newer than ``row_id``, and the newest row id now."""
-    cur = await conn.execute(
-        "SELECT DISTINCT issue_id FROM outbox WHERE id > ?", (row_id,)
-    )
-    issues = {int(r[0]) for r in await cur.fetchall()}
-    cur = await conn.execute("SELECT coalesce(max(id), 0) FROM outbox")
-    row = await cur.fetchone()
+    rows = await _all(conn, "SELECT DISTINCT issue_id FROM outbox WHERE id > ?", (row_id,))
+    issues = {int(r[0]) for r in rows}
+    row = await _one(conn, "SELECT coalesce(max(id), 0) FROM outbox")
     return issues, int(row[0]) if row else 0

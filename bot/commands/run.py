@@ -1,0 +1,115 @@
+"""`bot run`: the service — updates, scheduler and sender in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from bot.commands.common import UnusableInput, run_async
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.run.daemon import RunOptions
+
+log = logging.getLogger("bot.run")
+
+
+@click.command(name="run")
+@click.option("--webhook", "webhook_url", metavar="URL",
+              help="Take updates by webhook at this https URL instead of long polling "
+                   "(needs BOT_WEBHOOK_SECRET). Default: BOT_WEBHOOK_URL.")  # fmt: skip
+@click.option("--listen", metavar="HOST:PORT",
+              help="Where the webhook server (and /healthz) listens. Default: BOT_LISTEN "
+                   "(127.0.0.1:8080).")  # fmt: skip
+@click.option("--health-port", type=click.IntRange(1, 65535), metavar="PORT",
+              help="In polling mode, serve GET /healthz on this port. "
+                   "Default: BOT_HEALTH_PORT (off).")  # fmt: skip
+@click.option("--standby", is_flag=True,
+              help="If another bot run holds this database, wait and take over when it "
+                   "stops, instead of refusing to start.")  # fmt: skip
+@click.option("--log-format", type=click.Choice(["kv", "json"]),
+              help="key=value or JSON log lines. Default: BOT_LOG_FORMAT (kv).")  # fmt: skip
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
+              help="The SQLite database. Default: BOT_DB (data/bot.sqlite3).")  # fmt: skip
+def run(
+    webhook_url: str | None,
+    listen: str | None,
+    health_port: int | None,
+    standby: bool,
+    log_format: str | None,
+    db: Path | None,
+) -> None:
+    """Run the bot until SIGTERM: take updates (polling or webhook), fire scheduled
+    publishes, deliver the outbox at each chat's delivery time.
+
+    One bot run per database: a second one refuses to start (exit 2) unless --standby.
+    SIGTERM stops it cleanly within 10 seconds (in-flight sends finish).
+    """
+    settings, options = _configure(webhook_url, listen, health_port, standby, log_format, db)
+    raise SystemExit(run_async(_run(settings, options)))
+
+
+def _configure(
+    webhook_url: str | None,
+    listen: str | None,
+    health_port: int | None,
+    standby: bool,
+    log_format: str | None,
+    db: Path | None,
+) -> tuple[Settings, RunOptions]:
+    from bot.config import SettingsError, load_settings
+    from bot.logs import setup_logging
+    from bot.run.daemon import RunOptions
+
+    given = {"webhook_url": webhook_url, "listen": listen, "health_port": health_port,
+             "log_format": log_format, "db": db}  # fmt: skip
+    try:
+        settings = load_settings(**{k: v for k, v in given.items() if v is not None})
+    except SettingsError as exc:
+        raise UnusableInput(str(exc)) from None
+    if settings.token is None:
+        raise UnusableInput(
+            "BOT_TOKEN is not set: put the token from @BotFather in the environment or in .env"
+            " (see deploy/.env.example)"
+        )
+    if settings.webhook_url and settings.webhook_secret is None:
+        raise UnusableInput(
+            "webhook mode needs BOT_WEBHOOK_SECRET, so that only Telegram can post updates"
+        )
+    secrets = [settings.token.get_secret_value()]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    setup_logging(settings.log_level, settings.log_format, secrets=secrets)
+    options = RunOptions(webhook_url=settings.webhook_url, listen=settings.listen,
+                         health_port=settings.health_port, standby=standby)  # fmt: skip
+    return settings, options
+
+
+async def _run(settings: Settings, options: RunOptions) -> int:
+    from bot.logs import event
+    from bot.run.daemon import Daemon, RunRefused
+    from bot.run.lease import LeaseHeld
+    from bot.store.db import StoreError
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        event(log, "signal", signal=sig.name, action="stopping")
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        return await Daemon(settings, options).run(stop)
+    except (LeaseHeld, RunRefused, StoreError) as exc:
+        raise UnusableInput(str(exc)) from None
+    except OSError as exc:  # the webhook/health port is taken, or similar
+        raise UnusableInput(str(exc)) from None

@@ -1,0 +1,196 @@
+"""`bot run`'s lifecycle: lease → bot, sender, scheduler, updates → orderly stop.
+
+Each part gets its own database connection (one transaction at a time per
+connection). Stopping (SIGTERM, SIGINT, or the ``stop`` event) goes in order:
+stop taking updates, stop the scheduler after its running jobs, let the sender
+finish the sends in flight, release the lease, close the database — well within
+the 10 s systemd and Docker allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+import aiosqlite
+from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+from bot.config import Settings
+from bot.delivery.client import DigestClient
+from bot.delivery.ratelimit import Limits
+from bot.delivery.sender import Sender, SenderOptions, SenderStopped
+from bot.logs import event
+from bot.run.health import HealthState
+from bot.run.jobs import DbJobSource, DeliveryReporter
+from bot.run.lease import DEFAULT_TTL, DaemonLease
+from bot.run.publishing import publish_text
+from bot.run.scheduler import DaemonScheduler
+from bot.run.updates import UpdateServer, counts_reader, track_health
+from bot.store.db import open_db
+from bot.telegram.app import build_bot, build_dispatcher
+
+log = logging.getLogger("bot.run")
+
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop stays < 10 s)
+
+
+class RunRefused(Exception):
+    """The daemon cannot start with this configuration: one sentence, exit 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    webhook_url: str | None = None
+    listen: str = "127.0.0.1:8080"
+    health_port: int | None = None
+    standby: bool = False
+    lease_ttl: float = DEFAULT_TTL
+    poll_seconds: float = 1.0
+    drain_seconds: float = 5.0
+    polling_timeout: int = 10
+
+
+class Daemon:
+    def __init__(
+        self,
+        settings: Settings,
+        options: RunOptions,
+        *,
+        bot_factory: Callable[[Settings], Bot] = build_bot,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.bot_factory = bot_factory
+        self.health = HealthState(mode="webhook" if options.webhook_url else "polling")
+        self.ready = asyncio.Event()
+        self.exit_code = EXIT_OK
+
+    async def run(self, stop: asyncio.Event) -> int:
+        """Run until ``stop`` is set or a part fails; return the exit status."""
+        async with AsyncExitStack() as stack:
+            lease_conn = await stack.enter_async_context(open_db(self.settings.db))
+            lease = DaemonLease(lease_conn, ttl=self.options.lease_ttl)
+            if self.options.standby:
+                if not await lease.wait_acquire(stop):
+                    return EXIT_OK
+            else:
+                await lease.acquire()
+            stack.push_async_callback(lease.release)
+            await self._serve(stack, lease, stop)
+        event(log, "run.stopped", exit=self.exit_code)
+        return self.exit_code
+
+    async def _open(self, stack: AsyncExitStack) -> aiosqlite.Connection:
+        return await stack.enter_async_context(open_db(self.settings.db))
+
+    async def _check_token(self, bot: Bot) -> None:
+        try:
+            me = await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise RunRefused(
+                "Telegram refused BOT_TOKEN (401 Unauthorized); check it with @BotFather"
+            ) from None
+        except TelegramNetworkError as exc:
+            event(log, "telegram.unreachable", logging.WARNING, api=self.settings.api_base,
+                  error=str(exc), hint="will keep retrying")
+            return
+        event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
+
+    async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
+        settings, options = self.settings, self.options
+        bot = self.bot_factory(settings)
+        stack.push_async_callback(bot.session.close)  # last: the sender needs it until the end
+        track_health(bot, self.health)
+        await self._check_token(bot)
+
+        dp = build_dispatcher(await self._open(stack), settings)
+        sender = Sender(
+            await self._open(stack),
+            DigestClient(bot, paid_broadcast=settings.rate > 30),
+            owner=f"run-{lease.owner[:12]}",
+            options=SenderOptions(limits=Limits(global_per_s=settings.rate)),
+        )
+        sender_stop = asyncio.Event()
+
+        sched_conn = await self._open(stack)
+        reporter = DeliveryReporter(sched_conn)
+
+        # The sender polls the outbox itself (due rows, not_before included) every second;
+        # the scheduler's drain and wake-up jobs report each issue once it has drained.
+        source = DbJobSource(
+            sched_conn, owner=lease.owner, publish=partial(publish_text, settings=settings),
+            drain=reporter.check, grace=timedelta(minutes=settings.publish_grace_minutes),
+        )
+        await source.recover()
+        scheduler = DaemonScheduler(source, poll_seconds=options.poll_seconds,
+                                    drain_seconds=options.drain_seconds)
+        server = UpdateServer(dp, bot, settings, options.webhook_url, options.listen,
+                              options.health_port, self.health,
+                              counts_reader(await self._open(stack)))
+
+        sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
+        await server.start(options.polling_timeout)
+        await scheduler.start()
+        heartbeat = asyncio.create_task(self._heartbeat(lease, stop), name="lease-heartbeat")
+        event(log, "run.started", mode=self.health.mode, pid=os.getpid(), db=str(settings.db),
+              api=settings.api_base, tz=settings.tz)
+        self.ready.set()
+
+        waiters = [asyncio.create_task(stop.wait()), sender_task, heartbeat, *server.tasks()]
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+
+        self.health.stopping = True
+        event(log, "run.stopping")
+        await server.stop_updates()
+        failure = server.failure()
+        if failure is not None:
+            event(log, "polling.failed", logging.ERROR,
+                  error=f"{type(failure).__name__}: {failure}")
+            self.exit_code = EXIT_FAILED
+        await scheduler.stop()
+        sender_stop.set()
+        await self._finish_sender(sender_task)
+        await reporter.check()
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+        await server.close()
+        waiters[0].cancel()
+
+    async def _finish_sender(self, task: asyncio.Task[object]) -> None:
+        done, _ = await asyncio.wait([task], timeout=STOP_BUDGET)
+        if not done:
+            task.cancel()
+            event(log, "sender.cut_short", logging.WARNING,
+                  hint="sends still in flight are retried at the next start")
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+        exc = task.exception()
+        if isinstance(exc, SenderStopped):
+            event(log, "sender.stopped", logging.ERROR, error=str(exc))
+            self.exit_code = EXIT_UNUSABLE
+        elif exc is not None:
+            event(log, "sender.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
+            self.exit_code = EXIT_FAILED
+
+    async def _heartbeat(self, lease: DaemonLease, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=lease.ttl / 3)
+            if stop.is_set():
+                return
+            if not await lease.beat():
+                event(log, "lease.lost", logging.ERROR,
+                      hint="another bot run took over this database; stopping")
+                self.exit_code = EXIT_FAILED
+                return

@@ -1,0 +1,184 @@
+"""Taking updates: long polling (default) or a webhook server, plus `GET /healthz`.
+
+Webhook mode registers ``BOT_WEBHOOK_URL`` with Telegram together with
+``BOT_WEBHOOK_SECRET``; requests without that secret in
+``X-Telegram-Bot-Api-Secret-Token`` get 401 and never reach a handler. The
+health endpoint shares the webhook server, or (polling) listens on ``--health-port``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiosqlite
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import TelegramObject, Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.config import Settings
+from bot.logs import event
+from bot.run.health import Counts, HealthState, add_health_route
+from bot.store.outbox import count_by_status
+
+log = logging.getLogger("bot.run.updates")
+
+
+class _PollTracker(BaseRequestMiddleware):
+    """Notes every successful getUpdates, for /healthz."""
+
+    def __init__(self, state: HealthState) -> None:
+        self.state = state
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        response = await make_request(bot, method)
+        if isinstance(method, GetUpdates):
+            self.state.polled()
+        return response
+
+
+def track_health(bot: Bot, state: HealthState) -> None:
+    bot.session.middleware(_PollTracker(state))
+
+
+def counts_reader(conn: aiosqlite.Connection) -> Counts:
+    async def counts() -> dict[str, int]:
+        by_status = await count_by_status(conn)
+        return {
+            "pending_deliveries": by_status["pending"] + by_status["sending"],
+            "failed_deliveries": by_status["failed"],
+        }
+
+    return counts
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class UpdateServer:
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        settings: Settings,
+        webhook_url: str | None,
+        listen: str,
+        health_port: int | None,
+        state: HealthState,
+        counts: Counts,
+    ) -> None:
+        self.dp, self.bot, self.settings = dp, bot, settings
+        self.webhook_url = webhook_url
+        self.host, self.port = split_listen(listen)
+        if webhook_url is None and health_port is not None:
+            self.port = health_port
+        self.serve_http = webhook_url is not None or health_port is not None
+        self.state = state
+        self.counts = counts
+        self.runner: web.AppRunner | None = None
+        self.polling: asyncio.Task[None] | None = None
+        self.dp.update.outer_middleware(self._note_update)
+
+    async def _note_update(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        update: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        self.state.updated()
+        if isinstance(update, Update):
+            event(log, "update", id=update.update_id, type=update.event_type)
+        return await handler(update, data)
+
+    def tasks(self) -> list[asyncio.Task[None]]:
+        """Tasks whose end means the daemon must stop (polling that died)."""
+        return [self.polling] if self.polling is not None else []
+
+    async def start(self, polling_timeout: int) -> None:
+        app = web.Application()
+        add_health_route(app, self.state, self.counts)
+        if self.webhook_url is not None:
+            await self._start_webhook(app)
+        else:
+            # A webhook left from an earlier run would make getUpdates fail with 409.
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self.polling = asyncio.create_task(
+                self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False,
+                                      polling_timeout=polling_timeout),
+                name="polling",
+            )
+        if self.serve_http:
+            self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+            await self.runner.setup()
+            try:
+                await web.TCPSite(self.runner, self.host, self.port).start()
+            except OSError as exc:
+                await self.runner.cleanup()
+                self.runner = None
+                await self.stop_updates()
+                raise OSError(f"cannot listen on {self.host}:{self.port}: "
+                              f"{exc.strerror or exc}") from None
+            event(log, "http.listening", host=self.host, port=self.runner.addresses[0][1],
+                  healthz="/healthz", webhook=self.webhook_url is not None)
+
+    async def _start_webhook(self, app: web.Application) -> None:
+        assert self.webhook_url is not None
+        secret = self.settings.webhook_secret
+        handler = SimpleRequestHandler(
+            self.dp, self.bot, secret_token=secret.get_secret_value() if secret else None
+        )
+        # Not handler.register(): its shutdown hook would close the bot's session while
+        # the sender still finishes in-flight sends.
+        app.router.add_post(urlsplit(self.webhook_url).path or "/", handler.handle)
+        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, bots=(self.bot,),
+                                   **self.dp.workflow_data)
+        await self.bot.set_webhook(
+            self.webhook_url,
+            secret_token=secret.get_secret_value() if secret else None,
+            allowed_updates=self.dp.resolve_used_update_types(),
+        )
+        event(log, "webhook.set", url=self.webhook_url)
+
+    def failure(self) -> BaseException | None:
+        """Why polling ended by itself, if it did."""
+        if self.polling is None or not self.polling.done() or self.polling.cancelled():
+            return None
+        return self.polling.exception()
+
+    @property
+    def bound_port(self) -> int | None:
+        if self.runner is None or not self.runner.addresses:
+            return None
+        return int(self.runner.addresses[0][1])
+
+    async def stop_updates(self) -> None:
+        """Take no more updates (the webhook stays registered: Telegram keeps them for us)."""
+        if self.polling is not None and not self.polling.done():
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+            await asyncio.wait([self.polling])
+        if self.webhook_url is not None and self.runner is not None:
+            await self.runner.cleanup()  # stops accepting; /healthz goes with it
+            self.runner = None
+            await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, bots=(self.bot,),
+                                        **self.dp.workflow_data)
+
+    async def close(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+            self.runner = None
