@@ -38,12 +38,14 @@ for name in sys.argv[1:]:
 """
 
 
-def best_of(runs: int, func: Callable[[], object]) -> float:
-    best = float("inf")
+def best_of(runs: int, *funcs: Callable[[], object]) -> list[float]:
+    """Best time of each function, interleaved so machine load hits both alike."""
+    best = [float("inf")] * len(funcs)
     for _ in range(runs):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
+        for k, func in enumerate(funcs):
+            start = time.perf_counter()
+            func()
+            best[k] = min(best[k], time.perf_counter() - start)
     return best
 
 
@@ -63,8 +65,7 @@ def main() -> None:
             parse_issue(text)
 
     bare(), parser()  # warm up both
-    bare_s = best_of(7, bare)
-    parser_s = best_of(7, parser)
+    bare_s, parser_s = best_of(9, bare, parser)
 
     names = [str(f) for f in files]
     bot_cmd = [sys.executable, "-m", "bot", "parse", *names]
@@ -73,9 +74,7 @@ def main() -> None:
     def run(cmd: list[str]) -> Callable[[], object]:
         return lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
 
-    run(bot_cmd)(), run(bare_cmd)()
-    bot_proc_s = best_of(5, run(bot_cmd))
-    bare_proc_s = best_of(5, run(bare_cmd))
+    bot_proc_s, bare_proc_s = best_of(7, run(bot_cmd), run(bare_cmd))
     print(
         json.dumps(
             {
