@@ -141,6 +141,10 @@ class BotHarness:
     async def say(self, chat_id: int, text: str, **fields: Any) -> list[dict[str, Any]]:
         return await self.send(chat_id, text=text, **fields)
 
+    async def ask(self, chat_id: int, text: str, **fields: Any) -> str:
+        """The plain text of everything the bot answered to ``text``."""
+        return "\n".join(m["plain"] for m in await self.say(chat_id, text, **fields))
+
     async def press(self, chat_id: int, data: str, **fields: Any) -> list[dict[str, Any]]:
         return await self.send(chat_id, callback_data=data, **fields)
 
@@ -149,6 +153,12 @@ class BotHarness:
 
     async def messages(self, chat_id: int) -> list[dict[str, Any]]:
         return list(await self.emulator.messages(chat_id))
+
+    async def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        """The bot's message as it is now (after any edits)."""
+        found = [m for m in await self.messages(chat_id) if m["message_id"] == message_id]
+        assert found, f"the bot has no message {message_id} in chat {chat_id}"
+        return found[0]
 
     async def violations(self) -> list[dict[str, Any]]:
         return list((await self.emulator.stats())["violations"])
