@@ -222,3 +222,19 @@ def test_numbered_list_after_an_entry_is_its_summary() -> None:
     assert _entries(body) == [
         (None, "标题", None, "https://a.example", "要点如下\n1. 第一\n2. 第二")
     ]
+
+
+def test_broken_links_and_bare_urls_still_give_the_url() -> None:
+    assert _entries("- [标题 | 来源] (https://a.example/x)\n") == [
+        (None, "标题", "来源", "https://a.example/x", "")
+    ]
+    assert _entries("- 标题 | 来源 https://a.example/y\n") == [
+        (None, "标题", "来源", "https://a.example/y", "")
+    ]
+
+
+def test_impossible_heading_date_falls_back_to_the_file_name() -> None:
+    text = "# 嵌入式AI简报 (2021-02-30) 标题\n\n## 论文\n\n- [a](https://a.example)\n"
+    assert parse_issue(text, filename="issues/2021-03-01.md").date == "2021-03-01"
+    assert parse_issue(text).date is None
+    assert parse_issue(text).title == "标题"

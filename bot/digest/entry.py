@@ -34,6 +34,8 @@ _META_LABELS = frozenset(
         *("github", "arxiv"),
     )
 )
+_BROKEN_LINK = re.compile(r"^\[([^\[\]]+)\]\s*[（(]\s*(https?://[^\s)）]+)\s*[)）]")
+_BARE_URL = re.compile(r"https?://[^\s，。、；）)>\]」]+", re.I)
 _HTTP = re.compile(r"^https?://", re.I)
 
 
@@ -79,13 +81,30 @@ def _split_tag(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def _unlinked_head(text: str) -> Head:
+    """A head without a Markdown link: ``title | source``, a broken ``[t] (url)``, a bare url."""
+    tag: str | None = None
+    url: str | None = None
+    broken = _BROKEN_LINK.match(text)
+    if broken is None:
+        tag, text = _split_tag(text)
+        broken = _BROKEN_LINK.match(text)
+    if broken:
+        text, url = broken.group(1), broken.group(2)
+    else:
+        bare = _BARE_URL.search(text)
+        if bare and text[: bare.start()].strip():
+            url = bare.group(0)
+            text = (text[: bare.start()] + text[bare.end() :]).strip()
+    title, source = _split_source(text)
+    return Head(_unbracket(title), source, url, (), tag)
+
+
 def parse_head(segments: Sequence[Segment]) -> Head:
     """Read tag, title, source, url and extra links from an entry's first line."""
     first = next((i for i, s in enumerate(segments) if s.href is not None), None)
     if first is None:
-        tag, text = _split_tag("".join(s.text for s in segments).strip())
-        title, source = _split_source(text)
-        return Head(_unbracket(title), source, None, (), tag)
+        return _unlinked_head("".join(s.text for s in segments).strip())
 
     prefix = "".join(s.text for s in segments[:first]).strip()
     tag, prefix = _split_tag(prefix)

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import PurePath
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from bot.digest.entry import Head, build_entry, is_body_line, is_summary_line, parse_head
+from bot.digest.heading import blank_front_matter, issue_date, title_heading
 from bot.digest.inline import (
     Line,
     Segment,
@@ -36,41 +36,12 @@ from bot.digest.model import Entry, Finding, Issue
 from bot.digest.sections import clean_heading, is_footer_heading, is_known_section
 from bot.digest.warmups import WarmupCollector
 
-_DATE = re.compile(r"(\d{4})\s*-\s*([0-9xX]{1,2})\s*-\s*([0-9xX]{1,2})")
-_FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _INTRO = re.compile(r"^\s*导读\s*[：:]?\s*")
 _FOOTER_LINE = re.compile(
     r"^\s*(?:wechat(?:\s*id)?|微信(?:公众号|号)?|公众号|editor|project|编辑|作者)\s*[:：]", re.I
 )
 _NOTE = re.compile(r"^\s*(?:注|note)\s*[：:]", re.I)
-_MAX_NESTING = 100
-
-
-def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark")
-    md.options["maxNesting"] = _MAX_NESTING
-    return md
-
-
-_MD = _markdown()
-
-
-def tokenize(text: str) -> list[Token]:
-    """The token stream the parser reads (exposed for the benchmark)."""
-    return _MD.parse(text)
-
-
-def _blank_front_matter(text: str) -> str:
-    """Replace a Jekyll ``---`` front matter block with blank lines (keeps line numbers)."""
-    if not text.startswith("---"):
-        return text
-    lines = text.split("\n", 30)
-    if lines[0].rstrip() != "---":
-        return text
-    for i in range(1, min(len(lines) - 1, 30)):
-        if lines[i].rstrip() in ("---", "..."):
-            return "\n" * (i + 1) + "\n".join(lines[i + 1 :])
-    return text
+_MD = MarkdownIt("commonmark")
 
 
 def _close(tokens: Sequence[Token], i: int) -> int:
@@ -86,16 +57,6 @@ def _close(tokens: Sequence[Token], i: int) -> int:
 
 def _lineno(token: Token) -> int:
     return token.map[0] + 1 if token.map else 0
-
-
-def _valid_date(raw: str) -> str | None:
-    match = _DATE.search(raw)
-    if not match or not all(part.isdigit() for part in match.groups()):
-        return None
-    year, month, day = (int(part) for part in match.groups())
-    if 1 <= month <= 12 and 1 <= day <= 31:
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    return None
 
 
 class _Walker:
@@ -215,15 +176,11 @@ class _Walker:
         self._flush()  # a ### subsection: entries stay in their section
 
     def _title_heading(self, raw: str) -> bool:
-        match = _DATE.search(raw)
-        if match is None and "简报" not in raw:
+        found = title_heading(raw)
+        if found is None:
             return False
         self.title_seen = True
-        if match is not None:
-            self.date_raw = match.group(0)
-            self.title = raw[match.end() :].lstrip(" )）]】:：-—|").strip()
-        else:
-            self.title = raw.split("简报", 1)[1].strip(" ：:")
+        self.date_raw, self.title = found
         return True
 
     # -- the walk ------------------------------------------------------------
@@ -286,15 +243,11 @@ class _Walker:
 
 def parse_issue(text: str, *, filename: str | None = None) -> Issue:
     """Parse one issue's Markdown. Never raises: problems become ``Issue.warnings``."""
-    source = _blank_front_matter(text.lstrip("\ufeff"))
-    walker = _Walker(tokenize(source), source)
+    source = blank_front_matter(text.lstrip("\ufeff"))
+    walker = _Walker(_MD.parse(source), source)
     walker.walk()
     warnings = walker.warnings
-    date = _valid_date(walker.date_raw) if walker.date_raw else None
-    if date is None and filename:
-        match = _FILE_DATE.search(PurePath(filename).name)
-        if match:
-            date = _valid_date(match.group(0))
+    date = issue_date(walker.date_raw, filename)
     if not walker.title_seen:
         warnings.append(
             Finding("no-heading", "warning", 1, "no '# 嵌入式AI简报 (YYYY-MM-DD)' heading found")
@@ -310,6 +263,3 @@ def parse_issue(text: str, *, filename: str | None = None) -> Issue:
         entries=tuple(walker.entries),
         warnings=tuple(warnings),
     )
-
-
-__all__ = ["is_known_section", "parse_issue", "tokenize"]
