@@ -161,6 +161,7 @@ class Sender:
     async def _loop(self, stop: asyncio.Event, until_idle: bool) -> None:
         last_refill = -1e9
         while not stop.is_set() and self._fatal is None:
+            self._wake.clear()  # before looking: a wake-up during the checks is not lost
             mono = time.monotonic()
             if mono - last_refill >= self.options.idle_poll_s or not self._heap:
                 last_refill = mono
@@ -194,7 +195,6 @@ class Sender:
         if seconds < 0.05:  # pacing between sends: a plain sleep is cheapest
             await asyncio.sleep(seconds)
             return
-        self._wake.clear()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
