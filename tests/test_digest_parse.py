@@ -238,3 +238,9 @@ def test_impossible_heading_date_falls_back_to_the_file_name() -> None:
     assert parse_issue(text, filename="issues/2021-03-01.md").date == "2021-03-01"
     assert parse_issue(text).date is None
     assert parse_issue(text).title == "标题"
+
+
+def test_missing_sections_are_reported() -> None:
+    issue = parse_issue("# 嵌入式AI简报 (2021-03-01)\n\n- [a | b](https://a.example)\n")
+    assert issue.entries == ()
+    assert [(w.code, w.severity) for w in issue.warnings] == [("no-sections", "warning")]

@@ -56,7 +56,7 @@ def parse(files: tuple[Path, ...], fmt: str) -> None:
             continue
         path, _text, issue = result
         if fmt == "text":
-            click.echo(outline(str(path), issue))
+            click.echo(outline(str(path), issue) + ("\n" if several else ""))
         else:
             document = issue_document(str(path), issue)
             indent = None if several else 2

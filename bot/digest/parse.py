@@ -252,6 +252,12 @@ def parse_issue(text: str, *, filename: str | None = None) -> Issue:
         warnings.append(
             Finding("no-heading", "warning", 1, "no '# 嵌入式AI简报 (YYYY-MM-DD)' heading found")
         )
+    if not walker.sections:
+        warnings.append(
+            Finding(
+                "no-sections", "warning", 1, "no section headings (## 业界新闻, ## 论文, …) found"
+            )
+        )
     if date is None:
         warnings.append(Finding("no-date", "warning", 1, "no date in the heading or the file name"))
     return Issue(
