@@ -61,8 +61,8 @@ def build_dispatcher(
         db=db,
         settings=settings,
         admin_cache=admin_cache or AdminCache(),
-        pages=TokenCache[object](),
-        uploads=TokenCache[object](ttl=3600, size=50),
+        pages=TokenCache[str](),
+        uploads=TokenCache[admin.Upload](ttl=3600, size=50),
         writes=asyncio.Lock(),
         **extra,
     )

@@ -174,6 +174,16 @@ def buttons(message: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def entity_texts(message: dict[str, Any], kind: str) -> list[str]:
+    """The text under each entity of ``kind`` (offsets are UTF-16 code units)."""
+    units = message["plain"].encode("utf-16-le")
+    return [
+        units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+        for e in message["entities"]
+        if e["type"] == kind
+    ]
+
+
 @pytest.fixture
 def telegram_settings(emulator: EmulatorClient, db_path: Path) -> Settings:
     from bot.config import Settings
