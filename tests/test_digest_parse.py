@@ -244,3 +244,15 @@ def test_missing_sections_are_reported() -> None:
     issue = parse_issue("# 嵌入式AI简报 (2021-03-01)\n\n- [a | b](https://a.example)\n")
     assert issue.entries == ()
     assert [(w.code, w.severity) for w in issue.warnings] == [("no-sections", "warning")]
+
+
+def test_urls_are_kept_as_written() -> None:
+    assert (
+        _entries("- [标题](https://zh.example/中文/路径)\n")[0][3] == "https://zh.example/中文/路径"
+    )
+    assert _entries("- [标题 | 来源](https://a.example/x y)\n")[0][1:4] == (
+        "标题",
+        "来源",
+        "https://a.example/x y",
+    )
+    assert _entries("- [标题](javascript:alert(1))\n")[0][3] is None

@@ -34,7 +34,7 @@ _META_LABELS = frozenset(
         *("github", "arxiv"),
     )
 )
-_BROKEN_LINK = re.compile(r"^\[([^\[\]]+)\]\s*[（(]\s*(https?://[^\s)）]+)\s*[)）]")
+_BROKEN_LINK = re.compile(r"^\[([^\[\]]+)\]\s*[（(]\s*<?(https?://[^)）>]+?)>?\s*[)）]")
 _BARE_URL = re.compile(r"https?://[^\s，。、；）)>\]」]+", re.I)
 _HTTP = re.compile(r"^https?://", re.I)
 

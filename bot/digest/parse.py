@@ -41,7 +41,21 @@ _FOOTER_LINE = re.compile(
     r"^\s*(?:wechat(?:\s*id)?|微信(?:公众号|号)?|公众号|editor|project|编辑|作者)\s*[:：]", re.I
 )
 _NOTE = re.compile(r"^\s*(?:注|note)\s*[：:]", re.I)
-_MD = MarkdownIt("commonmark")
+
+
+class _SourceLinks(MarkdownIt):
+    """CommonMark that keeps link destinations as written.
+
+    The default percent-encodes them (``/中文`` → ``/%E4%B8%AD%E6%96%87``); readers and
+    revision diffs want the url the maintainer wrote. ``validateLink`` still drops
+    ``javascript:`` and friends.
+    """
+
+    def normalizeLink(self, url: str) -> str:
+        return url.strip()
+
+
+_MD = _SourceLinks("commonmark")
 
 
 def _close(tokens: Sequence[Token], i: int) -> int:
