@@ -5,6 +5,8 @@ Both sides run in this process on the same corpus bytes, so only ratios matter:
 
 * ``parser_ratio``: parse_issue over the 30 corpus issues / bare
   ``MarkdownIt("commonmark").parse`` of the same texts (goal ≤ 2);
+  ``walk_overhead_ratio`` is the same against the parser's own tokenizer (which
+  skips percent-encoding link urls, so it is a little faster than the bare one);
 * ``process_ratio``: a whole ``bot parse`` process over all files / a bare Python
   process that imports markdown_it, reads and tokenizes them (goal ≤ 2).
 
@@ -26,6 +28,7 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "issues"
 
 from markdown_it import MarkdownIt  # noqa: E402
 
+from bot.digest.parse import _MD as PARSER_MARKDOWN  # noqa: E402
 from bot.digest.parse import parse_issue  # noqa: E402
 
 BARE_SCRIPT = """
@@ -64,8 +67,12 @@ def main() -> None:
         for text in texts:
             parse_issue(text)
 
-    bare(), parser()  # warm up both
-    bare_s, parser_s = best_of(9, bare, parser)
+    def parser_tokenize() -> None:
+        for text in texts:
+            PARSER_MARKDOWN.parse(text)
+
+    bare(), parser(), parser_tokenize()  # warm up
+    bare_s, parser_s, own_s = best_of(9, bare, parser, parser_tokenize)
 
     names = [str(f) for f in files]
     bot_cmd = [sys.executable, "-m", "bot", "parse", *names]
@@ -83,6 +90,8 @@ def main() -> None:
                 "bare_tokenize_ms": round(bare_s * 1000, 1),
                 "parser_ms": round(parser_s * 1000, 1),
                 "parser_ratio": round(parser_s / bare_s, 2),
+                "parser_own_tokenize_ms": round(own_s * 1000, 1),
+                "walk_overhead_ratio": round(parser_s / own_s, 2),
                 "bare_process_ms": round(bare_proc_s * 1000, 1),
                 "bot_parse_process_ms": round(bot_proc_s * 1000, 1),
                 "process_ratio": round(bot_proc_s / bare_proc_s, 2),
