@@ -256,3 +256,8 @@ def test_urls_are_kept_as_written() -> None:
         "https://a.example/x y",
     )
     assert _entries("- [标题](javascript:alert(1))\n")[0][3] is None
+
+
+def test_text_after_the_link_on_the_head_line_is_summary() -> None:
+    assert _entries("- [标题](https://a.example)：一句话介绍。\n")[0][4] == "一句话介绍。"
+    assert _entries("- [标题](https://a.example) 简介\n摘要：真正的摘要\n")[0][4] == "真正的摘要"

@@ -180,8 +180,9 @@ def split_body(lines: Sequence[Line]) -> tuple[str, tuple[Link, ...]]:
 def build_entry(
     section: str, position: int, lineno: int, head: Head, body: Sequence[Line]
 ) -> Entry:
-    if head.trailing and _SUMMARY.match(head.trailing):
-        body = [Line(head.trailing, (), lineno), *body]
+    trailing = head.trailing.lstrip(" ：:-—–,，")
+    if trailing:  # "- [title](url) 摘要：…" or "- [title](url)：one-line summary"
+        body = [Line(trailing, (), lineno), *body]
     summary, meta_links = split_body(body)
     links = head.links + tuple(link for link in meta_links if link not in head.links)
     return Entry(
