@@ -1,0 +1,99 @@
+"""Admin commands: /stats, and /publish of an uploaded issue (lint, preview, Confirm)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.store.issues import get_issue, list_issues
+from tests.support.telegram import ADMIN_ID, BotHarness, buttons
+
+ISSUE = """# 嵌入式AI简报 (2021-02-01)
+
+**关注模型压缩、低比特量化、移动端推理加速优化、部署**
+
+> 导读：本次2条。
+
+## 论文
+
+- [低比特量化新方法 & int8 | 机器之心](https://example.com/a)
+摘要：一种 int8 量化方法。
+
+## 开源项目
+
+- [NCNN 新版本 | 腾讯](https://example.com/b)
+摘要：移动端推理框架更新。
+"""
+
+
+def upload(name: str, content: str) -> dict[str, str]:
+    return {"file_name": name, "content": content}
+
+
+async def test_stats_are_for_bot_admins_only(telegram: BotHarness) -> None:
+    user = await telegram.private(901)
+    await telegram.say(user, "/start")
+    assert await telegram.ask(user, "/stats") == "这个命令只对机器人管理员开放。"
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    stats = await telegram.ask(admin, "/stats")
+    assert "Subscribed chats: 1" in stats and "Issues: 0" in stats
+
+
+async def test_publish_with_caption_lints_previews_and_waits_for_confirm(
+    telegram: BotHarness,
+) -> None:
+    subscriber = await telegram.private(902)
+    await telegram.say(subscriber, "/start")
+    admin = await telegram.private(ADMIN_ID)
+    replies = await telegram.send(admin, text="/publish", document=upload("2021-02-01.md", ISSUE))
+    report, preview, question = (m["plain"] for m in replies)
+    assert "2021-02-01" in report and "2 条；错误 0，警告 0" in report
+    assert "低比特量化新方法 & int8" in preview
+    assert await get_issue(telegram.db, "2021-02-01") is None  # nothing before Confirm
+    confirm, cancel = buttons(replies[-1])
+    assert (confirm[0], cancel[0]) == ("✅ 确认发布", "取消")
+    done = await telegram.press(admin, confirm[1])
+    assert "已发布 2021-02-01" in done[0]["plain"] and "1 个聊天" in done[0]["plain"]
+    stored = await get_issue(telegram.db, "2021-02-01")
+    assert stored is not None and len(stored.issue.entries) == 2
+    assert buttons(await telegram.message(admin, replies[-1]["message_id"])) == []
+    assert question
+
+
+@pytest.fixture
+def draft(seed_path: Path) -> str:
+    """The seed issue: a draft whose title still holds <标题> placeholders."""
+    return seed_path.read_text(encoding="utf-8")
+
+
+async def test_publish_refuses_what_it_cannot_use(telegram: BotHarness, draft: str) -> None:
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    assert "caption" in await telegram.ask(admin, "/publish")
+    assert await telegram.send(admin, document=upload("a.md", ISSUE)) == []  # no caption: no-op
+    refused = await telegram.send(admin, text="/publish", document=upload("notes.txt", "hello"))
+    assert refused[0]["plain"] == "Only a UTF-8 .md file of at most 512 KB can be published."
+    binary = {"file_name": "b.md", "content_base64": "//79/Q=="}
+    assert await telegram.send(admin, text="/publish", document=binary) != []
+    assert "UTF-8" in (await telegram.messages(admin))[-1]["plain"]
+    blocked = await telegram.send(admin, text="/publish", document=upload("2021-01-05.md", draft))
+    text = "\n".join(m["plain"] for m in blocked)
+    assert "placeholder" in text and "There are errors" in text
+    assert all(buttons(m) == [] for m in blocked)
+    assert await list_issues(telegram.db) == []
+
+
+async def test_cancel_and_expired_confirm(telegram: BotHarness) -> None:
+    admin = await telegram.private(ADMIN_ID)
+    first = await telegram.send(admin, text="/publish", document=upload("x.md", ISSUE))
+    _confirm, cancel = buttons(first[-1])
+    assert "已取消" in (await telegram.press(admin, cancel[1]))[0]["plain"]
+    assert await list_issues(telegram.db) == []
+    second = await telegram.send(admin, text="/publish", document=upload("x.md", ISSUE))
+    telegram.dp["uploads"]._items.clear()  # the bot restarted since
+    await telegram.press(admin, buttons(second[-1])[0][1])
+    answers = await telegram.callback_answers(admin)
+    assert answers[-1]["answer"]["text"] == "此页面已过期，请重新发送命令。"
+    assert await list_issues(telegram.db) == []
+    user = await telegram.private(903)
+    assert await telegram.ask(user, "/publish") == "这个命令只对机器人管理员开放。"
