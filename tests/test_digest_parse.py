@@ -261,3 +261,15 @@ def test_urls_are_kept_as_written() -> None:
 def test_text_after_the_link_on_the_head_line_is_summary() -> None:
     assert _entries("- [标题](https://a.example)：一句话介绍。\n")[0][4] == "一句话介绍。"
     assert _entries("- [标题](https://a.example) 简介\n摘要：真正的摘要\n")[0][4] == "真正的摘要"
+
+
+def test_intro_and_warmups_under_their_own_headings() -> None:
+    text = (
+        "# 嵌入式AI简报 (2022-01-01)\n\n## 导读\n\n本次1条。\n\n## 热身小新闻\n\n"
+        "- 甲：新闻一；\n- [乙：新闻二](https://n.example)\n\n## 论文\n\n- [a](https://a.example)\n"
+    )
+    issue = parse_issue(text)
+    assert issue.intro == "本次1条。"
+    assert issue.warmups == ("甲：新闻一；", "乙：新闻二")
+    assert issue.sections == ("论文",)
+    assert [e.title for e in issue.entries] == ["a"]

@@ -40,6 +40,7 @@ _INTRO = re.compile(r"^\s*导读\s*[：:]?\s*")
 _FOOTER_LINE = re.compile(
     r"^\s*(?:wechat(?:\s*id)?|微信(?:公众号|号)?|公众号|editor|project|编辑|作者)\s*[:：]", re.I
 )
+_PREAMBLE_HEADING = re.compile(r"导读|热身")
 _NOTE = re.compile(r"^\s*(?:注|note)\s*[：:]", re.I)
 
 
@@ -82,6 +83,7 @@ class _Walker:
         self.title = ""
         self.title_seen = False
         self.intro = ""
+        self.intro_next = False
         self.warmups = WarmupCollector()
         self.sections: list[str] = []
         self.section: str | None = None
@@ -165,6 +167,11 @@ class _Walker:
         if not self.title_seen and self.section is None and self._title_heading(raw):
             return
         name = clean_heading(raw)
+        if self.section is None and not is_known_section(name) and _PREAMBLE_HEADING.search(name):
+            self.intro_next = "导读" in name
+            if "热身" in name:
+                self.warmups.start()
+            return
         setext = tok.markup in ("-", "=")
         if setext and not is_known_section(name):
             # "text\n---": a paragraph followed by a rule, not a section.
@@ -245,8 +252,9 @@ class _Walker:
         if not lines:
             return
         text = "\n".join(line.text for line in lines)
-        if not self.intro and _INTRO.match(lines[0].text):
+        if not self.intro and (self.intro_next or _INTRO.match(lines[0].text)):
             self.intro = _INTRO.sub("", text, count=1).strip()
+            self.intro_next = False
             return
         if "热身" in text:
             self.warmups.start()
