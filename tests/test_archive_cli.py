@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import sqlite3
 from pathlib import Path
 
@@ -131,7 +134,7 @@ def test_publish_lints_ingests_and_reports_what_would_be_sent(
     assert run(env, "search", "量化").stdout.startswith("No results")
     first = run(env, "publish", str(path))
     assert "published as a new issue with 2 entries" in first.stdout
-    assert "Would send 2 entries" in first.stdout
+    assert "2 new or changed entries go to" in first.stdout
     path.write_text(ISSUE.format(date="2021-08-05") + REVISED_EXTRA, encoding="utf-8")
     revised = run(env, "publish", str(path))
     assert "updated in place: 1 added, 0 changed, 0 removed" in revised.stdout
@@ -169,3 +172,18 @@ def test_import_the_real_archive(env: dict[str, str], corpus_issues: list[Path])
     assert result.stdout.startswith("30 issue files: 30 new, 0 updated, 0 unchanged;")
     hits = json.loads(run(env, "search", "剪枝", "--format", "json", "--limit", "50").stdout)
     assert hits and all("剪枝" in h["title"] + h["snippet"] or h["snippet"] for h in hits)
+
+
+@pytest.mark.slow
+def test_archive_commands_stay_light(env: dict[str, str], folder: Path) -> None:
+    """search/issues/import never import aiogram, nor pydantic (~0.2 s) for BOT_DB."""
+    code = (
+        "import sys; from bot.cli import main\n"
+        f"main(['import', {str(folder)!r}], standalone_mode=False)\n"
+        "main(['search', '量化'], standalone_mode=False)\n"
+        "main(['issues'], standalone_mode=False)\n"
+        "print('heavy:', sorted(m for m in ('aiogram', 'pydantic') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, **env}, check=True)
+    assert out.stdout.strip().endswith("heavy: []")

@@ -1,13 +1,14 @@
 """`bot publish FILE`: lint, ingest in one transaction, and say what goes out.
 
-Delivery (issue 5) hooks in after ingest, inside the same transaction: until
-then the command reports which entries would be sent to how many chats.
+Delivery (bot.delivery) enqueues after ingest, inside the same transaction;
+``--send`` then delivers in the foreground, ``--wait`` shows the progress.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiosqlite
 import click
@@ -17,6 +18,10 @@ from bot.commands.db import DB_OPTION, database, file_hash
 from bot.digest.model import Entry, Finding, Issue
 from bot.store.issues import IngestResult
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.delivery.enqueue import EnqueueResult
+
 
 @dataclass(frozen=True, slots=True)
 class PublishReport:
@@ -24,6 +29,8 @@ class PublishReport:
     to_send: tuple[Entry, ...]
     chats: int
     chats_served: int
+    queued: EnqueueResult | None = None  # delivery's outbox rows (bot.delivery.enqueue)
+    sender: str | None = None  # the running sender that will deliver them, if any
 
 
 class _DryRun(Exception):
@@ -56,7 +63,9 @@ async def _deliverable(conn: aiosqlite.Connection, result: IngestResult) -> Publ
 
 
 async def _publish(path: Path, text: str, issue: Issue, dry_run: bool,
-                   db_path: Path | None) -> PublishReport:
+                   db_path: Path | None, settings: Settings) -> PublishReport:
+    from bot.delivery.enqueue import enqueue_issue
+    from bot.delivery.foreground import who_sends
     from bot.store.db import StoreError, transaction
     from bot.store.issues import ingest_issue
 
@@ -65,13 +74,19 @@ async def _publish(path: Path, text: str, issue: Issue, dry_run: bool,
             async with transaction(conn):
                 result = await ingest_issue(conn, issue, file_hash(text), text)
                 report = await _deliverable(conn, result)
+                if result.status != "unchanged":
+                    queued = await enqueue_issue(
+                        conn, result.issue_id, issue, default_tz=settings.tz,
+                        channel=settings.channel, revision_id=result.revision_id,
+                    )
+                    report = replace(report, queued=queued)
                 if dry_run:
                     raise _DryRun(report)
         except _DryRun as rolled_back:
             return rolled_back.report
         except StoreError as exc:
             raise UnusableInput(f"{path}: {exc}") from None
-    return report
+        return replace(report, sender=await who_sends(conn))
 
 
 @click.command()
@@ -82,8 +97,13 @@ async def _publish(path: Path, text: str, issue: Issue, dry_run: bool,
 @click.option("--at", "at", metavar="TIME",
               help="Publish later: at TIME ('2026-12-01 09:00', in BOT_TZ), done by the running"
                    " `bot run`. Lint runs now too.")  # fmt: skip
+@click.option("--send", is_flag=True,
+              help="Send the queued messages now, from this process (when no `bot run` is up).")
+@click.option("--wait", is_flag=True,
+              help="Show a progress bar until this issue's messages have gone out.")
 @DB_OPTION
-def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: str | None) -> None:
+def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: str | None,
+            send: bool, wait: bool) -> None:
     """Lint a released issue FILE, ingest it into the archive and deliver it.
 
     Refuses when lint finds errors (they are printed) unless --force. A revised
@@ -108,11 +128,32 @@ def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: st
             f"not published: lint found {errors} error{'s' if errors != 1 else ''}"
             " (fix them, or use --force)"
         )
+    settings = _delivery_settings(send, wait, dry_run or at is not None)
     if at is not None:
         click.echo(_schedule(file, text, force, dry_run, at, db_path))
         return
-    report = run_async(_publish(file, text, issue, dry_run, db_path))
+    report = run_async(_publish(file, text, issue, dry_run, db_path, settings))
     click.echo(_describe(report, dry_run))
+    if not dry_run and (send or wait):
+        from bot.commands.delivery import deliver_after_publish
+
+        click.echo(deliver_after_publish(settings, db_path, report.result.issue_id,
+                                         report.sender, send=send, wait=wait))
+
+
+def _delivery_settings(send: bool, wait: bool, later: bool) -> Settings:
+    from bot.config import SettingsError, load_settings
+
+    if (send or wait) and later:
+        raise UnusableInput("--send and --wait do not go with --dry-run or --at: drop one of them")
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise UnusableInput(str(exc)) from None
+    if send and settings.token is None:
+        raise UnusableInput("--send needs BOT_TOKEN (the token from @BotFather) in the"
+                            " environment or .env")
+    return settings
 
 
 def _describe(report: PublishReport, dry_run: bool) -> str:
@@ -128,12 +169,17 @@ def _describe(report: PublishReport, dry_run: bool) -> str:
     lines = [head]
     if report.to_send:
         lines.append(
-            f"Would send {len(report.to_send)} entries to {report.chats_served} of "
-            f"{report.chats} active chats (by their topics); delivery is not connected yet:"
+            f"{len(report.to_send)} new or changed entries {'would ' if dry_run else ''}go to"
+            f" {report.chats_served} of"
+            f" {report.chats} active chats (by their topics):"
         )
         lines += [f"  [{e.section}] {e.title}" for e in report.to_send]
     else:
         lines.append("No new or changed entries to send.")
+    if report.queued is not None:
+        from bot.delivery.foreground import describe_queued
+
+        lines += describe_queued(report.queued, report.sender, dry_run)
     if dry_run:
         lines.append("Dry run: the archive was not changed.")
     return "\n".join(lines)

@@ -19,7 +19,9 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import os
 import random
+import socket
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from bot.delivery.errors import Failure, Kind, classify
 from bot.delivery.ratelimit import Limits, RateLimiter
 from bot.delivery.retry import RetryPolicy
 from bot.store import deliveries as store
+from bot.store import senders
 from bot.store.deliveries import Job
 
 log = logging.getLogger("bot.delivery")
@@ -132,6 +135,10 @@ class Sender:
 
     async def _heartbeat(self) -> None:
         while True:
+            async with self._db:
+                await senders.announce_sender(
+                    self.conn, self.owner, os.getpid(), socket.gethostname(), time.time()
+                )
             await asyncio.sleep(self.options.lease_s / 3)
             async with self._db:
                 await store.extend_leases(self.conn, self.owner, time.time() + self.options.lease_s)
@@ -153,6 +160,7 @@ class Sender:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             async with self._db:
                 await store.release(self.conn, self.owner)
+                await senders.retire_sender(self.conn, self.owner)
             self.limiter.forget_idle(time.monotonic())
         if self._fatal is not None:
             raise SenderStopped(self._fatal)

@@ -1,0 +1,120 @@
+"""What `bot publish` does after enqueueing: say who sends, or send right here.
+
+`bot publish` enqueues without importing aiogram; only ``--send`` (a one-off
+sender in this process, for setups without a running `bot run`) pays for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from bot.store.delivery_report import IssueProgress, issue_progress
+from bot.store.senders import live_senders
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.delivery.enqueue import EnqueueResult
+    from bot.delivery.sender import Tally
+
+ALIVE_S = 30.0  # a sender heartbeats every 10 s; three missed beats and it counts as gone
+
+
+async def who_sends(conn: aiosqlite.Connection) -> str | None:
+    """One phrase naming the running sender(s), or None if nothing is sending."""
+    found = await live_senders(conn, time.time(), ALIVE_S)
+    if not found:
+        return None
+    owner, pid, host = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return f"sender {owner} (pid {pid} on {host}){more}"
+
+
+async def send_here(
+    settings: Settings, db_path: Path | None, issue_id: int, *, show_progress: bool
+) -> tuple[Tally, IssueProgress]:
+    """Drain every due row (this issue's and any other's) in the foreground."""
+    from bot.delivery.client import DigestClient, open_bot
+    from bot.delivery.progress import wait_drained
+    from bot.delivery.ratelimit import Limits
+    from bot.delivery.sender import Sender, SenderOptions
+    from bot.store.db import open_db
+
+    assert settings.token is not None
+    limits = Limits(global_per_s=settings.rate)
+    client = DigestClient(
+        open_bot(settings.token.get_secret_value(), settings.api_base),
+        paid_broadcast=limits.paid_broadcast,
+    )
+    owner = f"publish-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    done = asyncio.Event()
+    try:
+        async with open_db(db_path) as conn:
+            sender = Sender(conn, client, owner, SenderOptions(limits=limits))
+            job = asyncio.create_task(sender.run(asyncio.Event(), until_idle=True))
+            job.add_done_callback(lambda _: done.set())
+            try:
+                if show_progress:
+                    await wait_drained(db_path, issue_id, done=done)
+                tally = await job
+            finally:
+                if not job.done():
+                    job.cancel()
+                    await asyncio.gather(job, return_exceptions=True)
+            return tally, await issue_progress(conn, issue_id)
+    finally:
+        await client.close()
+
+
+def describe_queued(queued: EnqueueResult, sender: str | None, dry_run: bool) -> list[str]:
+    """What `bot publish` says about delivery, in a few lines."""
+    would = "would be " if dry_run else ""
+    lines = [
+        f"Delivery: {queued.rows_added} new messages and {queued.edits} edits {would}queued"
+        f" for {queued.chats} chats ({queued.renders} distinct digests rendered)."
+    ]
+    if queued.updated:
+        lines.append(f"{queued.updated} parts not sent yet will go out in their new version.")
+    if queued.cancelled:
+        lines.append(f"{queued.cancelled} parts not sent yet were dropped by the revision.")
+    if queued.deferred:
+        lines.append(f"{queued.deferred} chats wait for their delivery time or quiet hours.")
+    if not dry_run:
+        if sender is not None:
+            lines.append(f"The running {sender} delivers them.")
+        else:
+            lines.append(
+                "No sender is running (no `bot run`): use `bot publish --send` or start `bot run`."
+            )
+    return lines
+
+
+def describe_sent(tally: Tally, progress: IssueProgress | None) -> str:
+    line = (
+        f"Sent {tally.sent} messages and {tally.edited} edits; {tally.failed} failed,"
+        f" {tally.cancelled} cancelled (blocked chats), {tally.floods} flood waits."
+    )
+    if progress is not None and progress.scheduled:
+        line += (
+            f" {progress.scheduled} wait for their chats' delivery time"
+            f" (first at {progress.next_due} UTC)."
+        )
+    if tally.failed:
+        line += " See `bot deliveries --failed`."
+    return line
+
+
+def describe_progress(progress: IssueProgress) -> str:
+    line = f"Delivered {progress.sent} messages; {progress.failed} failed."
+    if progress.scheduled:
+        line += (
+            f" {progress.scheduled} wait for their chats' delivery time"
+            f" (first at {progress.next_due} UTC)."
+        )
+    return line
