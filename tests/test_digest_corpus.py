@@ -141,7 +141,7 @@ def test_known_shapes_of_the_corpus(corpus_issues: list[Path]) -> None:
     assert (unlinked.url, unlinked.source) == (None, "IT之家")
     assert unlinked.summary.startswith("1月17日")
     nested = issues["2020-01-27"].entries[1].summary.splitlines()
-    assert nested[1].startswith("• 骁龙720G")
+    assert nested[1].startswith("- 骁龙720G")
     warmups = issues["2021-01-05"].warmups
     assert "华为：2021 年将有超过 1 亿台设备成为华为鸿蒙新入口；" in warmups  # line missing "- "
     assert issues["2022-02-23"].title.startswith("TFLite主管离职/BiBERT")

@@ -54,9 +54,9 @@ def test_nested_bullets_and_following_paragraphs_stay_in_the_summary(shapes_issu
     entry = shapes_issue.entries[1]
     assert entry.summary.splitlines() == [
         "白皮书介绍了三种部署方式：",
-        "• 纯CPU推理；",
-        "• GPU委托；",
-        "• NPU直连。",
+        "- 纯CPU推理；",
+        "- GPU委托；",
+        "- NPU直连。",
         "这一段紧跟在列表之后，仍然属于上一条的摘要。",
     ]
     assert entry.links == (Link("主页", "https://whitepaper.example.com"),)

@@ -15,6 +15,9 @@ from markdown_it.token import Token
 from bot.digest.model import Link
 
 
+BULLET = "- "  # marker of a bullet item's first line in plain text
+
+
 @dataclass(slots=True)
 class Segment:
     """A run of one line: plain text, or a link's text with its href."""
@@ -86,7 +89,7 @@ def inline_lines(token: Token, first_line: int) -> list[Line]:
 def block_lines(tokens: Sequence[Token], start: int, stop: int) -> list[Line]:
     """Plain lines of the block tokens ``tokens[start:stop]``.
 
-    List items keep their marker (``• `` or ``1. ``) on their first line, so nested
+    List items keep their marker (``- `` or ``1. ``) on their first line, so nested
     bullets and numbered lists survive as readable lines.
     """
     out: list[Line] = []
@@ -115,7 +118,7 @@ def block_lines(tokens: Sequence[Token], start: int, stop: int) -> list[Line]:
         elif kind == "list_item_open":
             number = counters[-1] if counters else None
             if number is None:
-                pending_marker = "• "
+                pending_marker = BULLET
             else:
                 pending_marker = f"{tok.info or number}{tok.markup or '.'} "
                 counters[-1] = number + 1

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from markdown_it.token import Token
 
-from bot.digest.inline import Line, block_lines
+from bot.digest.inline import BULLET, Line, block_lines
 
 _STRAY_BULLET = re.compile(r"^\s*[–—•·*+]\s+")
 _NEWS_LINE = re.compile(r"^\s*[^\s：:，。；]{1,24}\s*[：:]")
@@ -41,7 +41,7 @@ class WarmupCollector:
         self.started = True
         for line in block_lines(tokens, start, stop + 1):
             text = line.text
-            is_item = text.startswith("• ")
+            is_item = text.startswith(BULLET)
             self._add(text[2:] if is_item else text, new=is_item)
 
     def add_paragraph(self, lines: Sequence[Line]) -> None:
