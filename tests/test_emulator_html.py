@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.emulator.html import HtmlParseError, parse_html
 
@@ -90,3 +92,26 @@ def test_link_without_a_usable_url_keeps_text_but_drops_the_link() -> None:
     parsed = parse_html('<a href="javascript:alert(1)">x</a> <a href="tg://user?id=1">y</a>')
     assert parsed.plain == "x y"
     assert [e.get("url") for e in parsed.entities] == ["tg://user?id=1"]
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@given(st.lists(st.tuples(st.sampled_from(["b", "i", "code", None]), st.text(max_size=12))))
+def test_escaped_text_round_trips_and_offsets_count_utf16(
+    parts: list[tuple[str | None, str]],
+) -> None:
+    html = "".join(
+        _escape(t) if tag is None else f"<{tag}>{_escape(t)}</{tag}>" for tag, t in parts
+    )
+    parsed = parse_html(html)
+    assert parsed.plain == "".join(t for _, t in parts)
+    units = parsed.plain.encode("utf-16-le")
+    wrapped = [(tag, t) for tag, t in parts if tag is not None and t]
+    assert len(parsed.entities) == len(wrapped)
+    for entity in parsed.entities:
+        start, stop = entity["offset"] * 2, (entity["offset"] + entity["length"]) * 2
+        assert (entity["type"], units[start:stop].decode("utf-16-le")) in {
+            ({"b": "bold", "i": "italic", "code": "code"}[tag], t) for tag, t in wrapped
+        }

@@ -37,10 +37,19 @@ _SIMPLE_TYPES = {
     "code": "code",
     "pre": "pre",
 }
-_NAMED_REFS = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
-_SPACE = frozenset(b" \t\r\n\0\v")
-_NAME_TOKEN = re.compile(rb"[A-Za-z0-9.\-]*")
-_SPECIAL = re.compile(rb"[<&]")
+_NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_SPACE = frozenset(" \t\r\n\0\v")
+_NAME_TOKEN = re.compile(r"[A-Za-z0-9.\-]*")
+_SPECIAL = re.compile(r"[<&]")
+_WORD = re.compile(r"[^ \t\r\n\0\v>]*")  # a tag name: up to a space or '>'
+_ATTRIBUTE = re.compile(r"[^ \t\r\n\0\v=>]*")
+_SPACES = re.compile(r"[ \t\r\n\v]*")
+_ANY_SPACE = re.compile(r"\s")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # two UTF-16 code units each
+# Fast paths for the common shapes; anything else goes through the full scanner.
+_PLAIN_START = re.compile(r"<([a-z\-]{1,10})>")
+_HREF_START = re.compile(r'<a href="([^"&<>\s]*)">')
+_PLAIN_END = re.compile(r"</([A-Za-z\-]{0,10})>")
 _URL_SCHEMES = ("http://", "https://", "tg://", "ton://", "ftp://")
 
 
@@ -63,28 +72,26 @@ class ParsedText:
 class _Open:
     tag: str
     argument: str
-    utf16_offset: int
+    offset: int  # in code points of the plain text
     out_index: int
+    pos: int  # in characters of the source, for error messages
     expandable: bool = False
 
 
-def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-def _decode_reference(src: bytes, pos: int) -> tuple[str, int] | None:
+def _decode_reference(src: str, pos: int) -> tuple[str, int] | None:
     """Decode ``&...;`` at ``pos``; return (character, position after ';') or None."""
-    end = src.find(b";", pos + 1, pos + 12)
+    end = src.find(";", pos + 1, pos + 12)
     if end < 0:
         return None
     body = src[pos + 1 : end]
-    if body in _NAMED_REFS:
-        return _NAMED_REFS[body], end + 1
-    if not body.startswith(b"#") or len(body) < 2:
+    named = _NAMED_REFS.get(body)
+    if named is not None:
+        return named, end + 1
+    if not body.startswith("#") or len(body) < 2:
         return None
-    digits, base = (body[2:], 16) if body[1:2] in (b"x", b"X") else (body[1:], 10)
+    digits, base = (body[2:], 16) if body[1] in "xX" else (body[1:], 10)
     try:
-        code = int(digits, base) if digits.isalnum() else -1
+        code = int(digits, base) if digits.isascii() and digits.isalnum() else -1
     except ValueError:
         return None
     if code <= 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
@@ -94,7 +101,7 @@ def _decode_reference(src: bytes, pos: int) -> tuple[str, int] | None:
 
 def _url_of(argument: str, inner: str) -> str | None:
     url = (argument or inner).strip()
-    if not url or any(ch.isspace() for ch in url):
+    if not url or _ANY_SPACE.search(url):
         return None
     if url.lower().startswith(_URL_SCHEMES):
         return url
@@ -104,17 +111,27 @@ def _url_of(argument: str, inner: str) -> str | None:
 
 
 class _Parser:
+    """tdlib's scanner, over characters; byte offsets are computed only for errors."""
+
     def __init__(self, text: str) -> None:
-        self.src = text.encode("utf-8") + b"\0"
-        self.end = len(self.src) - 1
+        self.text = text
+        self.src = text + "\0"
+        self.end = len(text)
         self.out: list[str] = []
-        self.utf16 = 0
+        self.length = 0  # code points emitted so far
         self.stack: list[_Open] = []
         self.entities: list[dict[str, Any]] = []
 
+    def byte(self, pos: int) -> int:
+        return len(self.text[:pos].encode("utf-8"))
+
+    def fail(self, message: str, pos: int | None = None) -> HtmlParseError:
+        suffix = "" if pos is None else f" at byte offset {self.byte(pos)}"
+        return HtmlParseError(message + suffix)
+
     def emit(self, chunk: str) -> None:
         self.out.append(chunk)
-        self.utf16 += _utf16_len(chunk)
+        self.length += len(chunk)
 
     def run(self) -> ParsedText:
         src, i = self.src, 0
@@ -122,11 +139,11 @@ class _Parser:
             match = _SPECIAL.search(src, i, self.end)
             stop = match.start() if match else self.end
             if stop > i:
-                self.emit(src[i:stop].decode("utf-8", errors="replace"))
+                self.emit(src[i:stop])
             i = stop
             if i >= self.end:
                 break
-            if src[i] == ord("&"):
+            if src[i] == "&":
                 decoded = _decode_reference(src, i)
                 if decoded is None:
                     self.emit("&")
@@ -134,58 +151,65 @@ class _Parser:
                 else:
                     self.emit(decoded[0])
                     i = decoded[1]
-            elif src[i + 1] == ord("/"):
+            elif src[i + 1] == "/":
                 i = self.end_tag(i)
             else:
                 i = self.start_tag(i)
         if self.stack:
-            raise HtmlParseError(
-                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].tag}"'
-            )
+            tag = self.stack[-1].tag
+            raise self.fail(f'Can\'t find end tag corresponding to start tag "{tag}"')
+        plain = "".join(self.out)
+        if _ASTRAL.search(plain):
+            _to_utf16(plain, self.entities)
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
-        return ParsedText("".join(self.out), self.entities)
+        return ParsedText(plain, self.entities)
+
+    def open(self, tag: str, argument: str, pos: int, expandable: bool = False) -> None:
+        self.stack.append(_Open(tag, argument, self.length, len(self.out), pos, expandable))
+
+    def skip_spaces(self, i: int) -> int:
+        return _match_end(_SPACES, self.src, i)
 
     def start_tag(self, begin: int) -> int:
-        src, i = self.src, begin + 1
-        while src[i] not in _SPACE and src[i] != ord(">"):
-            i += 1
+        src = self.src
+        fast = _PLAIN_START.match(src, begin)
+        if fast is not None and fast.group(1) in _SIMPLE_TYPES and fast.group(1) != "span":
+            self.open(fast.group(1), "", begin)
+            return fast.end()
+        fast = _HREF_START.match(src, begin)
+        if fast is not None:
+            self.open("a", fast.group(1), begin)
+            return fast.end()
+        i = _match_end(_WORD, src, begin + 1)
         if i >= self.end:
-            raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
-        tag = src[begin + 1 : i].decode("utf-8", errors="replace").lower()
+            raise self.fail("Unclosed start tag", begin)
+        tag = src[begin + 1 : i].lower()
         if tag not in ALLOWED_TAGS:
-            raise HtmlParseError(f'Unsupported start tag "{tag}" at byte offset {begin}')
+            raise self.fail(f'Unsupported start tag "{tag}"', begin)
         argument, expandable = "", False
-        while src[i] != ord(">"):
-            while i < self.end and src[i] in _SPACE:
-                i += 1
-            if src[i] == ord(">"):
+        while src[i] != ">":
+            i = self.skip_spaces(i)
+            if src[i] == ">":
                 break
             name_begin = i
-            while src[i] not in _SPACE and src[i] not in b"=>":
-                i += 1
-            name = src[name_begin:i].decode("utf-8", errors="replace").lower()
+            i = _match_end(_ATTRIBUTE, src, i)
+            name = src[name_begin:i].lower()
             if not name:
-                raise HtmlParseError(
-                    f'Empty attribute name in the tag "{tag}" at byte offset {begin}'
-                )
-            while i < self.end and src[i] in _SPACE:
-                i += 1
-            if src[i] != ord("="):
+                raise self.fail(f'Empty attribute name in the tag "{tag}"', begin)
+            i = self.skip_spaces(i)
+            if src[i] != "=":
                 if tag == "blockquote" and name == "expandable":
                     expandable = True
                     continue
-                raise HtmlParseError(
-                    "Expected equal sign in declaration of an attribute of the tag "
-                    f'"{tag}" at byte offset {begin}'
+                raise self.fail(
+                    f'Expected equal sign in declaration of an attribute of the tag "{tag}"', begin
                 )
-            i += 1
-            while i < self.end and src[i] in _SPACE:
-                i += 1
+            i = self.skip_spaces(i + 1)
             if i >= self.end:
-                raise HtmlParseError(f'Unclosed start tag "{tag}" at byte offset {begin}')
+                raise self.fail(f'Unclosed start tag "{tag}"', begin)
             value, i = self.attribute_value(i)
             if i >= self.end:
-                raise HtmlParseError(f"Unclosed start tag at byte offset {begin}")
+                raise self.fail("Unclosed start tag", begin)
             if tag == "a" and name == "href":
                 argument = value
             elif tag == "code" and name == "class" and value.startswith("language-"):
@@ -195,60 +219,62 @@ class _Parser:
             elif tag == "tg-emoji" and name == "emoji-id":
                 argument = value
         if tag == "span" and argument != "spoiler":
-            raise HtmlParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {begin}')
-        self.stack.append(_Open(tag, argument, self.utf16, len(self.out), expandable))
+            raise self.fail('Tag "span" must have class "tg-spoiler"', begin)
+        self.open(tag, argument, begin, expandable)
         return i + 1
 
     def attribute_value(self, i: int) -> tuple[str, int]:
         src = self.src
         quote = src[i]
-        if quote not in b"'\"":
-            match = _NAME_TOKEN.match(src, i)
-            assert match is not None
-            j = match.end()
-            if src[j] not in _SPACE and src[j] != ord(">"):
-                raise HtmlParseError(f"Unexpected end of name token at byte offset {i}")
-            return src[i:j].decode("ascii").lower(), j
+        if quote not in "'\"":
+            j = _match_end(_NAME_TOKEN, src, i)
+            if src[j] not in _SPACE and src[j] != ">":
+                raise self.fail("Unexpected end of name token", i)
+            return src[i:j].lower(), j
         i += 1
+        close = src.find(quote, i, self.end)
+        stop = self.end if close < 0 else close
+        after = stop + (close >= 0)
+        if src.find("&", i, stop) < 0:
+            return src[i:stop], after
         parts: list[str] = []
-        while i < self.end and src[i] != quote:
-            if src[i] == ord("&") and (decoded := _decode_reference(src, i)) is not None:
+        while i < stop:
+            if src[i] == "&" and (decoded := _decode_reference(src, i)) is not None:
                 parts.append(decoded[0])
                 i = decoded[1]
                 continue
-            j = i + 1
-            while j < self.end and src[j] != quote and src[j] != ord("&"):
-                j += 1
-            parts.append(src[i:j].decode("utf-8", errors="replace"))
+            j = src.find("&", i + 1, stop)
+            j = stop if j < 0 else j
+            parts.append(src[i:j])
             i = j
-        if src[i] == quote:
-            i += 1
-        return "".join(parts), i
+        return "".join(parts), after
 
     def end_tag(self, begin: int) -> int:
         if not self.stack:
-            raise HtmlParseError(f"Unexpected end tag at byte offset {begin}")
-        src, i = self.src, begin + 2
-        while src[i] not in _SPACE and src[i] != ord(">"):
-            i += 1
-        name = src[begin + 2 : i].decode("utf-8", errors="replace").lower()
-        while i < self.end and src[i] in _SPACE:
-            i += 1
-        if src[i] != ord(">"):
-            raise HtmlParseError(f"Unclosed end tag at byte offset {begin}")
+            raise self.fail("Unexpected end tag", begin)
+        src = self.src
+        fast = _PLAIN_END.match(src, begin)
+        if fast is not None:
+            name, i = fast.group(1).lower(), fast.end() - 1
+        else:
+            i = _match_end(_WORD, src, begin + 2)
+            name = src[begin + 2 : i].lower()
+            i = self.skip_spaces(i)
+            if src[i] != ">":
+                raise self.fail("Unclosed end tag", begin)
         opened = self.stack[-1]
         if name and name != opened.tag:
             raise HtmlParseError(
-                f'Unmatched end tag at byte offset {begin}, expected "</{opened.tag}>", '
-                f'found "</{name}>"'
+                f"Unmatched end tag at byte offset {self.byte(begin)}, "
+                f'expected "</{opened.tag}>", found "</{name}>"'
             )
         self.stack.pop()
-        if self.utf16 > opened.utf16_offset:
+        if self.length > opened.offset:
             self.close(opened)
         return i + 1
 
     def close(self, opened: _Open) -> None:
-        offset, length = opened.utf16_offset, self.utf16 - opened.utf16_offset
+        offset, length = opened.offset, self.length - opened.offset
         entity: dict[str, Any] = {"offset": offset, "length": length}
         if opened.tag == "a":
             url = _url_of(opened.argument, "".join(self.out[opened.out_index :]))
@@ -277,6 +303,25 @@ class _Parser:
             if opened.tag == "code" and opened.argument:
                 entity["language"] = opened.argument
         self.entities.append(entity)
+
+
+def _to_utf16(plain: str, entities: list[dict[str, Any]]) -> None:
+    """Turn code-point offsets into UTF-16 ones (astral characters count twice)."""
+    extra = [0] * (len(plain) + 1)
+    count = 0
+    for index, char in enumerate(plain):
+        extra[index] = count
+        count += char > "\uffff"
+    extra[len(plain)] = count
+    for entity in entities:
+        start, stop = entity["offset"], entity["offset"] + entity["length"]
+        entity["offset"] = start + extra[start]
+        entity["length"] = stop + extra[stop] - entity["offset"]
+
+
+def _match_end(pattern: re.Pattern[str], src: str, pos: int) -> int:
+    match = pattern.match(src, pos)
+    return match.end() if match else pos
 
 
 def parse_html(text: str) -> ParsedText:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from bot.emulator.errors import bad_request
@@ -33,6 +34,13 @@ class FormattedText:
         return len(self.entities) > MAX_ENTITIES
 
 
+@lru_cache(maxsize=256)
+def _parse_cached(text: str) -> tuple[str, tuple[tuple[tuple[str, Any], ...], ...]]:
+    """A broadcast sends one text to many chats: parse it once (frozen, so safe to share)."""
+    parsed = parse_html(text)
+    return parsed.plain, tuple(tuple(e.items()) for e in parsed.entities)
+
+
 def _check_entities(raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or not all(
         isinstance(e, dict)
@@ -57,10 +65,10 @@ def format_text(
     mode = (parse_mode or "").strip().lower()
     if mode == "html":
         try:
-            parsed = parse_html(text)
+            plain, frozen = _parse_cached(text)
         except HtmlParseError as exc:
             raise bad_request(exc.description, rule="html") from None
-        plain, found = parsed.plain, parsed.entities
+        found = [dict(items) for items in frozen]
     elif mode:
         raise bad_request("unsupported parse_mode", rule="parse_mode")
     else:
