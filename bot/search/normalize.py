@@ -36,6 +36,9 @@ def normalize_mapped(text: str) -> tuple[str, list[int]]:
     Simplified form)."""
     if text.isascii():
         return text.lower(), list(range(len(text)))
+    whole = normalize(text)
+    if len(whole) == len(text):  # the usual case: one output character per input one
+        return whole, list(range(len(text)))
     pieces: list[str] = []
     owners: list[int] = []
     for i, char in enumerate(text):

@@ -70,21 +70,20 @@ def _phrase(tokens: list[str], prefix: bool) -> str:
 def term_expression(term_runs: list[Run]) -> str:
     """An FTS5 expression matching entries that contain the term as a substring.
 
-    One word run: the word as a prefix of a main token or of a suffix token,
-    plus the whole word again so whole-word hits score higher. One CJK run:
-    its bigrams as a phrase (1 character: a prefix). Several runs: one phrase
-    over the main stream, the last token a prefix where it may continue.
+    One word run: a prefix query over all columns — a main token starting with
+    the word or a suffix token starting with it (whole-word hits score higher
+    because main columns weigh more). One CJK run: its bigrams as a phrase
+    (1 character: a prefix); CJK tokens only exist in the main columns, so no
+    column filter is needed. Several runs: one phrase over the main columns,
+    the last token a prefix where it may continue.
     """
     if not term_runs:
         raise ValueError("a term needs at least one run")
     if len(term_runs) == 1:
         run = term_runs[0]
-        if not run.cjk:
-            word = _phrase([run.text], False)
-            return f"{{t b}} : {word} * OR {{ts bs}} : {word} * OR {{t b}} : {word}"
-        if len(run.text) == 1:
-            return f"{{t b}} : {_phrase([run.text], True)}"
-        return f"{{t b}} : {_phrase(_cjk_tokens(run.text)[:-1], False)}"
+        if not run.cjk or len(run.text) == 1:
+            return _phrase([run.text], True)
+        return _phrase(_cjk_tokens(run.text)[:-1], False)
     tokens: list[str] = []
     for i, run in enumerate(term_runs):
         last = i == len(term_runs) - 1
