@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.store.issues import get_issue, list_issues
+from bot.store.outbox import count_by_status
 from tests.support.telegram import ADMIN_ID, BotHarness, buttons
 
 ISSUE = """# 嵌入式AI简报 (2021-02-01)
@@ -54,9 +55,11 @@ async def test_publish_with_caption_lints_previews_and_waits_for_confirm(
     confirm, cancel = buttons(replies[-1])
     assert (confirm[0], cancel[0]) == ("✅ 确认发布", "取消")
     done = await telegram.press(admin, confirm[1])
-    assert "已发布 2021-02-01" in done[0]["plain"] and "1 个聊天" in done[0]["plain"]
+    assert done[0]["plain"].startswith("✅ 已发布：2021-02-01 new")
+    assert "for 1 chats" in done[0]["plain"]
     stored = await get_issue(telegram.db, "2021-02-01")
     assert stored is not None and len(stored.issue.entries) == 2
+    assert (await count_by_status(telegram.db, stored.id))["pending"] == 1  # the subscriber
     assert buttons(await telegram.message(admin, replies[-1]["message_id"])) == []
     assert question
 

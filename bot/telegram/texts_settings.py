@@ -112,22 +112,7 @@ SETTINGS_TEXTS: dict[str, dict[str, str]] = {
     },
     "btn_confirm": {"zh": "✅ 确认发布", "en": "✅ Confirm"},
     "btn_cancel": {"zh": "取消", "en": "Cancel"},
-    "publish_done": {
-        "zh": "已发布 {date}：{summary}",
-        "en": "Published {date}: {summary}",
-    },
-    "published_new": {
-        "zh": "新的一期，{entries} 条，已为 {chats} 个聊天排队推送。",
-        "en": "a new issue, {entries} entries, queued for {chats} chats.",
-    },
-    "published_updated": {
-        "zh": "已更新，{entries} 条；{chats} 个聊天会收到修改。",
-        "en": "updated, {entries} entries; {chats} chats get the changes.",
-    },
-    "published_unchanged": {
-        "zh": "与已发布的版本相同，没有变化。",
-        "en": "identical to the published version; nothing changed.",
-    },
+    "publish_done": {"zh": "✅ 已发布：{summary}", "en": "✅ Published: {summary}"},
     "publish_cancelled": {"zh": "已取消。", "en": "Cancelled."},
     "publish_failed": {"zh": "发布失败：{reason}", "en": "Publishing failed: {reason}"},
 }

@@ -24,11 +24,13 @@ from bot.digest.model import Finding, Issue
 from bot.digest.parse import parse_issue
 from bot.render.digest import render_digest
 from bot.render.text import one_line, trim
+from bot.run.jobs import PublishRefused
+from bot.run.publishing import publish_text
 from bot.store.chats import count_chats
+from bot.store.db import StoreError
 from bot.store.issues import list_issues
 from bot.telegram.callbacks import PublishAction, TokenCache
 from bot.telegram.keyboards import publish_keyboard
-from bot.telegram.publishing import PublishRefused, publish_text
 from bot.telegram.texts import Lang, esc, tr
 
 MAX_UPLOAD_KB = 512
@@ -158,14 +160,12 @@ async def confirm(
         return
     await query.answer()
     try:
-        async with writes:
-            outcome = await publish_text(db, settings, upload.file_name, upload.text)
-    except PublishRefused as exc:
+        async with writes:  # the same pipeline as scheduled publishes in `bot run`
+            outcome = await publish_text(db, upload.file_name, upload.text, False, settings)
+    except (PublishRefused, StoreError) as exc:
         await message.answer(tr(lang, "publish_failed", reason=str(exc)))
         return
-    await message.answer(
-        tr(lang, "publish_done", date=outcome.date, summary=outcome.describe(lang))
-    )
+    await message.answer(tr(lang, "publish_done", summary=outcome))
 
 
 def build_router() -> Router:
