@@ -13,7 +13,13 @@ import pytest
 from bot.digest.model import Entry
 from bot.digest.parse import parse_issue
 from bot.store.db import StoreError, transaction
-from bot.store.issues import get_issue, ingest_issue, keyed_entries, list_issues
+from bot.store.issues import (
+    get_issue,
+    ingest_issue,
+    keyed_entries,
+    list_issues,
+    list_revisions,
+)
 from tests.support.store import make_entry, make_issue
 
 A = make_entry("低比特量化综述", url="https://a.example/1", summary="量化到4比特。")
@@ -126,11 +132,11 @@ async def test_the_26_revisions_in_order(
     assert [(s.date, s.revisions) for s in await list_issues(db)] == [
         ("2021-01-05", 18), ("2021-01-01", 8)]
     # Revision 3 gave the JAX entry its link: the same entry, changed in place.
-    async with db.execute("SELECT added, changed, removed FROM revisions WHERE id = 3") as cur:
-        row = await cur.fetchone()
-    assert row is not None
-    assert [json.loads(x) for x in row] == [
-        [], ["https://mp.weixin.qq.com/s/SBOOGgclAYBw7F0lmtyxjA"], []]
+    draft = await list_revisions(db, "2021-01-01")
+    assert (draft[2].added, draft[2].changed, draft[2].removed) == (
+        (), ("https://mp.weixin.qq.com/s/SBOOGgclAYBw7F0lmtyxjA",), ())
+    final = await list_revisions(db, "2021-01-05")
+    assert len(final) == 18 and len(final[0].added) == 12
     # Ingesting the final file again is a no-op.
     last = corpus_revisions[-1].read_text(encoding="utf-8")
     again = await ingest_issue(db, parse_issue(last), _hash(last), last)

@@ -253,3 +253,27 @@ async def get_issue(conn: aiosqlite.Connection, date: str | None = None) -> Stor
     sections = tuple(dict.fromkeys(e.section for e in entries))
     issue = Issue(date=head[1], title=head[2], intro=head[3], sections=sections, entries=entries)
     return StoredIssue(int(head[0]), issue, tuple(str(r[0]) for r in rows))
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    id: int
+    file_hash: str
+    ingested_at: str
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+async def list_revisions(conn: aiosqlite.Connection, date: str) -> list[Revision]:
+    """Every file ingested for the issue of ``date``, oldest first, with its entry diff."""
+    async with conn.execute(
+        "SELECT r.id, r.file_hash, r.ingested_at, r.added, r.changed, r.removed"
+        " FROM revisions r JOIN issues i ON i.id = r.issue_id WHERE i.date = ? ORDER BY r.id",
+        (date,),
+    ) as cursor:
+        return [
+            Revision(int(r[0]), str(r[1]), str(r[2]), tuple(json.loads(r[3])),
+                     tuple(json.loads(r[4])), tuple(json.loads(r[5])))
+            for r in await cursor.fetchall()
+        ]
