@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F
@@ -117,9 +118,12 @@ async def test_polling_bot_talks_with_a_simulated_user(
 
 
 @contextlib.asynccontextmanager
-async def webhook_receiver(dp: Dispatcher, bot: Bot, secret: str) -> AsyncIterator[str]:
+async def webhook_receiver(
+    dp: Dispatcher, bot: Bot, secret: str, background: bool = True
+) -> AsyncIterator[str]:
     app = web.Application()
-    SimpleRequestHandler(dp, bot, secret_token=secret).register(app, path="/hook")
+    handler = SimpleRequestHandler(dp, bot, secret_token=secret, handle_in_background=background)
+    handler.register(app, path="/hook")
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -179,3 +183,22 @@ async def test_chats_members_commands_and_files_parse_in_aiogram(
     assert file.file_path is not None
     downloaded = await emulator_bot.download_file(file.file_path)
     assert downloaded is not None and downloaded.read().decode() == "# 简报\n"
+
+
+async def test_webhook_answer_can_carry_a_method_call(
+    emulator: EmulatorClient, emulator_bot: Bot
+) -> None:
+    dp = Dispatcher()
+
+    @dp.message(CommandStart())
+    async def start(message: Message) -> Any:
+        return message.answer("Welcome <i>back</i>", parse_mode="HTML")  # not awaited
+
+    await emulator.add_chat(USER)
+    async with webhook_receiver(dp, emulator_bot, "s", background=False) as url:
+        await emulator_bot.set_webhook(url, secret_token="s")
+        await emulator.send_update(USER, text="/start")
+        [welcome] = await emulator.wait_messages(USER, 1)
+        await emulator_bot.delete_webhook()
+    assert welcome["plain"] == "Welcome back"
+    assert welcome["entities"] == [{"offset": 8, "length": 4, "type": "italic"}]

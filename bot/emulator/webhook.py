@@ -15,6 +15,7 @@ import aiohttp
 
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.errors import bad_request
+from bot.emulator.params import Upload
 from bot.emulator.queue import UpdateQueue
 
 SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -134,25 +135,39 @@ class Webhook:
         try:
             async with self.session.post(self.url, data=json.dumps(update),
                                          headers=headers) as resp:  # fmt: skip
-                body = await resp.read()
                 if resp.status // 100 != 2:
+                    await resp.read()
                     self._error(f"Wrong response from the webhook: {resp.status} {resp.reason}")
                     return False
+                answer = await _read_answer(resp)
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             self._error(f"Connection failed: {exc.__class__.__name__}")
             return False
-        await self._answer_method(body)
+        if answer is not None and isinstance(answer.get("method"), str):
+            await self.execute(answer.pop("method"), answer)
         return True
-
-    async def _answer_method(self, body: bytes) -> None:
-        try:
-            answer = json.loads(body) if body.strip() else None
-        except ValueError:
-            return
-        if isinstance(answer, dict) and isinstance(answer.get("method"), str):
-            params = {k: v for k, v in answer.items() if k != "method"}
-            await self.execute(answer["method"], params)
 
     def _error(self, message: str) -> None:
         self.last_error_date = int(time.time())
         self.last_error_message = message
+
+
+async def _read_answer(resp: aiohttp.ClientResponse) -> dict[str, Any] | None:
+    """A method call in the webhook's answer: JSON (or form data, as aiogram sends it)."""
+    if resp.content_type == "multipart/form-data":
+        values: dict[str, Any] = {}
+        reader = aiohttp.MultipartReader.from_response(resp)
+        async for part in reader:
+            if isinstance(part, aiohttp.BodyPartReader) and part.name:
+                if part.filename:
+                    content = bytes(await part.read())
+                    values[part.name] = Upload(part.filename, "", content)
+                else:
+                    values[part.name] = await part.text()
+        return values
+    body = await resp.read()
+    try:
+        answer = json.loads(body) if body.strip() else None
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
