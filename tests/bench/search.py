@@ -50,13 +50,20 @@ RATES = {
 }
 # Filler: no character of the controlled terms or of the no-hit query.
 _EXCLUDED = set("模型推理移动端芯片量化压缩昇腾子纠缠")
-# 900 distinct characters from the CJK block, drawn once with a fixed seed.
-FILLER_CHARS = "".join(
-    c for c in random.Random(3).sample([chr(i) for i in range(0x4E00, 0x9FA6)], 900)
-    if c not in _EXCLUDED
+# Common Simplified characters, most frequent first (a frequency list, not corpus text).
+_COMMON = (
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过"
+    "子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二起小物现实加都两体制机当"
+    "使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反"
+    "你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展"
+    "五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根"
+    "论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世"
+    "金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目"
+    "至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫"
 )
-# Character frequencies fall off like real text (Zipf): a few very common ones.
-_ZIPF = list(itertools.accumulate(1 / rank for rank in range(1, len(FILLER_CHARS) + 1)))
+FILLER_CHARS = "".join(c for c in dict.fromkeys(_COMMON) if c not in _EXCLUDED)
+# Character frequencies fall off like real text (Zipf-like): a few very common ones.
+_ZIPF = list(itertools.accumulate(1 / (rank + 10) for rank in range(len(FILLER_CHARS))))
 ENGLISH = ["ARM", "GPU", "NPU", "CUDA", "Vulkan", "ONNX", "PyTorch", "TFLite", "YOLOv5",
            "MobileNetV3", "BERT", "Transformer", "MNN", "TVM", "OpenCL", "Metal", "FP16",
            "benchmark", "kernel", "latency", "SIMD", "NEON", "RISC-V", "Edge", "SoC"]
@@ -85,13 +92,17 @@ SINGLE_TERMS = ["cjk_1char", "cjk_2char", "cjk_4char", "english_word", "third_of
 
 
 def _words(rng: random.Random, count: int) -> list[str]:
+    """Chinese words of 2-4 characters, 15 % English words between spaces."""
+    chars = rng.choices(FILLER_CHARS, cum_weights=_ZIPF, k=4 * count)
     out = []
+    pos = 0
     for _ in range(count):
         if rng.random() < 0.15:
             out.append(f" {rng.choice(ENGLISH)} ")
         else:
             k = rng.choice((2, 2, 2, 3, 4))
-            out.append("".join(rng.choices(FILLER_CHARS, cum_weights=_ZIPF, k=k)))
+            out.append("".join(chars[pos : pos + k]))
+            pos += k
     return out
 
 
@@ -224,6 +235,31 @@ async def _check(conn: object, raw: sqlite3.Connection, kind: str,
     return round(recall, 4), round(good / len(sample), 4) if sample else 1.0, len(found)
 
 
+HOSTILE = ['"', "'", "*", "^", ":", "(", ")", "-", "+", "NEAR(", "AND", "OR", "NOT", "{", "}",
+           "col:", "\\", "%", " ", "量化", "ncnn", "c++", "\x00", "　", "“", "」"]
+
+
+async def hostile(path: Path, count: int) -> dict[str, int]:
+    """Random hostile strings through the real query builder into MATCH: errors raised
+    by our expression vs by passing the raw text (what many bots do)."""
+    rng = random.Random(11)
+    ours = raw_errors = 0
+    async with open_db(path) as conn:
+        for _ in range(count):
+            text = "".join(rng.choice(HOSTILE) for _ in range(rng.randrange(1, 8)))
+            try:
+                await search(conn, text, limit=1)
+            except sqlite3.Error:
+                ours += 1
+            try:
+                await (await conn.execute(
+                    "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? LIMIT 1", (text,)
+                )).fetchall()
+            except sqlite3.Error:
+                raw_errors += 1
+    return {"hostile_queries": count, "hostile_errors": ours, "raw_match_errors": raw_errors}
+
+
 async def corpus_ingest() -> float | None:
     from bot.digest.parse import parse_issue
     from bot.store.issues import ingest_issue
@@ -247,6 +283,7 @@ async def main() -> None:
     parser.add_argument("--db", type=Path, help="keep the built database here")
     parser.add_argument("--runs", type=int, default=30, help="timed runs per query kind")
     parser.add_argument("--like-runs", type=int, default=3, help="timed runs per LIKE scan")
+    parser.add_argument("--hostile", type=int, default=2000, help="random hostile queries")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "bench.sqlite3"
@@ -259,6 +296,7 @@ async def main() -> None:
             _remove(path)
             built = await build(path, args.entries)
         figures = await measure(path, args.runs, args.like_runs)
+        figures.update(await hostile(path, args.hostile))
         size_mb = round(path.stat().st_size / 2**20, 1)
     kinds = figures["kinds"]
     assert isinstance(kinds, dict)
