@@ -39,6 +39,7 @@ async def test_stats_are_for_bot_admins_only(telegram: BotHarness) -> None:
     admin = await telegram.private(ADMIN_ID, language_code="en")
     stats = await telegram.ask(admin, "/stats")
     assert "Subscribed chats: 1" in stats and "Issues: 0" in stats
+    assert "Messages: 0 sent, 0 pending, 0 failed" in stats
 
 
 async def test_publish_with_caption_lints_previews_and_waits_for_confirm(
@@ -60,6 +61,7 @@ async def test_publish_with_caption_lints_previews_and_waits_for_confirm(
     stored = await get_issue(telegram.db, "2021-02-01")
     assert stored is not None and len(stored.issue.entries) == 2
     assert (await count_by_status(telegram.db, stored.id))["pending"] == 1  # the subscriber
+    assert "已发送 0，待发送 1，失败 0" in await telegram.ask(admin, "/stats")
     assert buttons(await telegram.message(admin, replies[-1]["message_id"])) == []
     assert question
 

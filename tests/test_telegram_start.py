@@ -118,3 +118,16 @@ async def test_edited_messages_are_not_even_requested(telegram: BotHarness) -> N
     allowed = telegram.dp.resolve_used_update_types()
     assert "edited_message" not in allowed
     assert {"message", "callback_query", "my_chat_member"} <= set(allowed)
+
+
+async def test_buttons_from_an_older_bot_version_have_expired(telegram: BotHarness) -> None:
+    chat = await telegram.private(108)
+    old = {"inline_keyboard": [[{"text": "›", "callback_data": "page:v0:3"}]]}
+    status, sent = await telegram.emulator.call(
+        "sendMessage", chat_id=chat, text="old results", reply_markup=old
+    )
+    assert status == 200
+    await telegram.press(chat, "page:v0:3")
+    answers = await telegram.callback_answers(chat)
+    assert answers[-1]["answer"]["text"] == "此页面已过期，请重新发送命令。"
+    assert (await telegram.message(chat, sent["result"]["message_id"]))["plain"] == "old results"

@@ -84,9 +84,11 @@ SETTINGS_TEXTS: dict[str, dict[str, str]] = {
     },
     "stats": {
         "zh": "<b>统计</b>\n订阅中的聊天：{active}\n已暂停：{paused}，已屏蔽/退出：{blocked}\n"
-        "期数：{issues}，条目：{entries}\n最新一期：{latest}",
+        "期数：{issues}，条目：{entries}\n最新一期：{latest}\n"
+        "消息：已发送 {sent}，待发送 {pending}，失败 {failed}",
         "en": "<b>Stats</b>\nSubscribed chats: {active}\nPaused: {paused}, blocked/left: "
-        "{blocked}\nIssues: {issues}, entries: {entries}\nLatest issue: {latest}",
+        "{blocked}\nIssues: {issues}, entries: {entries}\nLatest issue: {latest}\n"
+        "Messages: {sent} sent, {pending} pending, {failed} failed",
     },
     "publish_usage": {
         "zh": "把简报的 <code>.md</code> 文件发给我并附上说明 <code>/publish</code>，"

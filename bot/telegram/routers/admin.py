@@ -29,6 +29,7 @@ from bot.run.publishing import publish_text
 from bot.store.chats import count_chats
 from bot.store.db import StoreError
 from bot.store.issues import list_issues
+from bot.store.outbox import count_by_status
 from bot.telegram.callbacks import PublishAction, TokenCache
 from bot.telegram.keyboards import publish_keyboard
 from bot.telegram.texts import Lang, esc, tr
@@ -47,6 +48,7 @@ class Upload:
 async def stats(message: Message, db: aiosqlite.Connection, lang: Lang) -> None:
     counts = await count_chats(db)
     summaries = await list_issues(db)
+    outbox = await count_by_status(db)
     await message.answer(
         tr(
             lang,
@@ -57,6 +59,9 @@ async def stats(message: Message, db: aiosqlite.Connection, lang: Lang) -> None:
             issues=len(summaries),
             entries=sum(s.entries for s in summaries),
             latest=summaries[0].date if summaries else "—",
+            sent=outbox.get("sent", 0),
+            pending=outbox.get("pending", 0) + outbox.get("sending", 0),
+            failed=outbox.get("failed", 0),
         )
     )
 
