@@ -115,3 +115,12 @@ def test_escaped_text_round_trips_and_offsets_count_utf16(
         assert (entity["type"], units[start:stop].decode("utf-16-le")) in {
             ({"b": "bold", "i": "italic", "code": "code"}[tag], t) for tag, t in wrapped
         }
+
+
+def test_the_parser_imports_without_the_server() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, bot.emulator.html; print('aiohttp' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.emulator.html_refs import decode_reference, to_utf16, url_of
+
 ALLOWED_TAGS = frozenset(
     {
         "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins",
@@ -37,20 +39,17 @@ _SIMPLE_TYPES = {
     "code": "code",
     "pre": "pre",
 }
-_NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _SPACE = frozenset(" \t\r\n\0\v")
 _NAME_TOKEN = re.compile(r"[A-Za-z0-9.\-]*")
 _SPECIAL = re.compile(r"[<&]")
 _WORD = re.compile(r"[^ \t\r\n\0\v>]*")  # a tag name: up to a space or '>'
 _ATTRIBUTE = re.compile(r"[^ \t\r\n\0\v=>]*")
 _SPACES = re.compile(r"[ \t\r\n\v]*")
-_ANY_SPACE = re.compile(r"\s")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # two UTF-16 code units each
 # Fast paths for the common shapes; anything else goes through the full scanner.
 _PLAIN_START = re.compile(r"<([a-z\-]{1,10})>")
 _HREF_START = re.compile(r'<a href="([^"&<>\s]*)">')
 _PLAIN_END = re.compile(r"</([A-Za-z\-]{0,10})>")
-_URL_SCHEMES = ("http://", "https://", "tg://", "ton://", "ftp://")
 
 
 class HtmlParseError(ValueError):
@@ -76,38 +75,6 @@ class _Open:
     out_index: int
     pos: int  # in characters of the source, for error messages
     expandable: bool = False
-
-
-def _decode_reference(src: str, pos: int) -> tuple[str, int] | None:
-    """Decode ``&...;`` at ``pos``; return (character, position after ';') or None."""
-    end = src.find(";", pos + 1, pos + 12)
-    if end < 0:
-        return None
-    body = src[pos + 1 : end]
-    named = _NAMED_REFS.get(body)
-    if named is not None:
-        return named, end + 1
-    if not body.startswith("#") or len(body) < 2:
-        return None
-    digits, base = (body[2:], 16) if body[1] in "xX" else (body[1:], 10)
-    try:
-        code = int(digits, base) if digits.isascii() and digits.isalnum() else -1
-    except ValueError:
-        return None
-    if code <= 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        return None
-    return chr(code), end + 1
-
-
-def _url_of(argument: str, inner: str) -> str | None:
-    url = (argument or inner).strip()
-    if not url or _ANY_SPACE.search(url):
-        return None
-    if url.lower().startswith(_URL_SCHEMES):
-        return url
-    if "://" in url or url.startswith(("javascript:", "data:")):
-        return None
-    return "http://" + url if "." in url else None
 
 
 class _Parser:
@@ -144,7 +111,7 @@ class _Parser:
             if i >= self.end:
                 break
             if src[i] == "&":
-                decoded = _decode_reference(src, i)
+                decoded = decode_reference(src, i)
                 if decoded is None:
                     self.emit("&")
                     i += 1
@@ -160,7 +127,7 @@ class _Parser:
             raise self.fail(f'Can\'t find end tag corresponding to start tag "{tag}"')
         plain = "".join(self.out)
         if _ASTRAL.search(plain):
-            _to_utf16(plain, self.entities)
+            to_utf16(plain, self.entities)
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
         return ParsedText(plain, self.entities)
 
@@ -239,7 +206,7 @@ class _Parser:
             return src[i:stop], after
         parts: list[str] = []
         while i < stop:
-            if src[i] == "&" and (decoded := _decode_reference(src, i)) is not None:
+            if src[i] == "&" and (decoded := decode_reference(src, i)) is not None:
                 parts.append(decoded[0])
                 i = decoded[1]
                 continue
@@ -277,7 +244,7 @@ class _Parser:
         offset, length = opened.offset, self.length - opened.offset
         entity: dict[str, Any] = {"offset": offset, "length": length}
         if opened.tag == "a":
-            url = _url_of(opened.argument, "".join(self.out[opened.out_index :]))
+            url = url_of(opened.argument, "".join(self.out[opened.out_index :]))
             if url is None:
                 return
             entity.update(type="text_link", url=url)
@@ -303,20 +270,6 @@ class _Parser:
             if opened.tag == "code" and opened.argument:
                 entity["language"] = opened.argument
         self.entities.append(entity)
-
-
-def _to_utf16(plain: str, entities: list[dict[str, Any]]) -> None:
-    """Turn code-point offsets into UTF-16 ones (astral characters count twice)."""
-    extra = [0] * (len(plain) + 1)
-    count = 0
-    for index, char in enumerate(plain):
-        extra[index] = count
-        count += char > "\uffff"
-    extra[len(plain)] = count
-    for entity in entities:
-        start, stop = entity["offset"], entity["offset"] + entity["length"]
-        entity["offset"] = start + extra[start]
-        entity["length"] = stop + extra[stop] - entity["offset"]
 
 
 def _match_end(pattern: re.Pattern[str], src: str, pos: int) -> int:
