@@ -133,6 +133,8 @@ def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: st
         click.echo(_schedule(file, text, force, dry_run, at, db_path))
         return
     report = run_async(_publish(file, text, issue, dry_run, db_path, settings))
+    if send:
+        report = replace(report, sender="this process (--send)")
     click.echo(_describe(report, dry_run))
     if not dry_run and (send or wait):
         from bot.commands.delivery import deliver_after_publish

@@ -33,7 +33,7 @@ async def who_sends(conn: aiosqlite.Connection) -> str | None:
         return None
     owner, pid, host = found[0]
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-    return f"sender {owner} (pid {pid} on {host}){more}"
+    return f"the running sender {owner} (pid {pid} on {host}){more}"
 
 
 async def send_here(
@@ -87,7 +87,7 @@ def describe_queued(queued: EnqueueResult, sender: str | None, dry_run: bool) ->
         lines.append(f"{queued.deferred} chats wait for their delivery time or quiet hours.")
     if not dry_run:
         if sender is not None:
-            lines.append(f"The running {sender} delivers them.")
+            lines.append(f"Delivered by {sender}.")
         else:
             lines.append(
                 "No sender is running (no `bot run`): use `bot publish --send` or start `bot run`."
