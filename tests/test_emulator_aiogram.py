@@ -34,7 +34,7 @@ def make_dispatcher() -> Dispatcher:
 
     @dp.message(Command("topics"))
     async def topics(message: Message) -> None:
-        await message.answer("quantization, pruning")
+        await message.reply("quantization, pruning")
 
     @dp.callback_query(F.data.startswith("more:"))
     async def more(query: CallbackQuery) -> None:
@@ -103,8 +103,9 @@ async def test_polling_bot_talks_with_a_simulated_user(
         await emulator.send_update(USER, text="/start")
         [hello] = await emulator.wait_messages(USER, 1)
         assert hello["plain"] == "Hello Ann"
-        await emulator.send_update(USER, text="/topics@DigestTestBot")
-        await emulator.wait_messages(USER, 2)
+        asked = await emulator.send_update(USER, text="/topics@DigestTestBot")
+        [_, topics] = await emulator.wait_messages(USER, 2)
+        assert topics["reply_to_message_id"] == asked["message"]["message_id"]
         await emulator.send_update(USER, callback_data="more:1")
         for _ in range(100):
             [first, _second] = await emulator.messages(USER)

@@ -234,3 +234,22 @@ async def test_editing_rules(emu: EmulatorClient) -> None:
     status, body = await emu.call("deleteMessage", chat_id=CHAT, message_id=mid)
     assert body["description"] == "Bad Request: message to delete not found"
     assert (await emu.messages(CHAT))[0]["deleted"] is True
+
+
+async def test_replies_need_an_existing_message(emu: EmulatorClient) -> None:
+    update = await emu.send_update(CHAT, text="/search int8")
+    asked = update["message"]["message_id"]
+    status, body = await emu.call(
+        "sendMessage", chat_id=CHAT, text="3 results", reply_parameters={"message_id": asked}
+    )
+    assert status == 200
+    assert body["result"]["reply_to_message"]["text"] == "/search int8"
+    status, body = await emu.call("sendMessage", chat_id=CHAT, text="x", reply_to_message_id=99)
+    assert (status, body["description"]) == (400, "Bad Request: message to be replied not found")
+    status, body = await emu.call(
+        "sendMessage",
+        chat_id=CHAT,
+        text="x",
+        reply_parameters={"message_id": 99, "allow_sending_without_reply": True},
+    )
+    assert status == 200 and "reply_to_message" not in body["result"]

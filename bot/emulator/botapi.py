@@ -72,6 +72,27 @@ def send_options(p: Params) -> dict[str, Any]:
     return options
 
 
+def reply_target(rt: Runtime, chat: Chat, p: Params, options: dict[str, Any]) -> Message | None:
+    """The message replied to (reply_parameters or the older reply_to_message_id)."""
+    params = options.get("reply_parameters")
+    if isinstance(params, dict):
+        message_id, allow = (
+            params.get("message_id"),
+            bool(params.get("allow_sending_without_reply")),
+        )
+    else:
+        message_id = p.integer("reply_to_message_id")
+        allow = p.flag("allow_sending_without_reply")
+    if not message_id:
+        return None
+    target = rt.state.messages.get((chat.id, message_id)) if isinstance(message_id, int) else None
+    if target is None or target.deleted:
+        if allow:
+            return None
+        raise bad_request("message to be replied not found")
+    return target
+
+
 def record_entities(rt: Runtime, msg: Message, fmt: FormattedText, name: str) -> None:
     if fmt.too_many_entities:
         rt.state.stats.violation(
@@ -105,9 +126,12 @@ async def send_message(rt: Runtime, p: Params, bot_id: int) -> Any:
     markup = markup_param(p)
     options = send_options(p)
     thread_id = p.integer("message_thread_id")
+    reply_to = reply_target(rt, chat, p, options)
     rt.flood(chat)
     version = Version(fmt.text, fmt.plain, fmt.entities, markup, now())
-    msg = rt.state.add_message(chat, True, bot_id, version, thread_id=thread_id, options=options)
+    msg = rt.state.add_message(
+        chat, True, bot_id, version, thread_id=thread_id, options=options, reply_to=reply_to
+    )
     record_entities(rt, msg, fmt, "sendMessage")
     return objects.message(msg, rt.config)
 

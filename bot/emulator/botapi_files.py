@@ -6,7 +6,14 @@ import mimetypes
 from typing import Any
 
 from bot.emulator import objects
-from bot.emulator.botapi import markup_param, method, record_entities, send_options, text_param
+from bot.emulator.botapi import (
+    markup_param,
+    method,
+    record_entities,
+    reply_target,
+    send_options,
+    text_param,
+)
 from bot.emulator.errors import bad_request
 from bot.emulator.params import Params, Upload, upload_or_id
 from bot.emulator.runtime import Runtime
@@ -42,6 +49,7 @@ async def send_document(rt: Runtime, p: Params, bot_id: int) -> Any:
     fmt = text_param(p, "caption", "caption_entities")
     markup = markup_param(p)
     options = send_options(p)
+    reply_to = reply_target(rt, chat, p, options)
     rt.flood(chat)
     if stored is None:
         assert isinstance(document, Upload)
@@ -49,7 +57,7 @@ async def send_document(rt: Runtime, p: Params, bot_id: int) -> Any:
     version = Version(fmt.text, fmt.plain, fmt.entities, markup, now())
     msg = rt.state.add_message(
         chat, True, bot_id, version, document=stored, thread_id=p.integer("message_thread_id"),
-        options=options,
+        options=options, reply_to=reply_to,
     )  # fmt: skip
     record_entities(rt, msg, fmt, "sendDocument")
     return objects.message(msg, rt.config)

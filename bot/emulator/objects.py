@@ -56,7 +56,7 @@ def command_entities(text: str) -> list[dict[str, Any]]:
     return found
 
 
-def message(msg: Message, config: EmulatorConfig) -> dict[str, Any]:
+def message(msg: Message, config: EmulatorConfig, nested: bool = True) -> dict[str, Any]:
     chat = msg.chat
     data: dict[str, Any] = {
         "message_id": msg.message_id,
@@ -84,6 +84,8 @@ def message(msg: Message, config: EmulatorConfig) -> dict[str, Any]:
         data["document"] = msg.document.to_document()
     if version.reply_markup is not None and "inline_keyboard" in version.reply_markup:
         data["reply_markup"] = version.reply_markup
+    if nested and msg.reply_to is not None:
+        data["reply_to_message"] = message(msg.reply_to, config, nested=False)
     preview = msg.options.get("link_preview_options")
     if isinstance(preview, dict) and preview:
         data["link_preview_options"] = preview

@@ -106,6 +106,7 @@ class Message:
     edits: list[Version] = field(default_factory=list)
     deleted: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    reply_to: Message | None = None
 
     def button_data(self) -> set[str]:
         markup = self.current.reply_markup or {}
@@ -127,6 +128,7 @@ class Message:
             "thread_id": self.thread_id,
             "document": self.document.to_document() if self.document else None,
             "options": self.options,
+            "reply_to_message_id": self.reply_to.message_id if self.reply_to else None,
         }
 
 
