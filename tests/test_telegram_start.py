@@ -3,6 +3,9 @@ through real polling on the emulator."""
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from aiogram.filters import Command
 
 from bot.store.chats import get_chat
@@ -131,3 +134,16 @@ async def test_buttons_from_an_older_bot_version_have_expired(telegram: BotHarne
     answers = await telegram.callback_answers(chat)
     assert answers[-1]["answer"]["text"] == "此页面已过期，请重新发送命令。"
     assert (await telegram.message(chat, sent["result"]["message_id"]))["plain"] == "old results"
+
+
+async def test_a_failing_handler_apologises_instead_of_going_silent(
+    telegram: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = await telegram.private(109, language_code="en")
+    await telegram.db.execute("DROP TABLE topics")  # the database broke under the bot
+    with caplog.at_level(logging.ERROR, logger="bot.telegram"):
+        reply = await telegram.ask(chat, "/topics")
+    assert reply == "Sorry, something went wrong; please try again in a moment."
+    assert "failed: OperationalError: no such table: topics" in caplog.text
+    assert len(telegram.tracker.errors) == 1
+    telegram.tracker.errors.clear()  # expected here; any other error fails the test

@@ -23,6 +23,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from bot.config import TELEGRAM_API, Settings, SettingsError
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.context import ContextMiddleware
+from bot.telegram.errors import on_error
 from bot.telegram.permissions import AdminCache, PermissionMiddleware
 from bot.telegram.registry import COMMANDS, public_commands
 from bot.telegram.routers import admin, fallback, issues, prefs, search, start, topics
@@ -81,6 +82,7 @@ def build_dispatcher(
         admin.build_router(),
         fallback.build_router(),  # last: only what nobody else handled
     )
+    dp.errors.register(on_error)
     dp.startup.register(set_commands)
     return dp
 

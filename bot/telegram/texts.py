@@ -99,6 +99,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "zh": "此页面已过期，请重新发送命令。",
         "en": "This page has expired; please send the command again.",
     },
+    "failed": {
+        "zh": "抱歉，出了点问题，请稍后再试。",
+        "en": "Sorry, something went wrong; please try again in a moment.",
+    },
     "slow_down": {
         "zh": "操作太快了，请稍等片刻再试。",
         "en": "That was a bit fast: please wait a moment and try again.",

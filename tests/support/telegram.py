@@ -31,14 +31,38 @@ WAIT = 5.0
 
 
 class UpdateTracker:
-    """Outer update middleware: remembers which update ids were fully handled."""
+    """Remembers which update ids were fully handled (error handler included), and
+    the exceptions handlers raised (even those the bot's error handler answered)."""
 
     def __init__(self) -> None:
         self.done: set[int] = set()
         self.errors: list[BaseException] = []
         self.changed = asyncio.Event()
 
-    async def __call__(
+    def install(self, dp: Dispatcher) -> None:
+        """Outermost: the done-marker; innermost update middleware: the error probe."""
+        outer = dp.update.outer_middleware
+        existing = list(outer)
+        for middleware in existing:
+            outer.unregister(middleware)
+        outer.register(self.mark_done)
+        for middleware in existing:
+            outer.register(middleware)
+        outer.register(self.probe)
+
+    async def mark_done(
+        self,
+        handler: Callable[[Any, dict[str, Any]], Awaitable[Any]],
+        event: Any,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        finally:
+            self.done.add(event.update_id)
+            self.changed.set()
+
+    async def probe(
         self,
         handler: Callable[[Any, dict[str, Any]], Awaitable[Any]],
         event: Any,
@@ -49,9 +73,6 @@ class UpdateTracker:
         except Exception as exc:
             self.errors.append(exc)
             raise
-        finally:
-            self.done.add(event.update_id)
-            self.changed.set()
 
     async def wait_for(self, update_id: int, within: float = WAIT) -> None:
         loop = asyncio.get_running_loop()
@@ -88,7 +109,7 @@ class BotHarness:
         harness = cls(emulator, db, settings)
         harness.bot = build_bot(settings)
         harness.dp = build_dispatcher(db, settings, **extra)
-        harness.dp.update.outer_middleware(harness.tracker)
+        harness.tracker.install(harness.dp)
         ready = asyncio.Event()
 
         async def started() -> None:
