@@ -40,6 +40,12 @@ async def test_chats_are_created_then_changed(emulator: EmulatorClient) -> None:
     assert changed["title"] == "Lab" and changed["migrate_to"] == -1009
     _, body = await emulator.call("getChat", chat_id=-1009)
     assert body["result"]["type"] == "supergroup" and body["result"]["title"] == "Lab"
+    _, body = await emulator.call("getUpdates")
+    service = [u["message"] for u in body["result"]]
+    assert [
+        (m["chat"]["id"], m.get("migrate_to_chat_id"), m.get("migrate_from_chat_id"))
+        for m in service
+    ] == [(-9, -1009, None), (-1009, None, -9)]
 
 
 async def test_updates_need_a_known_chat_and_one_kind(emulator: EmulatorClient) -> None:

@@ -11,7 +11,7 @@ from bot.emulator.botapi_files import guess_mime
 from bot.emulator.errors import ControlError
 from bot.emulator.runtime import Runtime
 from bot.emulator.state import CHAT_TYPES, CallbackQuery, Chat, Message, Version, now
-from bot.emulator.users import chat_member_update, user_message
+from bot.emulator.users import chat_member_update, migration_updates, user_message
 
 _CHAT_FIELDS = ("id", "type", "title", "username", "language_code", "admins", "blocked",
                 "migrate_to")  # fmt: skip
@@ -67,12 +67,15 @@ def upsert_chat(rt: Runtime, body: dict[str, Any]) -> dict[str, Any]:
             setattr(chat, key, _str(body, key))
     if admins is not None:
         chat.admins = set(admins)
-    if "migrate_to" in body:
+    if "migrate_to" in body and migrate_to != chat.migrate_to:
         chat.migrate_to = migrate_to
-        if migrate_to is not None and migrate_to not in rt.state.chats:
-            rt.state.chats[migrate_to] = Chat(
-                migrate_to, "supergroup", chat.title, admins=set(chat.admins)
-            )
+        if migrate_to is not None:
+            target = rt.state.chats.get(migrate_to)
+            if target is None:
+                target = rt.state.chats[migrate_to] = Chat(
+                    migrate_to, "supergroup", chat.title, admins=set(chat.admins)
+                )
+            migration_updates(rt, chat, target)
     if blocked is not None and blocked != chat.blocked:
         chat.blocked = blocked
         if not created:

@@ -38,3 +38,20 @@ def chat_member_update(rt: Runtime, chat: Chat) -> dict[str, Any]:
         "new_chat_member": kicked if chat.blocked else member,
     }
     return rt.queue.push("my_chat_member", payload)
+
+
+def migration_updates(rt: Runtime, group: Chat, supergroup: Chat) -> None:
+    """The two service messages Telegram sends when a group becomes a supergroup."""
+    actor = objects.user(min(group.admins, default=1), group)
+    for chat, key, other in (
+        (group, "migrate_to_chat_id", supergroup.id),
+        (supergroup, "migrate_from_chat_id", group.id),
+    ):
+        payload = {
+            "message_id": chat.next_message_id(),
+            "date": now(),
+            "chat": chat.to_api(),
+            "from": actor,
+            key: other,
+        }
+        rt.queue.push("message", payload)
