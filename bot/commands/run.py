@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import signal
 from pathlib import Path
@@ -15,7 +16,7 @@ from bot.commands.common import UnusableInput, run_async
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.run.daemon import RunOptions
+    from bot.run.options import RunOptions
 
 log = logging.getLogger("bot.run")
 
@@ -65,7 +66,7 @@ def _configure(
 ) -> tuple[Settings, RunOptions]:
     from bot.config import SettingsError, load_settings
     from bot.logs import setup_logging
-    from bot.run.daemon import RunOptions
+    from bot.run.options import RunOptions
 
     given = {"webhook_url": webhook_url, "listen": listen, "health_port": health_port,
              "log_format": log_format, "db": db}  # fmt: skip
@@ -93,8 +94,8 @@ def _configure(
 
 async def _run(settings: Settings, options: RunOptions) -> int:
     from bot.logs import event
-    from bot.run.daemon import Daemon, RunRefused
-    from bot.run.lease import LeaseHeld
+    from bot.run.lease import LeaseHeld, held_lease
+    from bot.run.options import RunRefused
     from bot.store.db import StoreError
 
     stop = asyncio.Event()
@@ -108,8 +109,16 @@ async def _run(settings: Settings, options: RunOptions) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, on_signal, sig)
     try:
-        return await Daemon(settings, options).run(stop)
+        # The lease first: a second instance is refused before aiogram's slow import.
+        async with held_lease(settings.db, ttl=options.lease_ttl, standby=options.standby,
+                              stop=stop) as lease:  # fmt: skip
+            if lease is None:
+                return 0  # stopped while standing by
+            # aiogram takes seconds to import: in a thread, so the lease heartbeat goes on.
+            daemon = await asyncio.to_thread(importlib.import_module, "bot.run.daemon")
+            return int(await daemon.Daemon(settings, options).run(stop, lease))
     except (LeaseHeld, RunRefused, StoreError) as exc:
         raise UnusableInput(str(exc)) from None
     except OSError as exc:  # the webhook/health port is taken, or similar
         raise UnusableInput(str(exc)) from None
+

@@ -15,7 +15,6 @@ import logging
 import os
 from collections.abc import Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -30,7 +29,8 @@ from bot.delivery.sender import Sender, SenderOptions, SenderStopped
 from bot.logs import event
 from bot.run.health import HealthState
 from bot.run.jobs import DbJobSource, DeliveryReporter
-from bot.run.lease import DEFAULT_TTL, DaemonLease
+from bot.run.lease import DaemonLease
+from bot.run.options import RunOptions, RunRefused
 from bot.run.publishing import publish_text
 from bot.run.scheduler import DaemonScheduler
 from bot.run.updates import UpdateServer, counts_reader, track_health
@@ -41,22 +41,6 @@ log = logging.getLogger("bot.run")
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop stays < 10 s)
-
-
-class RunRefused(Exception):
-    """The daemon cannot start with this configuration: one sentence, exit 2."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    webhook_url: str | None = None
-    listen: str = "127.0.0.1:8080"
-    health_port: int | None = None
-    standby: bool = False
-    lease_ttl: float = DEFAULT_TTL
-    poll_seconds: float = 1.0
-    drain_seconds: float = 5.0
-    polling_timeout: int = 10
 
 
 class Daemon:
@@ -74,17 +58,10 @@ class Daemon:
         self.ready = asyncio.Event()
         self.exit_code = EXIT_OK
 
-    async def run(self, stop: asyncio.Event) -> int:
-        """Run until ``stop`` is set or a part fails; return the exit status."""
+    async def run(self, stop: asyncio.Event, lease: DaemonLease) -> int:
+        """Run (holding ``lease``) until ``stop`` is set or a part fails; return the exit
+        status. The caller takes the lease first: see :func:`bot.run.lease.held_lease`."""
         async with AsyncExitStack() as stack:
-            lease_conn = await stack.enter_async_context(open_db(self.settings.db))
-            lease = DaemonLease(lease_conn, ttl=self.options.lease_ttl)
-            if self.options.standby:
-                if not await lease.wait_acquire(stop):
-                    return EXIT_OK
-            else:
-                await lease.acquire()
-            stack.push_async_callback(lease.release)
             await self._serve(stack, lease, stop)
         event(log, "run.stopped", exit=self.exit_code)
         return self.exit_code
@@ -140,13 +117,15 @@ class Daemon:
         sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
         await server.start(options.polling_timeout)
         await scheduler.start()
-        heartbeat = asyncio.create_task(self._heartbeat(lease, stop), name="lease-heartbeat")
         event(log, "run.started", mode=self.health.mode, pid=os.getpid(), db=str(settings.db),
               api=settings.api_base, tz=settings.tz)
         self.ready.set()
 
-        waiters = [asyncio.create_task(stop.wait()), sender_task, heartbeat, *server.tasks()]
+        waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(lease.lost.wait()),
+                   sender_task, *server.tasks()]  # fmt: skip
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        if lease.lost.is_set():
+            self.exit_code = EXIT_FAILED
 
         self.health.stopping = True
         event(log, "run.stopping")
@@ -160,11 +139,9 @@ class Daemon:
         sender_stop.set()
         await self._finish_sender(sender_task)
         await reporter.check()
-        heartbeat.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await heartbeat
         await server.close()
-        waiters[0].cancel()
+        for waiter in waiters[:2]:
+            waiter.cancel()
 
     async def _finish_sender(self, task: asyncio.Task[object]) -> None:
         done, _ = await asyncio.wait([task], timeout=STOP_BUDGET)
@@ -182,15 +159,3 @@ class Daemon:
         elif exc is not None:
             event(log, "sender.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
             self.exit_code = EXIT_FAILED
-
-    async def _heartbeat(self, lease: DaemonLease, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=lease.ttl / 3)
-            if stop.is_set():
-                return
-            if not await lease.beat():
-                event(log, "lease.lost", logging.ERROR,
-                      hint="another bot run took over this database; stopping")
-                self.exit_code = EXIT_FAILED
-                return

@@ -15,15 +15,18 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 import aiosqlite
 
 from bot.logs import event
+from bot.store.db import open_db
 from bot.store.schedule import LeaseHolder, beat_lease, drop_lease, lease_holder, take_lease
 
 LEASE_NAME = "bot-run"
-DEFAULT_TTL = 15.0
+DEFAULT_TTL = 30.0
 
 log = logging.getLogger("bot.run.lease")
 
@@ -72,6 +75,7 @@ class DaemonLease:
         self.owner = uuid.uuid4().hex
         self.host = socket.gethostname()
         self.pid = os.getpid()
+        self.lost = asyncio.Event()  # set when another instance took the lease over
 
     def _stale(self, holder: LeaseHolder) -> bool:
         if self.clock() - holder.heartbeat > self.ttl:
@@ -128,7 +132,45 @@ class DaemonLease:
         """Refresh the heartbeat; False when the lease was lost (another took it over)."""
         return await beat_lease(self.conn, self.name, self.owner, self.clock())
 
+    async def keep_alive(self) -> None:
+        """Heartbeat every third of the TTL until cancelled, or until the lease is lost."""
+        while True:
+            await asyncio.sleep(self.ttl / 3)
+            if not await self.beat():
+                event(log, "lease.lost", logging.ERROR,
+                      hint="another bot run took over this database; stopping")
+                self.lost.set()
+                return
+
     async def release(self) -> None:
         DaemonLease._held_here.discard(self.owner)
         await drop_lease(self.conn, self.name, self.owner)
         event(log, "lease.released", pid=self.pid)
+
+
+@asynccontextmanager
+async def held_lease(
+    db_path: Path, *, ttl: float = DEFAULT_TTL, standby: bool, stop: asyncio.Event
+) -> AsyncIterator[DaemonLease | None]:
+    """Hold the lease (its own connection, heartbeat running) for the block; released on
+    the way out. Watch ``lease.lost``: set if another instance took it over meanwhile.
+
+    Not standby: raise :class:`LeaseHeld` at once. Standby: wait for it; yields None
+    when ``stop`` was set first.
+    """
+    async with open_db(db_path) as conn:
+        lease = DaemonLease(conn, ttl=ttl)
+        if standby:
+            if not await lease.wait_acquire(stop):
+                yield None
+                return
+        else:
+            await lease.acquire()
+        keeper = asyncio.create_task(lease.keep_alive(), name="lease-heartbeat")
+        try:
+            yield lease
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            await lease.release()

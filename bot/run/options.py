@@ -1,0 +1,24 @@
+"""How `bot run` was asked to run (kept apart from the daemon so that reading options
+and refusing bad ones does not import aiogram)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.run.lease import DEFAULT_TTL
+
+
+class RunRefused(Exception):
+    """The daemon cannot start with this configuration: one sentence, exit 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    webhook_url: str | None = None
+    listen: str = "127.0.0.1:8080"
+    health_port: int | None = None
+    standby: bool = False
+    lease_ttl: float = DEFAULT_TTL
+    poll_seconds: float = 1.0
+    drain_seconds: float = 5.0
+    polling_timeout: int = 10
