@@ -1,0 +1,103 @@
+"""The daemon's job source on a real database: grace period, refusals, delivery summaries."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.config import Settings
+from bot.logs import fields_of
+from bot.run.jobs import DbJobSource, DeliveryReporter, to_stamp
+from bot.run.publishing import publish_text
+from bot.store.chats import upsert_chat
+from bot.store.db import open_db, transaction
+from bot.store.schedule import add_scheduled, get_scheduled, list_scheduled
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+BROKEN = "# 嵌入式AI简报 (2021-02-02)\n\n## 业界新闻\n\n- [<标题> | 来源](https://example.org/x)\n"
+
+
+@pytest.fixture
+def seed_text(seed_path: Path) -> str:
+    return seed_path.read_text(encoding="utf-8")
+
+
+def events(caplog: pytest.LogCaptureFixture, name: str) -> list[dict[str, object]]:
+    return [dict(fields_of(r)) for r in caplog.records if r.getMessage() == name]
+
+
+async def noop() -> None:
+    return None
+
+
+def source(conn: aiosqlite.Connection, settings: Settings, grace_min: int = 60) -> DbJobSource:
+    async def publish(c: aiosqlite.Connection, name: str, text: str, force: bool) -> str:
+        return await publish_text(c, name, text, force, settings)
+
+    return DbJobSource(conn, owner="test", publish=publish, drain=noop,
+                       grace=timedelta(minutes=grace_min), clock=lambda: NOW)  # fmt: skip
+
+
+async def test_missed_beyond_grace_is_reported_not_sent(
+    tmp_path: Path, seed_text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    text = seed_text
+    async with open_db(tmp_path / "bot.sqlite3") as conn:
+        late = await add_scheduled(conn, file_name="late.md", content=text, force=True,
+                                   due_at=to_stamp(NOW - timedelta(minutes=61)))  # fmt: skip
+        recent = await add_scheduled(conn, file_name="recent.md", content=text, force=True,
+                                     due_at=to_stamp(NOW - timedelta(minutes=59)))  # fmt: skip
+        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
+        missed = await jobs.recover()
+        assert [m.id for m in missed] == [late]
+        assert [p.id for p in await list_scheduled(conn)] == [recent]
+        [reported] = events(caplog, "publish.missed")
+        assert reported["file"] == "late.md" and "bot publish" in str(reported["hint"])
+        pending = await jobs.pending_publishes()
+        assert pending == [(recent, NOW - timedelta(minutes=59))]
+
+
+async def test_fired_publish_ingests_enqueues_and_runs_once(
+    tmp_path: Path, seed_text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    text = seed_text
+    async with open_db(tmp_path / "bot.sqlite3") as conn:
+        async with transaction(conn):
+            await upsert_chat(conn, 7, "private", "reader", "zh")
+        id_ = await add_scheduled(conn, file_name="2021-01-05.md", content=text, force=True,
+                                  due_at=to_stamp(NOW))  # fmt: skip
+        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
+        reporter = DeliveryReporter(conn)
+        await reporter.check()
+        await jobs.fire_publish(id_)
+        await jobs.fire_publish(id_)  # a second firing (another daemon, a retry) does nothing
+        row = await get_scheduled(conn, id_)
+        assert row is not None and row.status == "done" and "2021-01-05 new" in row.detail
+        assert len(events(caplog, "publish.fired")) == 1
+        async with conn.execute("SELECT count(*) FROM outbox WHERE chat_id = 7") as cur:
+            queued = (await cur.fetchone() or [0])[0]
+        assert queued >= 1
+        await conn.execute("UPDATE outbox SET status = 'sent'")
+        await reporter.check()
+        [summary] = events(caplog, "delivery.summary")
+        assert summary["issue"] == "2021-01-05" and summary["sent"] == queued
+
+
+async def test_draft_with_lint_errors_is_refused_without_force(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with open_db(tmp_path / "bot.sqlite3") as conn:
+        id_ = await add_scheduled(conn, file_name="draft.md", content=BROKEN, force=False,
+                                  due_at=to_stamp(NOW))  # fmt: skip
+        await source(conn, Settings(_env_file=None)).fire_publish(id_)  # type: ignore[call-arg]
+        row = await get_scheduled(conn, id_)
+        assert row is not None and row.status == "failed"
+        assert "lint error" in row.detail and "--force" in row.detail
+        async with conn.execute("SELECT count(*) FROM issues") as cur:
+            assert (await cur.fetchone() or [1])[0] == 0  # nothing half-published
