@@ -50,7 +50,7 @@ async def test_publish_with_caption_lints_previews_and_waits_for_confirm(
     admin = await telegram.private(ADMIN_ID)
     replies = await telegram.send(admin, text="/publish", document=upload("2021-02-01.md", ISSUE))
     report, preview, question = (m["plain"] for m in replies)
-    assert "2021-02-01" in report and "2 条；错误 0，警告 0" in report
+    assert report.startswith("嵌入式AI简报（2021-02-01）\n2 条；错误 0，警告 0")
     assert "低比特量化新方法 & int8" in preview
     assert await get_issue(telegram.db, "2021-02-01") is None  # nothing before Confirm
     confirm, cancel = buttons(replies[-1])

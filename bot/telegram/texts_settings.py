@@ -100,6 +100,7 @@ SETTINGS_TEXTS: dict[str, dict[str, str]] = {
         "zh": "只接受 UTF-8 编码、不超过 {limit} KB 的 <code>.md</code> 文件。",
         "en": "Only a UTF-8 <code>.md</code> file of at most {limit} KB can be published.",
     },
+    "issue_name": {"zh": "嵌入式AI简报", "en": "Embedded AI digest"},
     "publish_report": {
         "zh": "<b>{title}</b>（{date}）\n{entries} 条；错误 {errors}，警告 {warnings}。",
         "en": "<b>{title}</b> ({date})\n{entries} entries; {errors} errors, {warnings} warnings.",

@@ -109,7 +109,7 @@ def report(lang: Lang, issue: Issue, findings: list[Finding]) -> str:
     head = tr(
         lang,
         "publish_report",
-        title=trim(one_line(issue.title), 120) or "?",
+        title=trim(one_line(issue.title), 120) or tr(lang, "issue_name"),
         date=issue.date or "?",
         entries=len(issue.entries),
         errors=errors,
