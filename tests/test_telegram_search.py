@@ -47,6 +47,10 @@ async def test_search_without_results_gives_tips(telegram: BotHarness) -> None:
     assert "Usage" in await telegram.ask(chat, "/search")
     assert "too long" in await telegram.ask(chat, "/search " + "量" * 600)
     assert "NCNN" in await telegram.ask(chat, "/search ｎｃｎｎ")
+    cut = await telegram.ask(chat, "/search NCNN " + "x" * 300)
+    assert "only its first 200 characters were used" in cut
+    only_symbols = await telegram.ask(chat, "/search *** -量化")
+    assert "a word starting with - only excludes" in only_symbols
 
 
 async def test_old_search_pages_expire(telegram: BotHarness) -> None:

@@ -164,6 +164,23 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "zh": "🔎 “{query}”：共 {total} 条，第 {page}/{pages} 页",
         "en": "🔎 “{query}”: {total} results, page {page}/{pages}",
     },
+    "search_notice_query_cut": {
+        "zh": "（查询太长，只用了前 {chars} 个字符。）",
+        "en": "(The query was too long: only its first {chars} characters were used.)",
+    },
+    "search_notice_too_many_terms": {
+        "zh": "（关键词太多，只用了前 {terms} 个。）",
+        "en": "(Too many words: only the first {terms} were used.)",
+    },
+    "search_notice_term_cut": {
+        "zh": "（超过 {term_chars} 个字符的关键词被截短了。）",
+        "en": "(Words longer than {term_chars} characters were shortened.)",
+    },
+    "search_notice_nothing_to_search": {
+        "zh": "（请用文字、数字或汉字搜索；以 - 开头的词只用于排除。）",
+        "en": "(Search with letters, digits or Chinese characters; a word starting "
+        "with - only excludes.)",
+    },
     # --- issues ----------------------------------------------------------------------
     "no_issues": {
         "zh": "还没有发布任何一期。",

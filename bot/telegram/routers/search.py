@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.render.entry import safe_url
 from bot.search.engine import RANK_CAP, SearchPage, SearchResult, search
+from bot.search.query import MAX_QUERY_CHARS, MAX_TERM_CHARS, MAX_TERMS
 from bot.search.snippet import Segment
 from bot.telegram.args import ArgsTooLong, bounded
 from bot.telegram.callbacks import SearchPage as PageButton
@@ -53,16 +54,21 @@ def result_html(number: int, result: SearchResult, lang: Lang) -> str:
     return "\n".join(lines)
 
 
+def notices(page: SearchPage, lang: Lang) -> list[str]:
+    limits = {"chars": MAX_QUERY_CHARS, "terms": MAX_TERMS, "term_chars": MAX_TERM_CHARS}
+    return [tr(lang, f"search_notice_{n}", **limits) for n in page.query.notices]
+
+
 def page_view(
     page: SearchPage, raw: str, lang: Lang, token: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     shown = raw if len(raw) <= MAX_SHOWN_QUERY else raw[: MAX_SHOWN_QUERY - 1] + "…"
     if not page.results:
-        return tr(lang, "search_none", query=shown), None
+        return "\n".join([tr(lang, "search_none", query=shown), *notices(page, lang)]), None
     pages = max(1, math.ceil(min(page.total, RANK_CAP) / PER_PAGE))
     number = page.offset // PER_PAGE + 1
     head = tr(lang, "search_head", query=shown, total=page.total_label, page=number, pages=pages)
-    blocks = [head]
+    blocks = ["\n".join([head, *notices(page, lang)])]
     blocks += [result_html(page.offset + i + 1, r, lang) for i, r in enumerate(page.results)]
     return "\n\n".join(blocks), search_keyboard(token, number, pages)
 

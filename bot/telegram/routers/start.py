@@ -40,7 +40,8 @@ async def start(
 
 async def help_(message: Message, lang: Lang, settings: Settings) -> None:
     user = message.from_user
-    await message.answer(help_text(lang, admin=bool(user and user.id in settings.admins)))
+    admin = user is not None and user.id in settings.admins and message.chat.type == "private"
+    await message.answer(help_text(lang, admin=admin))
 
 
 async def subscribe(
