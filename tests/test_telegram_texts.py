@@ -1,0 +1,65 @@
+"""Every reply text exists in zh and en and is valid Telegram HTML, even when the
+values filled in are hostile; the same holds for /help and keyboards' callback data."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from bot.emulator.html import parse_html
+from bot.telegram.callbacks import IssuesPage, SearchPage, SettingAction, ShowIssue, TopicAction
+from bot.telegram.keyboards import settings_keyboard, topics_keyboard
+from bot.telegram.routers.start import help_text
+from bot.telegram.texts import LANGS, TEXTS, Html, lang_of, tr
+
+HOSTILE = '<b>&amp; "x" </a>'
+
+
+def fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+@pytest.mark.parametrize("key", sorted(TEXTS))
+def test_every_text_has_both_languages_and_parses(key: str) -> None:
+    assert set(TEXTS[key]) == set(LANGS)
+    assert fields(TEXTS[key]["zh"]) == fields(TEXTS[key]["en"])
+    for lang in LANGS:
+        values = dict.fromkeys(fields(TEXTS[key][lang]), HOSTILE)
+        parsed = parse_html(tr(lang, key, **values))
+        assert parsed.plain.count(HOSTILE) == len(values) or not values
+
+
+def test_html_fragments_are_kept_and_plain_values_escaped() -> None:
+    out = tr("en", "topics_added", items=Html("<code>a</code>"))
+    assert out == "Added: <code>a</code>"
+    assert tr("en", "topics_added", items="<code>a</code>") == "Added: &lt;code&gt;a&lt;/code&gt;"
+
+
+def test_language_codes() -> None:
+    assert [lang_of(c) for c in ("zh", "zh-hans", "ZH-TW", "en", "de", None, "")] == [
+        "zh", "zh", "zh", "en", "en", "en", "en",
+    ]  # fmt: skip
+
+
+def test_help_parses_in_both_languages() -> None:
+    for lang in LANGS:
+        for admin in (False, True):
+            assert len(parse_html(help_text(lang, admin=admin)).plain) < 4096
+
+
+def test_callback_data_stays_within_64_bytes() -> None:
+    longest = [
+        SearchPage(token="x" * 8, page=200).pack(),
+        IssuesPage(page=10_000).pack(),
+        ShowIssue(date="2021-01-05", all=True).pack(),
+        TopicAction(op="clear").pack(),
+        SettingAction(key="summary", value="compact").pack(),
+        SettingAction(key="quiet", value="2300-0700").pack(),
+    ]
+    kb = topics_keyboard("zh", ["长" * 32] * 20)
+    assert kb is not None
+    longest += [b.callback_data or "" for row in kb.inline_keyboard for b in row]
+    panel = settings_keyboard("en", paused=True, previews=True, quiet=True, in_thread=True)
+    longest += [b.callback_data or "" for row in panel.inline_keyboard for b in row]
+    assert all(len(data.encode()) <= 64 for data in longest)
