@@ -124,3 +124,47 @@ def test_the_parser_imports_without_the_server() -> None:
     code = "import sys, bot.emulator.html; print('aiohttp' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+PIECES = [
+    "<b>",
+    "</b>",
+    "<i>",
+    "</i>",
+    "</B>",
+    "</>",
+    "<br>",
+    '<a href="x.org">',
+    "</a>",
+    '<span class="tg-spoiler">',
+    "</span>",
+    "&amp;",
+    "&",
+    "<",
+    ">",
+    "x",
+    "😀",
+    " ",
+    "\n",
+    '<code class="language-c">',
+    "</code>",
+    "<pre>",
+    "</pre>",
+    "<b",
+    "='",
+    '"',
+]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=30) | st.text(max_size=40))
+def test_any_input_parses_or_is_refused_cleanly(pieces: list[str] | str) -> None:
+    html = pieces if isinstance(pieces, str) else "".join(pieces)
+    try:
+        parsed = parse_html(html)
+    except HtmlParseError as exc:
+        assert exc.description.startswith("can't parse entities: ")
+        return
+    total = len(parsed.plain.encode("utf-16-le")) // 2
+    for entity in parsed.entities:
+        assert entity["offset"] >= 0 and entity["length"] > 0
+        assert entity["offset"] + entity["length"] <= total

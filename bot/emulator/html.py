@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.html_refs import decode_reference, to_utf16, url_of
+from bot.emulator.html_refs import NAMED_REFS, decode_reference, to_utf16, url_of
 
 ALLOWED_TAGS = frozenset(
     {
@@ -46,10 +46,12 @@ _WORD = re.compile(r"[^ \t\r\n\0\v>]*")  # a tag name: up to a space or '>'
 _ATTRIBUTE = re.compile(r"[^ \t\r\n\0\v=>]*")
 _SPACES = re.compile(r"[ \t\r\n\v]*")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # two UTF-16 code units each
-# Fast paths for the common shapes; anything else goes through the full scanner.
-_PLAIN_START = re.compile(r"<([a-z\-]{1,10})>")
-_HREF_START = re.compile(r'<a href="([^"&<>\s]*)">')
-_PLAIN_END = re.compile(r"</([A-Za-z\-]{0,10})>")
+# Fast cases: 1 a plain start tag, 2 a simple link, 3 an end tag, 4 a named reference;
+# anything else ('<' or '&' alone) goes through the general scanner.
+_TOKEN = re.compile(
+    r'<([a-z\-]{1,10})>|<a href="([^"&<>\s]*)">|</([a-z\-]{1,10})>|&(lt|gt|amp|quot);|[<&]'
+)
+_FAST_TAGS = frozenset(_SIMPLE_TYPES) - {"span"}
 
 
 class HtmlParseError(ValueError):
@@ -101,35 +103,51 @@ class _Parser:
         self.length += len(chunk)
 
     def run(self) -> ParsedText:
-        src, i = self.src, 0
-        while i < self.end:
-            match = _SPECIAL.search(src, i, self.end)
-            stop = match.start() if match else self.end
-            if stop > i:
-                self.emit(src[i:stop])
-            i = stop
-            if i >= self.end:
+        src, i, end = self.src, 0, self.end
+        out, stack = self.out, self.stack
+        while i < end:
+            token = _TOKEN.search(src, i, end)
+            if token is None:
+                self.emit(src[i:end])
                 break
-            if src[i] == "&":
-                decoded = decode_reference(src, i)
-                if decoded is None:
-                    self.emit("&")
-                    i += 1
-                else:
-                    self.emit(decoded[0])
-                    i = decoded[1]
-            elif src[i + 1] == "/":
-                i = self.end_tag(i)
+            begin = token.start()
+            if begin > i:
+                out.append(src[i:begin])
+                self.length += begin - i
+            kind, i = token.lastindex, token.end()
+            if kind == 1 and token.group(1) in _FAST_TAGS:
+                self.open(token.group(1), "", begin)
+            elif kind == 2:
+                self.open("a", token.group(2), begin)
+            elif kind == 3 and stack and stack[-1].tag == token.group(3):
+                opened = stack.pop()
+                if self.length > opened.offset:
+                    self.close(opened)
+            elif kind == 4:
+                self.emit(NAMED_REFS[token.group(4)])
             else:
-                i = self.start_tag(i)
-        if self.stack:
-            tag = self.stack[-1].tag
-            raise self.fail(f'Can\'t find end tag corresponding to start tag "{tag}"')
-        plain = "".join(self.out)
+                i = self.general(begin)
+        if stack:
+            raise self.fail(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
+        plain = "".join(out)
         if _ASTRAL.search(plain):
             to_utf16(plain, self.entities)
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
         return ParsedText(plain, self.entities)
+
+    def general(self, i: int) -> int:
+        """Anything the token pattern's fast cases do not cover, the way tdlib scans it."""
+        src = self.src
+        if src[i] == "&":
+            decoded = decode_reference(src, i)
+            if decoded is None:
+                self.emit("&")
+                return i + 1
+            self.emit(decoded[0])
+            return decoded[1]
+        if src[i + 1] == "/":
+            return self.end_tag(i)
+        return self.start_tag(i)
 
     def open(self, tag: str, argument: str, pos: int, expandable: bool = False) -> None:
         self.stack.append(_Open(tag, argument, self.length, len(self.out), pos, expandable))
@@ -139,14 +157,6 @@ class _Parser:
 
     def start_tag(self, begin: int) -> int:
         src = self.src
-        fast = _PLAIN_START.match(src, begin)
-        if fast is not None and fast.group(1) in _SIMPLE_TYPES and fast.group(1) != "span":
-            self.open(fast.group(1), "", begin)
-            return fast.end()
-        fast = _HREF_START.match(src, begin)
-        if fast is not None:
-            self.open("a", fast.group(1), begin)
-            return fast.end()
         i = _match_end(_WORD, src, begin + 1)
         if i >= self.end:
             raise self.fail("Unclosed start tag", begin)
@@ -220,15 +230,11 @@ class _Parser:
         if not self.stack:
             raise self.fail("Unexpected end tag", begin)
         src = self.src
-        fast = _PLAIN_END.match(src, begin)
-        if fast is not None:
-            name, i = fast.group(1).lower(), fast.end() - 1
-        else:
-            i = _match_end(_WORD, src, begin + 2)
-            name = src[begin + 2 : i].lower()
-            i = self.skip_spaces(i)
-            if src[i] != ">":
-                raise self.fail("Unclosed end tag", begin)
+        i = _match_end(_WORD, src, begin + 2)
+        name = src[begin + 2 : i].lower()
+        i = self.skip_spaces(i)
+        if src[i] != ">":
+            raise self.fail("Unclosed end tag", begin)
         opened = self.stack[-1]
         if name and name != opened.tag:
             raise HtmlParseError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ANY_SPACE = re.compile(r"\s")
 _URL_SCHEMES = ("http://", "https://", "tg://", "ton://", "ftp://")
 
@@ -16,7 +16,7 @@ def decode_reference(src: str, pos: int) -> tuple[str, int] | None:
     if end < 0:
         return None
     body = src[pos + 1 : end]
-    named = _NAMED_REFS.get(body)
+    named = NAMED_REFS.get(body)
     if named is not None:
         return named, end + 1
     if not body.startswith("#") or len(body) < 2:
