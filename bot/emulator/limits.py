@@ -34,11 +34,9 @@ class FormattedText:
         return len(self.entities) > MAX_ENTITIES
 
 
-@lru_cache(maxsize=256)
-def _parse_cached(text: str) -> tuple[str, tuple[tuple[tuple[str, Any], ...], ...]]:
-    """A broadcast sends one text to many chats: parse it once (frozen, so safe to share)."""
-    parsed = parse_html(text)
-    return parsed.plain, tuple(tuple(e.items()) for e in parsed.entities)
+# A broadcast sends one text to many chats: parse it once. The emulator never
+# mutates parsed entities, so sharing them between messages is safe.
+_parse_cached = lru_cache(maxsize=256)(parse_html)
 
 
 def _check_entities(raw: Any) -> list[dict[str, Any]]:
@@ -65,10 +63,10 @@ def format_text(
     mode = (parse_mode or "").strip().lower()
     if mode == "html":
         try:
-            plain, frozen = _parse_cached(text)
+            parsed = _parse_cached(text)
         except HtmlParseError as exc:
             raise bad_request(exc.description, rule="html") from None
-        found = [dict(items) for items in frozen]
+        plain, found = parsed.plain, parsed.entities
     elif mode:
         raise bad_request("unsupported parse_mode", rule="parse_mode")
     else:
