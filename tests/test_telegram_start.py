@@ -4,6 +4,7 @@ through real polling on the emulator."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 from aiogram.filters import Command
@@ -87,13 +88,36 @@ async def test_unsubscribe_keeps_topics_and_subscribe_resumes(telegram: BotHarne
 async def test_blocking_the_bot_marks_the_chat_inactive(telegram: BotHarness) -> None:
     chat = await telegram.private(106)
     await telegram.say(chat, "/start")
-    update_count = len(telegram.tracker.done)
-    await telegram.emulator.update_chat(chat, blocked=True)
-    while len(telegram.tracker.done) == update_count:  # the my_chat_member update
-        await telegram.tracker.changed.wait()
-        telegram.tracker.changed.clear()
-    row = await get_chat(telegram.db, chat)
-    assert row is not None and row.status == "blocked"
+    row_before = await get_chat(telegram.db, chat)
+    assert row_before is not None
+    await telegram.emulator.update_chat(chat, blocked=True)  # raises my_chat_member
+
+    async def blocked() -> bool:
+        row = await get_chat(telegram.db, chat)
+        return row is not None and row.status == "blocked"
+
+    await telegram.eventually(blocked)
+    await telegram.emulator.update_chat(chat, blocked=False)
+    assert "欢迎" in await telegram.ask(chat, "/start")
+    assert await get_chat(telegram.db, chat) == replace(row_before, status="active")
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscription(
+    telegram: BotHarness,
+) -> None:
+    group = await telegram.group(-500, admins=[110], type="group", language_code="zh")
+    await telegram.say(group, "/start", user_id=110)
+    await telegram.say(group, "/topic 量化", user_id=110)
+    await telegram.emulator.update_chat(group, migrate_to=-1000500)
+
+    async def moved() -> bool:
+        return await get_chat(telegram.db, -1000500) is not None
+
+    await telegram.eventually(moved)
+    assert await get_chat(telegram.db, group) is None
+    row = await get_chat(telegram.db, -1000500)
+    assert row is not None and (row.type, row.status) == ("supergroup", "active")
+    assert [t.display for t in await list_topics(telegram.db, -1000500)] == ["量化"]
 
 
 async def test_unknown_commands_get_a_hint_and_plain_text_a_pointer(telegram: BotHarness) -> None:
@@ -147,3 +171,16 @@ async def test_a_failing_handler_apologises_instead_of_going_silent(
     assert "failed: OperationalError: no such table: topics" in caplog.text
     assert len(telegram.tracker.errors) == 1
     telegram.tracker.errors.clear()  # expected here; any other error fails the test
+
+
+async def test_added_to_a_group_the_bot_says_how_to_subscribe(telegram: BotHarness) -> None:
+    group = await telegram.group(-1009, admins=[111], blocked=True, language_code="zh")
+    await telegram.emulator.update_chat(group, blocked=False)  # the bot is added (back)
+
+    async def greeted() -> bool:
+        return bool(await telegram.messages(group))
+
+    await telegram.eventually(greeted)
+    hello = (await telegram.messages(group))[0]["plain"]
+    assert "群管理员发送 /start 即可在本群订阅" in hello
+    assert await get_chat(telegram.db, group) is None  # not subscribed by being added

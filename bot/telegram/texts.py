@@ -55,6 +55,12 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "• /settings — language, delivery time, summary length\n"
         "• /help — all commands",
     },
+    "group_hello": {
+        "zh": "大家好！我推送<b>嵌入式AI简报</b>。群管理员发送 /start 即可在本群订阅，"
+        "/help 查看全部命令。",
+        "en": "Hello! I deliver the <b>Embedded AI digest</b>. A group admin can send /start "
+        "to subscribe this group; /help lists all commands.",
+    },
     "help_head": {
         "zh": "<b>命令</b>",
         "en": "<b>Commands</b>",

@@ -169,6 +169,15 @@ class BotHarness:
     async def press(self, chat_id: int, data: str, **fields: Any) -> list[dict[str, Any]]:
         return await self.send(chat_id, callback_data=data, **fields)
 
+    async def eventually(self, check: Callable[[], Awaitable[bool]], within: float = WAIT) -> None:
+        """Wait for updates the emulator raised by itself (blocking, migration, ...)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not await check():
+            if loop.time() > deadline:
+                raise AssertionError(f"still not true after {within}s")
+            await asyncio.sleep(0.02)
+
     async def callback_answers(self, chat_id: int) -> list[dict[str, Any]]:
         return list(await self.emulator.callbacks(chat_id))
 
@@ -214,6 +223,7 @@ def telegram_settings(emulator: EmulatorClient, db_path: Path) -> Settings:
         api_base=emulator.base_url,
         db=db_path,
         admins=frozenset({ADMIN_ID}),
+        channel=None,
         _env_file=None,  # type: ignore[call-arg]
     )
 

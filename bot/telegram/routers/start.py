@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiosqlite
 from aiogram import F, Router
-from aiogram.enums import ChatMemberStatus
+from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.types import ChatMemberUpdated, Message
 
@@ -14,7 +14,7 @@ from bot.store.chats import Chat as ChatRow
 from bot.store.chats import move_chat, set_status
 from bot.telegram.context import ensure_chat
 from bot.telegram.registry import admin_commands, public_commands
-from bot.telegram.texts import Lang, esc, tr
+from bot.telegram.texts import Lang, esc, lang_of, tr
 
 GONE = {ChatMemberStatus.KICKED, ChatMemberStatus.LEFT}
 
@@ -66,9 +66,14 @@ async def unsubscribe(
 
 
 async def membership(update: ChatMemberUpdated, db: aiosqlite.Connection) -> None:
-    """Blocked by a user, or removed from a group: stop delivering there."""
-    if update.new_chat_member.status in GONE:
+    """Blocked by a user, or removed from a group: stop delivering there.
+    Added to a group: say hello and how its admins subscribe it."""
+    new, old = update.new_chat_member.status, update.old_chat_member.status
+    if new in GONE:
         await set_status(db, update.chat.id, "blocked")
+    elif old in GONE and update.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        lang = lang_of(update.from_user.language_code if update.from_user else None)
+        await update.answer(tr(lang, "group_hello"))
 
 
 async def migrated(message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None) -> None:
