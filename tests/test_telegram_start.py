@@ -54,6 +54,12 @@ async def test_every_handled_command_is_in_both_menus_and_in_help(telegram: BotH
         status, menu = await telegram.emulator.call("getMyCommands", language_code=code)
         assert status == 200
         assert {c["command"] for c in menu["result"]} == public
+    admin_scope = {"type": "chat", "chat_id": ADMIN_ID}
+    for code in ("zh", ""):
+        _, admin_menu = await telegram.emulator.call(
+            "getMyCommands", scope=admin_scope, language_code=code
+        )
+        assert {c["command"] for c in admin_menu["result"]} == handled
     _, zh_menu = await telegram.emulator.call("getMyCommands", language_code="zh")
     assert any("订阅" in c["description"] for c in zh_menu["result"])
     for lang_code, user in (("zh", 103), ("en", 104)):
