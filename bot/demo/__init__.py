@@ -1,0 +1,1 @@
+"""`bot demo`: the whole bot end to end on an in-process emulator — no token, no network."""

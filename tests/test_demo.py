@@ -1,0 +1,58 @@
+"""`bot demo` as a newcomer runs it: no token, no network, exit 0, readable output."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.run import clean_env
+
+pytestmark = pytest.mark.slow
+
+
+def chat_section(output: str, name: str) -> str:
+    """The block of output under the chat header that starts with ``name``."""
+    match = re.search(rf"^── {re.escape(name)} .*?(?=^── |^4\. )", output, flags=re.M | re.S)
+    assert match, f"no section for {name} in:\n{output}"
+    return match.group(0)
+
+
+def test_demo_runs_end_to_end_and_shows_what_each_reader_got(tmp_path: Path) -> None:
+    started = time.monotonic()
+    out = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=tmp_path, env=clean_env(),
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert elapsed < 60
+    text = out.stdout
+    # The draft's lint findings are shown, and publishing anyway is said out loud.
+    assert "placeholder" in text and "publishes it anyway" in text and "--force" in text
+    # Each reader's chat, as they see it.
+    alice = chat_section(text, "Alice (private, no topics)")
+    assert "2021-01-05（1/2）" in alice and "2021-01-05（2/2）" in alice
+    bob = chat_section(text, "Bob (private, topics: 量化)")
+    assert "按关注筛选：量化" in bob and "（1/2）" not in bob
+    carol = chat_section(text, "Carol (private, topics: NCNN)")
+    assert "按关注筛选：NCNN" in carol and "如何阅读NCNN的框架代码" in carol
+    group = chat_section(text, "嵌入式AI读书会 (group, no topics)")
+    assert "2021-01-05（1/2）" in group
+    # The search answer, with a match for the 2-character word.
+    search = text.split("Alice asks: /search 量化", 1)[1]
+    assert "“量化”" in search and "HAWQ" in search
+    # It used a temporary database, not the project's data/bot.sqlite3.
+    assert not (tmp_path / "data").exists()
+    assert "TEST" not in out.stderr and out.stderr.strip() == ""
+
+
+def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
+    existing = tmp_path / "bot.sqlite3"
+    existing.write_bytes(b"")
+    out = subprocess.run([sys.executable, "-m", "bot", "demo", "--db", str(existing)],
+                         cwd=tmp_path, env=clean_env(), capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert out.returncode == 2 and "already exists" in out.stderr
