@@ -229,7 +229,11 @@ class Sender:
                 await store.release_chat(self.conn, self.owner, queue.chat_id)
             self._drop(queue)
             return
-        text_id, text, message_id = current
+        text_id, message_id = current
+        text = job.text
+        if text_id != job.text_id:  # a re-publish changed it since we claimed it
+            async with self._db:
+                text = await store.text_of(self.conn, job.id)
         try:
             if message_id is None:
                 message_id = await self.client.send(job.target, text, job.thread_id)

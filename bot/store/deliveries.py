@@ -144,29 +144,33 @@ async def extend_leases(conn: aiosqlite.Connection, owner: str, until: float) ->
 
 async def mark_sending(
     conn: aiosqlite.Connection, row_id: int, owner: str, until: float
-) -> tuple[int | None, str, int | None] | None:
-    """Record that a send is about to start; return the row's current (text_id, text,
-    message_id), or None if the row is no longer ours to send."""
-    cur = await conn.execute(
+) -> tuple[int | None, int | None] | None:
+    """Record that a send is about to start; return the row's current (text_id,
+    message_id), or None if the row is no longer ours to send. One round trip."""
+    rows = await conn.execute_fetchall(
         "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?"
         " WHERE id = ? AND lease_owner = ? AND status IN ('pending', 'sending')"
-        " RETURNING text_id, text, message_id",
+        " RETURNING text_id, message_id",
         (stamp(until), row_id, owner),
     )
-    row = await cur.fetchone()
-    await cur.close()
-    if row is None:
-        return None
-    text_id, text, message_id = row
-    if text_id is not None:
-        cur = await conn.execute("SELECT html FROM outbox_texts WHERE id = ?", (text_id,))
-        found = await cur.fetchone()
-        text = found[0] if found else text
-    return (
-        None if text_id is None else int(text_id),
-        str(text),
-        None if message_id is None else int(message_id),
+    for text_id, message_id in rows:
+        return (
+            None if text_id is None else int(text_id),
+            None if message_id is None else int(message_id),
+        )
+    return None
+
+
+async def text_of(conn: aiosqlite.Connection, row_id: int) -> str:
+    """The row's current text (after a re-publish changed it under a leased row)."""
+    rows = await conn.execute_fetchall(
+        "SELECT coalesce(t.html, o.text) FROM outbox o"
+        " LEFT JOIN outbox_texts t ON t.id = o.text_id WHERE o.id = ?",
+        (row_id,),
     )
+    for (text,) in rows:
+        return str(text)
+    return ""
 
 
 async def mark_sent(

@@ -1,0 +1,278 @@
+"""Benchmark: the delivery engine against the emulator (a separate process), one run.
+
+Standalone (not part of the test run): ``.venv/bin/python tests/bench/delivery.py``.
+
+* ``limited``: emulator limits scaled ×10 (300 msg/s global, 10/s per chat,
+  200/min per group), CHATS chats with mixed topics/languages/modes (a tenth are
+  groups), ISSUES corpus issues enqueued → achieved rate / limit (goal ≥ 0.9),
+  lost, duplicated (from what the emulator recorded), 429s seen and honoured;
+* ``faults``: 5 % random 429s and 5 % 5xx injected → lost 0 (fewer messages: each
+  random 429 pauses the whole bot for its 1-3 s ``retry_after``, as Telegram asks);
+* ``lifted``: emulator limits lifted, 20 ms emulated network latency → sender CPU
+  seconds per 1,000 messages, and throughput / a naive
+  ``for chat in chats: await bot.send_message(...)`` loop over the same messages;
+* ``memory``: peak RSS of a sender process (child) holding an outbox of 100,000
+  queued chats while it sends for a few seconds, and the enqueue time of those chats.
+
+Prints one final JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT.parent / "shared" / "corpus" / "issues"
+TOKEN = "123456:BENCH-token"
+TOPICS = [[], [], [], ["量化"], ["NCNN"], ["剪枝", "-招聘"], ["模型", "推理"], ["GPU"]]
+
+from bot.delivery.client import DigestClient, open_bot  # noqa: E402
+from bot.delivery.enqueue import enqueue_issue  # noqa: E402
+from bot.delivery.ratelimit import Limits  # noqa: E402
+from bot.delivery.sender import Sender, SenderOptions, Tally  # noqa: E402
+from bot.digest.parse import parse_issue  # noqa: E402
+from bot.store.db import open_db, transaction, utc_now  # noqa: E402
+from bot.store.issues import ingest_issue  # noqa: E402
+
+
+def start_emulator() -> tuple[subprocess.Popen[str], str]:
+    cmd = [sys.executable, "-m", "bot", "emulator", "--port", "0", "--seed", "1"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stderr is not None
+    match = re.search(r"listening on (http://[\d.]+:\d+)", proc.stderr.readline())
+    if match is None:
+        proc.kill()
+        raise SystemExit("the emulator did not start")
+    return proc, match.group(1)
+
+
+async def control(session: aiohttp.ClientSession, base: str, method: str, path: str,
+                  body: Any = None) -> Any:  # fmt: skip
+    async with session.request(method, f"{base}/_emu/{path}", json=body) as resp:
+        return await resp.json()
+
+
+def chat_ids(count: int) -> list[int]:
+    """A tenth are groups (negative ids), the rest private chats."""
+    return [-(10_000 + n) if n % 10 == 0 else 10_000 + n for n in range(count)]
+
+
+async def make_db(path: Path, chats: list[int], issues: int, *, emu: Any = None) -> float:
+    """Chats with mixed settings, then `issues` corpus issues published; returns the
+    seconds the last publish (ingest + enqueue) took."""
+    for old in path.parent.glob(path.name + "*"):
+        old.unlink()
+    rng = random.Random(5)
+    now = utc_now()
+    async with open_db(path) as conn:
+        async with transaction(conn):
+            await conn.executemany(
+                "INSERT INTO chats (id, type, language, summary_mode, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(c, "group" if c < 0 else "private", rng.choice(["zh", "zh", "en"]),
+                  rng.choice(["full", "full", "compact", "titles"]), now, now) for c in chats],
+            )  # fmt: skip
+            topic_rows = []
+            for c in chats:
+                for topic in rng.choice(TOPICS):
+                    term = topic.lstrip("-")
+                    topic_rows.append((c, term.lower(), term, int(topic.startswith("-")), now))
+            await conn.executemany(
+                "INSERT INTO topics (chat_id, term, display, exclude, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                topic_rows,
+            )
+        took = 0.0
+        for file in sorted(CORPUS.glob("*.md"))[:issues]:
+            text = file.read_text(encoding="utf-8")
+            issue = parse_issue(text, filename=file.name)
+            started = time.perf_counter()
+            async with transaction(conn):
+                done = await ingest_issue(conn, issue, file.name, text)
+                await enqueue_issue(conn, done.issue_id, issue, default_tz="Asia/Shanghai")
+            took = time.perf_counter() - started
+    return took
+
+
+async def expected_rows(path: Path) -> Counter[int]:
+    async with open_db(path) as conn, conn.execute(
+        "SELECT chat_id, count(*) FROM outbox WHERE status != 'cancelled' GROUP BY chat_id"
+    ) as cur:
+        return Counter({int(c): int(n) for c, n in await cur.fetchall()})
+
+
+async def send_all(path: Path, base: str, limits: Limits) -> tuple[Tally, float, float]:
+    """Drain the outbox with the real sender; (tally, wall seconds, CPU seconds)."""
+    client = DigestClient(open_bot(TOKEN, base), paid_broadcast=limits.paid_broadcast)
+    async with open_db(path) as conn:
+        sender = Sender(conn, client, "bench", SenderOptions(limits=limits))
+        cpu, wall = time.process_time(), time.perf_counter()
+        tally = await sender.run(asyncio.Event(), until_idle=True)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    await client.close()
+    return tally, wall, cpu
+
+
+async def audit(session: aiohttp.ClientSession, base: str, path: Path) -> dict[str, int]:
+    """Compare what the emulator received with the outbox: lost and duplicated parts."""
+    want = await expected_rows(path)
+    got = Counter(m["chat_id"] for m in await control(session, base, "GET", "messages"))
+    async with open_db(path) as conn, conn.execute(
+        "SELECT count(*) FROM outbox WHERE status NOT IN ('sent', 'cancelled')"
+    ) as cur:
+        row = await cur.fetchone()
+    stats = await control(session, base, "GET", "stats")
+    return {
+        "messages": sum(want.values()),
+        "lost": sum(max(0, want[c] - got[c]) for c in want) + (int(row[0]) if row else 0),
+        "duplicates": sum(max(0, got[c] - want[c]) for c in got),
+        "answers_429": int(stats["answers"]["429"]),
+        "violations": len(stats["violations"]),
+    }
+
+
+async def register(session: aiohttp.ClientSession, base: str, chats: list[int]) -> None:
+    for c in chats:
+        kind = "group" if c < 0 else "private"
+        await control(session, base, "POST", "chats", {"id": c, "type": kind})
+
+
+async def limited(session: aiohttp.ClientSession, base: str, work: Path, chats: int,
+                  issues: int) -> dict[str, Any]:  # fmt: skip
+    ids = chat_ids(chats)
+    await control(session, base, "POST", "reset")
+    await control(session, base, "POST", "config",
+                  {"global_per_s": 300, "chat_per_s": 10, "chat_burst": 3, "group_per_min": 200})  # fmt: skip
+    await register(session, base, ids)
+    await make_db(work / "limited.sqlite3", ids, issues)
+    tally, wall, _ = await send_all(work / "limited.sqlite3", base,
+                                    Limits(global_per_s=300, chat_per_s=10, group_per_min=200))  # fmt: skip
+    found = await audit(session, base, work / "limited.sqlite3")
+    rate = (tally.sent + tally.edited) / wall
+    return {"chats": chats, "issues": issues, **found, "seconds": round(wall, 1),
+            "rate": round(rate, 1), "rate_over_limit": round(rate / 300, 3),
+            "floods_honoured": tally.floods}  # fmt: skip
+
+
+async def faults(session: aiohttp.ClientSession, base: str, work: Path) -> dict[str, Any]:
+    ids = chat_ids(60)
+    await control(session, base, "POST", "reset")
+    await control(session, base, "POST", "config",
+                  {"global_per_s": 300, "chat_per_s": 10, "chat_burst": 3, "group_per_min": 200,
+                   "p429": 0.05, "p5xx": 0.05, "seed": 3})  # fmt: skip
+    await register(session, base, ids)
+    await make_db(work / "faults.sqlite3", ids, 3)
+    tally, wall, _ = await send_all(work / "faults.sqlite3", base,
+                                    Limits(global_per_s=300, chat_per_s=10, group_per_min=200))  # fmt: skip
+    found = await audit(session, base, work / "faults.sqlite3")
+    return {**found, "retried": tally.retried, "floods_honoured": tally.floods,
+            "seconds": round(wall, 1)}  # fmt: skip
+
+
+async def naive(base: str, path: Path) -> tuple[int, float]:
+    """The pattern most bots use: one awaited send after the other."""
+    async with open_db(path) as conn, conn.execute(
+        "SELECT o.chat_id, t.html FROM outbox o JOIN outbox_texts t ON t.id = o.text_id"
+        " ORDER BY o.chat_id, o.issue_id, o.part_no"
+    ) as cur:
+        rows = await cur.fetchall()
+    bot = open_bot(TOKEN, base)
+    started = time.perf_counter()
+    for chat_id, html in rows:
+        await bot.send_message(chat_id=chat_id, text=html)
+    took = time.perf_counter() - started
+    await bot.session.close()
+    return len(rows), took
+
+
+async def lifted(session: aiohttp.ClientSession, base: str, work: Path) -> dict[str, Any]:
+    ids = chat_ids(2000)
+    await control(session, base, "POST", "reset")
+    await control(session, base, "POST", "config",
+                  {"global_per_s": 0, "chat_per_s": 0, "group_per_min": 0, "latency_ms": 20})  # fmt: skip
+    await register(session, base, ids)
+    await make_db(work / "lifted.sqlite3", ids, 1)
+    count, naive_s = await naive(base, work / "lifted.sqlite3")
+    tally, wall, cpu = await send_all(work / "lifted.sqlite3", base,
+                                      Limits(global_per_s=1000, chat_per_s=1000, group_per_min=10**6))  # fmt: skip
+    sent = tally.sent + tally.edited
+    return {"messages": sent, "cpu_s_per_1000": round(cpu / sent * 1000, 3),
+            "rate": round(sent / wall, 1), "naive_rate": round(count / naive_s, 1),
+            "ratio_vs_naive": round((sent / wall) / (count / naive_s), 1)}  # fmt: skip
+
+
+async def memory_child(base: str, db: str, seconds: float) -> None:
+    """Run in a child: a sender over the 100,000-chat outbox for a few seconds."""
+    client = DigestClient(open_bot(TOKEN, base), paid_broadcast=True)
+    async with open_db(Path(db)) as conn:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        stop = asyncio.Event()
+        limits = Limits(global_per_s=1000, chat_per_s=1000, group_per_min=10**6)
+        run = asyncio.create_task(Sender(conn, client, "mem", SenderOptions(limits=limits)).run(stop))
+        await asyncio.sleep(seconds)
+        stop.set()
+        tally = await run
+    await client.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rss_before_mb": round(before / 1024, 1), "peak_rss_mb": round(peak / 1024, 1),
+                      "sent": tally.sent}))  # fmt: skip
+
+
+async def memory(session: aiohttp.ClientSession, base: str, work: Path) -> dict[str, Any]:
+    await control(session, base, "POST", "reset")
+    await control(session, base, "POST", "config", {"global_per_s": 0, "chat_per_s": 0,
+                                                    "group_per_min": 0, "latency_ms": 0})  # fmt: skip
+    ids = [100_000 + n for n in range(100_000)]  # private chats: the emulator knows none of them
+    enqueue_s = await make_db(work / "memory.sqlite3", ids, 1)
+    queued = sum((await expected_rows(work / "memory.sqlite3")).values())
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--memory-child", base, str(work / "memory.sqlite3"),
+        stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+    )
+    out, _ = await child.communicate()
+    figures = json.loads(out.decode().strip().splitlines()[-1])
+    return {"chats": len(ids), "rows_queued": queued, "enqueue_s": round(enqueue_s, 2), **figures}
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    proc, base = start_emulator()
+    try:
+        async with aiohttp.ClientSession() as session:
+            figures = {"limited": await limited(session, base, work, args.chats, args.issues)}
+            print(json.dumps(figures["limited"]), file=sys.stderr, flush=True)
+            figures["faults"] = await faults(session, base, work)
+            print(json.dumps(figures["faults"]), file=sys.stderr, flush=True)
+            figures["lifted"] = await lifted(session, base, work)
+            print(json.dumps(figures["lifted"]), file=sys.stderr, flush=True)
+            figures["memory"] = await memory(session, base, work)
+            return figures
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--memory-child":
+        asyncio.run(memory_child(sys.argv[2], sys.argv[3], 5.0))
+        raise SystemExit(0)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=2000, help="chats of the limited run")
+    parser.add_argument("--issues", type=int, default=30, help="corpus issues of the limited run")
+    parser.add_argument("--work", default="/tmp/digest-bot-bench", help="scratch folder")
+    print(json.dumps(asyncio.run(main(parser.parse_args())), ensure_ascii=False))
