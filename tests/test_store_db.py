@@ -143,3 +143,18 @@ async def test_a_failed_transaction_leaves_nothing(db: aiosqlite.Connection) -> 
             raise RuntimeError("boom")
     async with db.execute("SELECT count(*) FROM issues") as cur:
         assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+
+
+async def test_a_changed_tokenizer_version_rebuilds_the_index(db_path: Path) -> None:
+    async with open_db(db_path) as conn:
+        issue = make_issue("2021-01-05", make_entry("剪枝与蒸馏", url="https://a.example/1"))
+        await ingest_issue(conn, issue, "h", "")
+        await conn.execute("UPDATE meta SET value = 'old' WHERE key = 'index_version'")
+        await conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('delete-all')")
+    async with open_db(db_path) as conn:
+        async with conn.execute(
+            "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH '\"蒸馏\"'"
+        ) as cur:
+            assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+        async with conn.execute("SELECT value FROM meta WHERE key = 'index_version'") as cur:
+            assert (await cur.fetchone())[0] != "old"  # type: ignore[index]
