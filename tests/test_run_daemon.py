@@ -8,6 +8,7 @@ daemon on a second emulator.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -188,6 +189,9 @@ def test_webhook_accepts_the_secret_and_refuses_others(cluster: Cluster) -> None
     assert emu.messages(202) == []  # the forged /start never reached a handler
     status, health = http("GET", f"http://127.0.0.1:{cluster.hook_port}/healthz")
     assert status == 200 and health["mode"] == "webhook"
+    # --log-format json (BOT_LOG_FORMAT): one JSON object per line, the update logged.
+    lines = [json.loads(line) for line in cluster.hook.text().splitlines()]
+    assert any(line.get("event") == "update" for line in lines)
 
 
 def test_sigterm_standby_takeover_and_restart_after_sigkill(cluster: Cluster) -> None:

@@ -116,10 +116,10 @@ async def run_demo(db_path: Path, seed: Path) -> None:
     text = read_issue_text(seed)
     issue = parse_issue(text, filename=seed.name)
     findings = lint_issue(issue, text)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, token=SecretStr(DEMO_TOKEN), api_base="http://127.0.0.1:1", db=db_path,
-        tz="Asia/Shanghai", channel=None, admins=frozenset(), webhook_url=None,
-        health_port=None,
+    # Built, not read: the demo must not pick up (or trip over) the operator's BOT_* settings.
+    settings = Settings.model_construct(
+        token=SecretStr(DEMO_TOKEN), api_base="http://127.0.0.1:1", db=db_path,
+        tz="Asia/Shanghai", log_level="ERROR",
     )
     stop = asyncio.Event()
     async with Emulator(EmulatorConfig()) as emu, aiohttp.ClientSession() as http:
