@@ -109,6 +109,10 @@ async def test_length_is_counted_after_parsing_in_code_points(emu: EmulatorClien
         "sendMessage", chat_id=CHAT, text="&amp;" * 4097, parse_mode="HTML"
     )
     assert body["description"] == "Bad Request: message is too long"
+    status, body = await emu.call(
+        "sendMessage", chat_id=CHAT, text="<b>x</b>" * 9000, parse_mode="HTML"
+    )
+    assert body["description"] == "Bad Request: message is too long"
 
 
 @pytest.mark.parametrize("text", ["", "   ", "<b> </b>", None])

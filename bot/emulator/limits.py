@@ -12,6 +12,7 @@ from bot.emulator.html import HtmlParseError, parse_html
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_ENTITIES = 100
+MAX_RAW = 16 * MAX_TEXT  # bounds the parsing work per request; real messages stay far below
 MAX_CALLBACK_DATA = 64
 MAX_BUTTONS = 100
 MAX_ROW = 8
@@ -60,6 +61,9 @@ def format_text(
 ) -> FormattedText:
     """Apply parse_mode (or explicit entities) and the length rules."""
     text = text or ""
+    if len(text) > MAX_RAW:
+        rule = "caption_too_long" if caption else "text_too_long"
+        raise bad_request(f"message {'caption ' if caption else ''}is too long", rule=rule)
     mode = (parse_mode or "").strip().lower()
     if mode == "html":
         try:
