@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 SEED = ROOT / "seeds" / "2021-01-05.md"
 TZ = "Asia/Shanghai"
 SECRET = "webhook-secret-for-tests"
-MINI_ISSUE = """# 嵌入式AI简报 (2021-01-19)
+MINI_ISSUE = """# 嵌入式AI简报 ({date})
 
 **关注模型压缩、低比特量化、移动端推理加速优化、部署**
 
@@ -147,6 +147,19 @@ def test_publish_scheduled_in_two_seconds_arrives_once(cluster: Cluster) -> None
     assert "publish.fired" not in cluster.standby.text()  # the standby sent nothing
 
 
+def test_plain_publish_is_picked_up_by_the_running_daemon(cluster: Cluster) -> None:
+    emu = cluster.emulator
+    subscribe(emu, 111)
+    issue = cluster.workdir / "2021-02-02.md"
+    issue.write_text(MINI_ISSUE.format(date="2021-02-02"), encoding="utf-8")
+    out = cluster.publish(issue)
+    assert out.returncode == 0, out.stderr
+    published = time.monotonic()
+    parts = wait_until(lambda: digest_parts(emu, 111, "2021-02-02"), 10, "the new issue")
+    assert time.monotonic() - published < 5  # within seconds, no restart
+    assert "NCNN 新版本发布" in parts[0]
+
+
 def test_healthz_reports_database_polling_and_deliveries(cluster: Cluster) -> None:
     url = f"http://127.0.0.1:{cluster.health_port}/healthz"
     status, body = http("GET", url)
@@ -206,7 +219,7 @@ def test_sigterm_standby_takeover_and_restart_after_sigkill(cluster: Cluster) ->
     cluster.standby.wait_log("event=run.started", within=20)
     # A publish is due in 3 s; the daemon is killed before it fires and restarted.
     issue = cluster.workdir / "2021-01-19.md"
-    issue.write_text(MINI_ISSUE, encoding="utf-8")
+    issue.write_text(MINI_ISSUE.format(date="2021-01-19"), encoding="utf-8")
     out = cluster.publish(issue, "--at", at(3))
     assert out.returncode == 0, out.stderr
     cluster.standby.signal(signal.SIGKILL)

@@ -90,11 +90,12 @@ class Daemon:
         await self._check_token(bot)
 
         dp = build_dispatcher(await self._open(stack), settings)
+        limits = Limits(global_per_s=settings.rate)
         sender = Sender(
             await self._open(stack),
-            DigestClient(bot, paid_broadcast=settings.rate > 30),
+            DigestClient(bot, paid_broadcast=limits.paid_broadcast),
             owner=f"run-{lease.owner[:12]}",
-            options=SenderOptions(limits=Limits(global_per_s=settings.rate)),
+            options=SenderOptions(limits=limits),
         )
         sender_stop = asyncio.Event()
 
