@@ -47,6 +47,8 @@ async def test_sender_keeps_its_own_limits_without_being_told(
     stats = await delivery.emulator.stats()
     assert stats["answers"]["429"] == 0
     assert tally.sent == 12 * len(render_digest(shapes_issue))
+    sent = await delivery.emulator.messages()
+    assert not any("allow_paid_broadcast" in m["options"] for m in sent)  # 20/s is free
 
 
 async def test_blocked_user_becomes_inactive_and_their_rows_are_cancelled(

@@ -35,6 +35,9 @@ async def test_every_reader_gets_their_parts_once(
         got = await delivery.emulator.messages(chat_id)
         assert [m["text"] for m in got] == expected, chat_id
         assert all(not m["edits"] for m in got)
+        for message in got:  # previews off; the test sender runs at 1,000/s: paid broadcast
+            assert message["options"]["link_preview_options"] == {"is_disabled": True}
+            assert message["options"]["allow_paid_broadcast"] is True
     assert await delivery.emulator.messages(nothing) == []
     assert "QuantX" in (await delivery.emulator.messages(quant))[0]["plain"]
     stats = await delivery.emulator.stats()
