@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -306,6 +307,7 @@ async def main() -> None:
         "worst_p95_ms": max(k["p95_ms"] for k in kinds.values()),
         "selective_speedup_min": min(kinds[k]["speedup"] for k in ("rare_term", "no_hit")),
         "corpus_30_ingest_s": await corpus_ingest(),
+        "loadavg_1m": round(os.getloadavg()[0], 2), "cores": os.cpu_count(),
     }
     print(json.dumps(result, ensure_ascii=False))
 
