@@ -87,25 +87,27 @@ def build_dispatcher(
     return dp
 
 
-def menu(lang: Lang, *, admin: bool = False) -> list[BotCommand]:
-    specs = COMMANDS if admin else public_commands()
+def menu(lang: Lang, *, for_admins: bool = False) -> list[BotCommand]:
+    specs = COMMANDS if for_admins else public_commands()
     return [BotCommand(command=s.name, description=s.description(lang)) for s in specs]
 
 
 async def set_commands(bot: Bot, settings: Settings) -> None:
-    """Menus: English by default, Chinese for zh clients, admin commands for BOT_ADMINS."""
-    for lang in LANGS:
-        code = None if lang == "en" else lang
-        await bot.set_my_commands(menu(lang), scope=BotCommandScopeDefault(), language_code=code)
-    for admin_id in sorted(settings.admins):
-        for lang in LANGS:
-            code = None if lang == "en" else lang
-            try:
+    """Menus: English by default, Chinese for zh clients, all commands for BOT_ADMINS.
+
+    Menus are a convenience: failing to set one is logged, and the bot still starts.
+    """
+    scopes: list[tuple[BotCommandScopeDefault | BotCommandScopeChat, bool]] = [
+        (BotCommandScopeDefault(), False)
+    ]
+    scopes += [(BotCommandScopeChat(chat_id=a), True) for a in sorted(settings.admins)]
+    for scope, for_admins in scopes:
+        try:
+            for lang in LANGS:
                 await bot.set_my_commands(
-                    menu(lang, admin=True),
-                    scope=BotCommandScopeChat(chat_id=admin_id),
-                    language_code=code,
+                    menu(lang, for_admins=for_admins),
+                    scope=scope,
+                    language_code=None if lang == "en" else lang,
                 )
-            except TelegramAPIError as exc:  # the admin has not started the bot yet
-                log.warning("admin command menu not set for %s: %s", admin_id, exc.message)
-                break
+        except TelegramAPIError as exc:  # e.g. an admin who never started the bot
+            log.warning("command menu for %s not set: %s", scope.type, exc.message)
