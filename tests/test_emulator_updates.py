@@ -124,3 +124,37 @@ async def test_blocking_the_bot_sends_my_chat_member(emulator: EmulatorClient) -
         for u in body["result"]
     ]
     assert changes == [("member", "kicked"), ("kicked", "member")]
+
+
+async def test_webhook_to_a_closed_port_reports_the_error(emulator: EmulatorClient) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await emulator.configure(webhook_retry_s=0.05)
+    await emulator.add_chat(USER)
+    status, body = await emulator.call("setWebhook", url=f"http://127.0.0.1:{port}/hook")
+    assert body["result"] is True
+    await emulator.send_update(USER, text="hi")
+    for _ in range(100):
+        _, info = await emulator.call("getWebhookInfo")
+        if "last_error_message" in info["result"]:
+            break
+        await asyncio.sleep(0.02)
+    assert info["result"]["last_error_message"] == "Connection refused"
+    assert info["result"]["pending_update_count"] == 1
+    status, body = await emulator.call("getUpdates")
+    assert status == 409 and "webhook is active" in body["description"]
+    await emulator.call("deleteWebhook")
+    _, body = await emulator.call("getUpdates")
+    assert [u["message"]["text"] for u in body["result"]] == ["hi"]
+
+
+async def test_webhooks_only_go_to_this_machine(emulator: EmulatorClient) -> None:
+    status, body = await emulator.call("setWebhook", url="https://example.org/hook")
+    assert status == 400 and body["description"].startswith("Bad Request: bad webhook: ")
+    status, body = await emulator.call(
+        "setWebhook", url="http://127.0.0.1:1/h", secret_token="no spaces"
+    )
+    assert body["description"] == "Bad Request: secret token contains unallowed characters"

@@ -140,7 +140,13 @@ class Webhook:
                     self._error(f"Wrong response from the webhook: {resp.status} {resp.reason}")
                     return False
                 answer = await _read_answer(resp)
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except aiohttp.ClientConnectorError:
+            self._error("Connection refused")
+            return False
+        except TimeoutError:
+            self._error("Read timeout expired")
+            return False
+        except (aiohttp.ClientError, OSError) as exc:
             self._error(f"Connection failed: {exc.__class__.__name__}")
             return False
         if answer is not None and isinstance(answer.get("method"), str):
