@@ -59,6 +59,18 @@ async def test_updates_need_a_known_chat_and_one_kind(emulator: EmulatorClient) 
     assert status == 409 and "blocked" in answer["error"]
 
 
+async def test_a_user_can_reply_to_the_bot(emulator: EmulatorClient) -> None:
+    await emulator.add_chat(8)
+    _, sent = await emulator.call("sendMessage", chat_id=8, text="Which topics?")
+    asked = sent["result"]["message_id"]
+    update = await emulator.send_update(8, text="int8", reply_to_message_id=asked)
+    assert update["message"]["reply_to_message"]["text"] == "Which topics?"
+    status, answer = await post(
+        emulator, "updates", {"chat_id": 8, "text": "x", "reply_to_message_id": 99}
+    )
+    assert status == 404 and "no message 99" in answer["error"]
+
+
 async def test_messages_filter_by_chat_and_since(emulator: EmulatorClient) -> None:
     await emulator.add_chat(1)
     await emulator.add_chat(2)

@@ -147,6 +147,13 @@ def make_update(rt: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     if document is not None:
         name, content, mime = _decode_document(document)
         stored = rt.state.store_file(name, mime, content)
+    reply_id = _int(body, "reply_to_message_id")
+    reply_to = None
+    if reply_id is not None:
+        reply_to = rt.state.messages.get((chat.id, reply_id))
+        if reply_to is None or reply_to.deleted:
+            raise ControlError(f"chat {chat.id} has no message {reply_id} to reply to", 404)
     text = text or ""
     version = Version(text, text, objects.command_entities(text), None, now())
-    return user_message(rt, chat, user_id, version, stored, _int(body, "message_thread_id"))
+    thread_id = _int(body, "message_thread_id")
+    return user_message(rt, chat, user_id, version, stored, thread_id, reply_to)

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.emulator import objects
 from bot.emulator.runtime import Runtime
-from bot.emulator.state import Chat, StoredFile, Version, now
+from bot.emulator.state import Chat, Message, StoredFile, Version, now
 
 DEFAULT_BOT_ID = 123456
 
@@ -18,9 +18,10 @@ def user_message(
     version: Version,
     document: StoredFile | None,
     thread_id: int | None,
+    reply_to: Message | None = None,
 ) -> dict[str, Any]:
     msg = rt.state.add_message(chat, False, user_id, version, document=document,
-                               thread_id=thread_id)  # fmt: skip
+                               thread_id=thread_id, reply_to=reply_to)  # fmt: skip
     kind = "channel_post" if chat.type == "channel" else "message"
     return rt.queue.push(kind, objects.message(msg, rt.config))
 
