@@ -57,6 +57,7 @@ class Daemon:
         self.health = HealthState(mode="webhook" if options.webhook_url else "polling")
         self.ready = asyncio.Event()
         self.exit_code = EXIT_OK
+        self.scheduler: DaemonScheduler | None = None  # while running
 
     async def run(self, stop: asyncio.Event, lease: DaemonLease) -> int:
         """Run (holding ``lease``) until ``stop`` is set or a part fails; return the exit
@@ -109,8 +110,9 @@ class Daemon:
             drain=reporter.check, grace=timedelta(minutes=settings.publish_grace_minutes),
         )
         await source.recover()
-        scheduler = DaemonScheduler(source, poll_seconds=options.poll_seconds,
-                                    drain_seconds=options.drain_seconds)
+        scheduler = self.scheduler = DaemonScheduler(
+            source, poll_seconds=options.poll_seconds, drain_seconds=options.drain_seconds
+        )
         server = UpdateServer(dp, bot, settings, options.webhook_url, options.listen,
                               options.health_port, self.health,
                               counts_reader(await self._open(stack)))

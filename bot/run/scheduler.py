@@ -137,6 +137,11 @@ class DaemonScheduler:
         self._wake_at = None
         await self.source.drain()
 
+    def next_run(self, job_id: str) -> datetime | None:
+        """When job ``job_id`` fires next (None: no such job)."""
+        job = self.scheduler.get_job(job_id)
+        return None if job is None else job.next_run_time
+
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self.scheduler.get_jobs())
 
