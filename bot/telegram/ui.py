@@ -2,8 +2,28 @@
 
 from __future__ import annotations
 
-from aiogram.exceptions import TelegramBadRequest
+import asyncio
+from typing import Any
+
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+MAX_RETRY_AFTER = 10  # seconds a reply may wait for Telegram's flood limit, once
+
+
+async def answer(message: Message, text: str, **kwargs: Any) -> Message:
+    """``message.answer`` that waits once when Telegram says "retry after" (≤ 10 s).
+
+    For replies of several messages in a row (an issue in parts, the /publish
+    report and preview), which can meet the per-chat limit.
+    """
+    try:
+        return await message.answer(text, **kwargs)
+    except TelegramRetryAfter as exc:
+        if exc.retry_after > MAX_RETRY_AFTER:
+            raise
+        await asyncio.sleep(exc.retry_after)
+        return await message.answer(text, **kwargs)
 
 
 async def edit_or_answer(

@@ -33,6 +33,7 @@ from bot.store.outbox import count_by_status
 from bot.telegram.callbacks import PublishAction, TokenCache
 from bot.telegram.keyboards import publish_keyboard
 from bot.telegram.texts import Lang, esc, tr
+from bot.telegram.ui import answer
 
 MAX_UPLOAD_KB = 512
 MAX_FINDINGS = 10
@@ -132,16 +133,17 @@ async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Up
         return
     issue = parse_issue(text, filename=document.file_name)
     findings = lint_issue(issue, text)
-    await message.answer(report(lang, issue, findings))
+    await answer(message, report(lang, issue, findings))
     parts = render_digest(issue, lang=lang, mode="compact") if issue.entries else []
     if parts:
-        await message.answer(parts[0].html)
+        await answer(message, parts[0].html)
     if any(f.severity == "error" for f in findings) or issue.date is None:
-        await message.answer(tr(lang, "publish_blocked"))
+        await answer(message, tr(lang, "publish_blocked"))
         return
     user_id = message.from_user.id if message.from_user else 0
     token = uploads.put(Upload(user_id, document.file_name or "issue.md", text))
-    await message.answer(tr(lang, "publish_confirm_q"), reply_markup=publish_keyboard(lang, token))
+    question = tr(lang, "publish_confirm_q")
+    await answer(message, question, reply_markup=publish_keyboard(lang, token))
 
 
 async def confirm(
