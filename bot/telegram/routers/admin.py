@@ -8,7 +8,6 @@ token cache; a Confirm pressed after it expired says so.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -27,7 +26,7 @@ from bot.render.text import one_line, trim
 from bot.run.jobs import PublishRefused
 from bot.run.publishing import publish_text
 from bot.store.chats import count_chats
-from bot.store.db import StoreError
+from bot.store.db import StoreError, open_db
 from bot.store.issues import list_issues
 from bot.store.outbox import count_by_status
 from bot.telegram.callbacks import PublishAction, TokenCache
@@ -149,11 +148,9 @@ async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Up
 async def confirm(
     query: CallbackQuery,
     callback_data: PublishAction,
-    db: aiosqlite.Connection,
     settings: Settings,
     lang: Lang,
     uploads: TokenCache[Upload],
-    writes: asyncio.Lock,
 ) -> None:
     upload = uploads.pop(callback_data.token)
     message = query.message if isinstance(query.message, Message) else None
@@ -167,8 +164,10 @@ async def confirm(
         return
     await query.answer()
     try:
-        async with writes:  # the same pipeline as scheduled publishes in `bot run`
-            outcome = await publish_text(db, upload.file_name, upload.text, False, settings)
+        # The same pipeline as scheduled publishes in `bot run`, on a connection of its
+        # own so its transaction never takes in another handler's writes.
+        async with open_db(settings.db) as conn:
+            outcome = await publish_text(conn, upload.file_name, upload.text, False, settings)
     except (PublishRefused, StoreError) as exc:
         await message.answer(tr(lang, "publish_failed", reason=str(exc)))
         return
