@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import UnusableInput, run_async
+from bot.commands.common import CommandFailed, UnusableInput, run_async
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -95,7 +95,7 @@ def _configure(
 async def _run(settings: Settings, options: RunOptions) -> int:
     from bot.logs import event
     from bot.run.lease import LeaseHeld, held_lease
-    from bot.run.options import RunRefused
+    from bot.run.options import RunFailed, RunRefused
     from bot.store.db import StoreError
 
     stop = asyncio.Event()
@@ -121,4 +121,6 @@ async def _run(settings: Settings, options: RunOptions) -> int:
         raise UnusableInput(str(exc)) from None
     except OSError as exc:  # the webhook/health port is taken, or similar
         raise UnusableInput(str(exc)) from None
+    except RunFailed as exc:
+        raise CommandFailed(str(exc)) from None
 

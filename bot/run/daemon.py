@@ -30,7 +30,7 @@ from bot.logs import event
 from bot.run.health import HealthState
 from bot.run.jobs import DbJobSource, DeliveryReporter
 from bot.run.lease import DaemonLease
-from bot.run.options import RunOptions, RunRefused
+from bot.run.options import RunFailed, RunOptions, RunRefused
 from bot.run.publishing import publish_text
 from bot.run.scheduler import DaemonScheduler
 from bot.run.updates import UpdateServer, counts_reader, track_health
@@ -40,6 +40,7 @@ from bot.telegram.app import build_bot, build_dispatcher
 log = logging.getLogger("bot.run")
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+CONNECT_RETRIES = (1.0, 2.0, 4.0, 8.0)  # then give up: systemd/Docker restart the service
 STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop stays < 10 s)
 
 
@@ -70,25 +71,36 @@ class Daemon:
     async def _open(self, stack: AsyncExitStack) -> aiosqlite.Connection:
         return await stack.enter_async_context(open_db(self.settings.db))
 
-    async def _check_token(self, bot: Bot) -> None:
-        try:
-            me = await bot.get_me()
-        except TelegramUnauthorizedError:
-            raise RunRefused(
-                "Telegram refused BOT_TOKEN (401 Unauthorized); check it with @BotFather"
-            ) from None
-        except TelegramNetworkError as exc:
-            event(log, "telegram.unreachable", logging.WARNING, api=self.settings.api_base,
-                  error=str(exc), hint="will keep retrying")
+    async def _check_token(self, bot: Bot, stop: asyncio.Event) -> None:
+        """getMe: the token is refused (exit 2), or Telegram stays unreachable (exit 1)."""
+        for delay in CONNECT_RETRIES:
+            try:
+                me = await bot.get_me()
+            except TelegramUnauthorizedError:
+                raise RunRefused(
+                    "Telegram refused BOT_TOKEN (401 Unauthorized); check it with @BotFather"
+                ) from None
+            except TelegramNetworkError as exc:
+                event(log, "telegram.unreachable", logging.WARNING, api=self.settings.api_base,
+                      error=str(exc), retry_in_s=delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                if stop.is_set():
+                    return
+                continue
+            event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
             return
-        event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
+        raise RunFailed(f"cannot reach the Bot API at {self.settings.api_base}; check the"
+                        " network (or BOT_API_BASE) — the service manager will retry")
 
     async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
         settings, options = self.settings, self.options
         bot = self.bot_factory(settings)
         stack.push_async_callback(bot.session.close)  # last: the sender needs it until the end
         track_health(bot, self.health)
-        await self._check_token(bot)
+        await self._check_token(bot, stop)
+        if stop.is_set():
+            return
 
         dp = build_dispatcher(await self._open(stack), settings)
         limits = Limits(global_per_s=settings.rate)
@@ -117,34 +129,34 @@ class Daemon:
                               options.health_port, self.health,
                               counts_reader(await self._open(stack)))
 
+        await server.start(options.polling_timeout)  # may refuse (RunRefused, RunFailed)
         sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
-        await server.start(options.polling_timeout)
-        await scheduler.start()
-        event(log, "run.started", mode=self.health.mode, pid=os.getpid(), db=str(settings.db),
-              api=settings.api_base, tz=settings.tz)
-        self.ready.set()
-
         waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(lease.lost.wait()),
                    sender_task, *server.tasks()]  # fmt: skip
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        if lease.lost.is_set():
-            self.exit_code = EXIT_FAILED
-
-        self.health.stopping = True
-        event(log, "run.stopping")
-        await server.stop_updates()
-        failure = server.failure()
-        if failure is not None:
-            event(log, "polling.failed", logging.ERROR,
-                  error=f"{type(failure).__name__}: {failure}")
-            self.exit_code = EXIT_FAILED
-        await scheduler.stop()
-        sender_stop.set()
-        await self._finish_sender(sender_task)
-        await reporter.check()
-        await server.close()
-        for waiter in waiters[:2]:
-            waiter.cancel()
+        try:
+            await scheduler.start()
+            event(log, "run.started", mode=self.health.mode, pid=os.getpid(),
+                  db=str(settings.db), api=settings.api_base, tz=settings.tz)
+            self.ready.set()
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if lease.lost.is_set():
+                self.exit_code = EXIT_FAILED
+            self.health.stopping = True
+            event(log, "run.stopping")
+            await server.stop_updates()
+            failure = server.failure()
+            if failure is not None:
+                event(log, "polling.failed", logging.ERROR,
+                      error=f"{type(failure).__name__}: {failure}")
+                self.exit_code = EXIT_FAILED
+            await scheduler.stop()
+            sender_stop.set()
+            await self._finish_sender(sender_task)
+            await reporter.check()
+            await server.close()
+            for waiter in waiters[:2]:
+                waiter.cancel()
 
     async def _finish_sender(self, task: asyncio.Task[object]) -> None:
         done, _ = await asyncio.wait([task], timeout=STOP_BUDGET)

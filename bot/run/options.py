@@ -12,6 +12,10 @@ class RunRefused(Exception):
     """The daemon cannot start with this configuration: one sentence, exit 2."""
 
 
+class RunFailed(Exception):
+    """The daemon could not start or went on failing (one sentence, exit 1: retry later)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     webhook_url: str | None = None

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import aiosqlite
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update
@@ -27,6 +28,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.logs import event
 from bot.run.health import Counts, HealthState, add_health_route
+from bot.run.options import RunFailed, RunRefused
 from bot.store.outbox import count_by_status
 
 log = logging.getLogger("bot.run.updates")
@@ -116,7 +118,11 @@ class UpdateServer:
             await self._start_webhook(app)
         else:
             # A webhook left from an earlier run would make getUpdates fail with 409.
-            await self.bot.delete_webhook(drop_pending_updates=False)
+            try:
+                await self.bot.delete_webhook(drop_pending_updates=False)
+            except TelegramNetworkError as exc:  # polling retries with backoff by itself
+                event(log, "telegram.unreachable", logging.WARNING, error=str(exc),
+                      hint="polling will keep retrying")
             self.polling = asyncio.create_task(
                 self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False,
                                       polling_timeout=polling_timeout),
@@ -147,11 +153,17 @@ class UpdateServer:
         app.router.add_post(urlsplit(self.webhook_url).path or "/", handler.handle)
         await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, bots=(self.bot,),
                                    **self.dp.workflow_data)
-        await self.bot.set_webhook(
-            self.webhook_url,
-            secret_token=secret.get_secret_value() if secret else None,
-            allowed_updates=self.dp.resolve_used_update_types(),
-        )
+        try:
+            await self.bot.set_webhook(
+                self.webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=self.dp.resolve_used_update_types(),
+            )
+        except TelegramNetworkError as exc:
+            raise RunFailed(f"cannot reach Telegram to register the webhook: {exc}") from None
+        except TelegramAPIError as exc:
+            raise RunRefused(f"Telegram refused the webhook {self.webhook_url}: "
+                             f"{exc.message}") from None
         event(log, "webhook.set", url=self.webhook_url)
 
     def failure(self) -> BaseException | None:
