@@ -55,6 +55,16 @@ def test_only_four_named_references_and_numeric_ones_are_decoded() -> None:
     assert parsed.entities == []
 
 
+def test_entities_are_ordered_like_telegrams() -> None:
+    parsed = parse_html("<i><b>x</b></i><s>y<u>z</u></s>")
+    assert [(e["type"], e["offset"], e["length"]) for e in parsed.entities] == [
+        ("bold", 0, 1),
+        ("italic", 0, 1),
+        ("strikethrough", 1, 2),
+        ("underline", 2, 1),
+    ]
+
+
 def test_empty_tags_make_no_entity_and_case_does_not_matter() -> None:
     parsed = parse_html("<B>x</B><i></i>")
     assert parsed.plain == "x"

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.html_refs import NAMED_REFS, decode_reference, to_utf16, url_of
+from bot.emulator.html_refs import NAMED_REFS, decode_reference, entity_order, to_utf16, url_of
 
 ALLOWED_TAGS = frozenset(
     {
@@ -52,6 +52,8 @@ _TOKEN = re.compile(
     r'<([a-z\-]{1,10})>|<a href="([^"&<>\s]*)">|</([a-z\-]{1,10})>|&(lt|gt|amp|quot);|[<&]'
 )
 _FAST_TAGS = frozenset(_SIMPLE_TYPES) - {"span"}
+# Tags whose entity needs nothing but its type (pre may merge with an inner code).
+_PLAIN_ENTITIES = {tag: kind for tag, kind in _SIMPLE_TYPES.items() if tag != "pre"}
 
 
 class HtmlParseError(ValueError):
@@ -121,8 +123,16 @@ class _Parser:
                 self.open("a", token.group(2), begin)
             elif kind == 3 and stack and stack[-1].tag == token.group(3):
                 opened = stack.pop()
-                if self.length > opened.offset:
+                if self.length <= opened.offset:
+                    continue
+                simple = _PLAIN_ENTITIES.get(opened.tag)
+                if simple is None or opened.argument:
                     self.close(opened)
+                else:
+                    length = self.length - opened.offset
+                    self.entities.append(
+                        {"offset": opened.offset, "length": length, "type": simple}
+                    )
             elif kind == 4:
                 self.emit(NAMED_REFS[token.group(4)])
             else:
@@ -132,7 +142,7 @@ class _Parser:
         plain = "".join(out)
         if _ASTRAL.search(plain):
             to_utf16(plain, self.entities)
-        self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
+        self.entities.sort(key=entity_order)
         return ParsedText(plain, self.entities)
 
     def general(self, i: int) -> int:
@@ -152,9 +162,6 @@ class _Parser:
     def open(self, tag: str, argument: str, pos: int, expandable: bool = False) -> None:
         self.stack.append(_Open(tag, argument, self.length, len(self.out), pos, expandable))
 
-    def skip_spaces(self, i: int) -> int:
-        return _match_end(_SPACES, self.src, i)
-
     def start_tag(self, begin: int) -> int:
         src = self.src
         i = _match_end(_WORD, src, begin + 1)
@@ -165,7 +172,7 @@ class _Parser:
             raise self.fail(f'Unsupported start tag "{tag}"', begin)
         argument, expandable = "", False
         while src[i] != ">":
-            i = self.skip_spaces(i)
+            i = _match_end(_SPACES, src, i)
             if src[i] == ">":
                 break
             name_begin = i
@@ -173,7 +180,7 @@ class _Parser:
             name = src[name_begin:i].lower()
             if not name:
                 raise self.fail(f'Empty attribute name in the tag "{tag}"', begin)
-            i = self.skip_spaces(i)
+            i = _match_end(_SPACES, src, i)
             if src[i] != "=":
                 if tag == "blockquote" and name == "expandable":
                     expandable = True
@@ -181,7 +188,7 @@ class _Parser:
                 raise self.fail(
                     f'Expected equal sign in declaration of an attribute of the tag "{tag}"', begin
                 )
-            i = self.skip_spaces(i + 1)
+            i = _match_end(_SPACES, src, i + 1)
             if i >= self.end:
                 raise self.fail(f'Unclosed start tag "{tag}"', begin)
             value, i = self.attribute_value(i)
@@ -232,7 +239,7 @@ class _Parser:
         src = self.src
         i = _match_end(_WORD, src, begin + 2)
         name = src[begin + 2 : i].lower()
-        i = self.skip_spaces(i)
+        i = _match_end(_SPACES, src, i)
         if src[i] != ">":
             raise self.fail("Unclosed end tag", begin)
         opened = self.stack[-1]

@@ -1,4 +1,4 @@
-"""Helpers of the HTML parser: character references, link URLs, UTF-16 offsets."""
+"""Helpers of the HTML parser: character references, link URLs, entity offsets and order."""
 
 from __future__ import annotations
 
@@ -54,3 +54,15 @@ def to_utf16(plain: str, entities: list[dict[str, Any]]) -> None:
         start, stop = entity["offset"], entity["offset"] + entity["length"]
         entity["offset"] = start + extra[start]
         entity["length"] = stop + extra[stop] - entity["offset"]
+
+
+# tdlib's order for entities over the same range (MessageEntity::get_type_priority).
+_PRIORITY = {
+    "blockquote": 0, "expandable_blockquote": 0, "pre": 11, "code": 20, "text_link": 49,
+    "bold": 90, "italic": 91, "underline": 92, "strikethrough": 93, "spoiler": 94,
+    "custom_emoji": 99,
+}  # fmt: skip
+
+
+def entity_order(entity: dict[str, Any]) -> tuple[int, int, int]:
+    return entity["offset"], -entity["length"], _PRIORITY.get(entity["type"], 50)
