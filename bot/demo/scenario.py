@@ -153,11 +153,16 @@ async def _story(
         _print(f"   {pad(reader.label(), 34)} sent {', '.join(reader.commands)}")
 
     errors = sum(1 for f in findings if f.severity == "error")
-    _print(f"\n2. Publishing {seed.name}. It is still a draft — lint says:")
+    if errors:
+        _print(f"\n2. Publishing {seed.name}. It is still a draft — lint says:")
+    else:
+        _print(f"\n2. Publishing {seed.name}. Lint finds no errors"
+               + (":" if findings else "."))
     for f in findings:
         _print(f"     line {f.line}: {f.severity} {f.code}: {f.message}")
-    _print(f"   {errors} error(s): `bot publish` would refuse it. The demo publishes it anyway"
-           " (as `bot publish --force` does),")
+    if errors:
+        _print(f"   {errors} error(s): `bot publish` would refuse it. The demo publishes it"
+               " anyway (as `bot publish --force` does),")
     _print("   scheduled for now, so the daemon's scheduler fires it and its sender delivers.")
     started = time.monotonic()
     async with open_db(settings.db) as conn:
