@@ -116,6 +116,8 @@ async def _run(settings: Settings, options: RunOptions) -> int:
                 return 0  # stopped while standing by
             # aiogram takes seconds to import: in a thread, so the lease heartbeat goes on.
             daemon = await asyncio.to_thread(importlib.import_module, "bot.run.daemon")
+            if stop.is_set():
+                return 0  # SIGTERM while starting up
             return int(await daemon.Daemon(settings, options).run(stop, lease))
     except (LeaseHeld, RunRefused, StoreError) as exc:
         raise UnusableInput(str(exc)) from None
