@@ -27,8 +27,10 @@ async def test_flood_answers_pause_the_whole_bot_and_nothing_is_lost(
     elapsed = time.monotonic() - started
     stats = await delivery.emulator.stats()
     assert tally.floods == stats["answers"]["429"] > 0
-    # Honouring retry_after keeps the 429s few; ignoring it would hammer the limit.
-    assert tally.floods <= 8
+    # Honouring retry_after keeps the 429s fewer than the messages (only sends already
+    # in flight when the first 429 came back can be refused again); resending at once
+    # would collect hundreds.
+    assert tally.floods < len(readers)
     assert elapsed >= 1.0
     expected = [p.html for p in render_digest(shapes_issue)]
     for chat_id in readers:

@@ -40,6 +40,11 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "issues"
 TOKEN = "123456:BENCH-token"
 TOPICS = [[], [], [], ["量化"], ["NCNN"], ["剪枝", "-招聘"], ["模型", "推理"], ["GPU"]]
 
+from aiogram import Bot  # noqa: E402
+from aiogram.client.default import DefaultBotProperties  # noqa: E402
+from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
+from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
+
 from bot.delivery.client import DigestClient, open_bot  # noqa: E402
 from bot.delivery.enqueue import enqueue_issue  # noqa: E402
 from bot.delivery.ratelimit import Limits  # noqa: E402
@@ -203,7 +208,11 @@ async def naive(base: str, path: Path) -> tuple[int, float]:
     ):
         rows = await cur.fetchall()
     rows = rows[:NAIVE_MAX]  # at 20 ms a message the naive loop is slow: a sample is enough
-    bot = open_bot(TOKEN, base)
+    bot = Bot(
+        TOKEN,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(base)),
+        default=DefaultBotProperties(parse_mode="HTML"),
+    )  # aiogram as most bots use it
     started = time.perf_counter()
     for chat_id, html in rows:
         await bot.send_message(chat_id=chat_id, text=html)
@@ -271,13 +280,16 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     proc, base = start_emulator()
     try:
         async with aiohttp.ClientSession() as session:
-            figures = {"limited": await limited(session, base, work, args.chats, args.issues)}
-            print(json.dumps(figures["limited"]), file=sys.stderr, flush=True)
-            figures["faults"] = await faults(session, base, work)
-            print(json.dumps(figures["faults"]), file=sys.stderr, flush=True)
-            figures["lifted"] = await lifted(session, base, work)
-            print(json.dumps(figures["lifted"]), file=sys.stderr, flush=True)
-            figures["memory"] = await memory(session, base, work)
+            figures: dict[str, Any] = {}
+            stages = {
+                "limited": lambda: limited(session, base, work, args.chats, args.issues),
+                "faults": lambda: faults(session, base, work),
+                "lifted": lambda: lifted(session, base, work),
+                "memory": lambda: memory(session, base, work),
+            }
+            for name in args.stages.split(","):
+                figures[name] = await stages[name]()
+                print(json.dumps({name: figures[name]}), file=sys.stderr, flush=True)
             return figures
     finally:
         proc.terminate()
@@ -292,6 +304,7 @@ if __name__ == "__main__":
     parser.add_argument("--chats", type=int, default=2000, help="chats of the limited run")
     parser.add_argument("--issues", type=int, default=30, help="corpus issues of the limited run")
     parser.add_argument("--work", default="/tmp/digest-bot-bench", help="scratch folder")
+    parser.add_argument("--stages", default="limited,faults,lifted,memory", help="what to run")
     arguments = parser.parse_args()
     Path(arguments.work).mkdir(parents=True, exist_ok=True)
     print(json.dumps(asyncio.run(main(arguments)), ensure_ascii=False))
