@@ -134,3 +134,16 @@ def _later(issue: Issue) -> Issue:
     from dataclasses import replace
 
     return replace(issue, date="2023-05-01", title="嵌入式AI简报 (2023-05-01)")
+
+
+async def test_a_chat_that_unsubscribes_before_delivery_gets_nothing(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    stays = await delivery.reader(961)
+    leaves = await delivery.reader(962)
+    await delivery.publish(shapes_issue)
+    await delivery.conn.execute("UPDATE chats SET status = 'paused' WHERE id = ?", (leaves,))
+    await delivery.drain()
+    assert await delivery.emulator.messages(leaves) == []
+    assert {(r[3], r[5]) for r in await delivery.rows(leaves)} == {("cancelled", "chat is paused")}
+    assert len(await delivery.emulator.messages(stays)) == len(render_digest(shapes_issue))

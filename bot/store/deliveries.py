@@ -88,11 +88,12 @@ async def claim(
             return []
         texts: dict[int, str] = {}
         taken: list[int] = []
+        dropped: list[tuple[str, int]] = []
         for group in _chunks(chats):
             cur = await conn.execute(
                 "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
                 " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
-                " t.html FROM outbox o JOIN chats c ON c.id = o.chat_id"
+                " t.html, c.status FROM outbox o JOIN chats c ON c.id = o.chat_id"
                 " LEFT JOIN outbox_texts t ON t.id = o.text_id"
                 f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
                 " ORDER BY o.chat_id, o.issue_id, o.part_no",
@@ -103,8 +104,12 @@ async def claim(
             count: dict[int, int] = {}
             for row in rows:
                 (id_, issue_id, chat_id, part_no, not_before, lease_owner, lease_until) = row[:7]
-                text_id, text, message_id, thread_id, kind, title, html = row[7:]
+                text_id, text, message_id, thread_id, kind, title, html, chat_status = row[7:]
                 if chat_id in blocked:
+                    continue
+                if chat_status != "active" and message_id is None:
+                    # Unsubscribed (or gone) after the issue was queued: not sent, and said why.
+                    dropped.append((f"chat is {chat_status}", int(id_)))
                     continue
                 held = lease_owner not in (None, owner) and lease_until >= now_s
                 late = not_before is not None and not_before > now_s
@@ -126,6 +131,11 @@ async def claim(
                     )
                 )  # fmt: skip
                 taken.append(int(id_))
+        await conn.executemany(
+            "UPDATE outbox SET status = 'cancelled', last_error = ?, lease_owner = NULL,"
+            " lease_until = NULL WHERE id = ?",
+            dropped,
+        )
         for group in _chunks(taken):
             await conn.execute(
                 f"UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN ({_marks(group)})",
