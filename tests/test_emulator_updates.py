@@ -158,3 +158,12 @@ async def test_webhooks_only_go_to_this_machine(emulator: EmulatorClient) -> Non
         "setWebhook", url="http://127.0.0.1:1/h", secret_token="no spaces"
     )
     assert body["description"] == "Bad Request: secret token contains unallowed characters"
+
+
+async def test_channel_posts_come_as_channel_post(emulator: EmulatorClient) -> None:
+    await emulator.add_chat(-100200, type="channel", title="News", username="digest_news")
+    update = await emulator.send_update(-100200, text="new issue out")
+    post = update["channel_post"]
+    assert post["sender_chat"]["username"] == "digest_news" and "from" not in post
+    status, body = await emulator.call("sendMessage", chat_id="@digest_news", text="hi")
+    assert status == 200 and body["result"]["sender_chat"]["id"] == -100200
