@@ -129,3 +129,17 @@ async def test_an_uploaded_issue_can_be_downloaded_by_the_bot(emulator: Emulator
         assert r.status == 404
     _, body = await emulator.call("getFile", file_id="nope")
     assert body["description"] == "Bad Request: invalid file_id"
+
+
+async def test_a_busy_port_fails_cleanly_in_process() -> None:
+    import socket
+
+    from bot.emulator import Emulator, EmulatorConfig
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        config = EmulatorConfig(port=busy.getsockname()[1])
+        with pytest.raises(OSError):
+            async with Emulator(config):
+                pass

@@ -68,7 +68,11 @@ class Emulator:
         self.runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self.runner.setup()
         site = web.TCPSite(self.runner, self.config.host, self.config.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError:
+            await self.stop()
+            raise
         self.port = self.runner.addresses[0][1]
 
     async def stop(self) -> None:
