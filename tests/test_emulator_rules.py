@@ -257,3 +257,14 @@ async def test_replies_need_an_existing_message(emu: EmulatorClient) -> None:
         reply_parameters={"message_id": 99, "allow_sending_without_reply": True},
     )
     assert status == 200 and "reply_to_message" not in body["result"]
+
+
+async def test_invalid_utf8_is_refused_not_a_crash(emu: EmulatorClient) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = b"chat_id=501&text=\xff\xfe"
+    async with emu.session.post(f"{emu.api_url}/sendMessage", data=body, headers=headers) as r:
+        answer = await r.json()
+    assert (r.status, answer["description"]) == (
+        400,
+        "Bad Request: strings must be encoded in UTF-8",
+    )

@@ -34,7 +34,10 @@ async def read_params(request: web.Request) -> Params:
                 raise bad_request("can't parse JSON object")
             values.update(body)
         elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.post()
+            try:
+                form = await request.post()
+            except ValueError:
+                raise bad_request("strings must be encoded in UTF-8") from None
             for key, value in form.items():
                 if isinstance(value, FileField):
                     data = value.file.read()

@@ -142,7 +142,7 @@ class Emulator:
         rt.bot_id = int(token.group(1))
         requested = request.match_info["method"]
         entry = METHODS.get(requested.lower())
-        name = entry.name if entry else requested
+        name = entry.name if entry else requested[:64]
         rt.state.stats.calls[name] += 1
         params: Params | None = None
         try:
