@@ -12,6 +12,7 @@ import click
 
 from bot.commands.common import CommandFailed, run_async
 from bot.commands.db import DB_OPTION, database
+from bot.store.db import utc_now
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -28,11 +29,12 @@ def _short(text: str | None, width: int = MAX_REASON_SHOWN) -> str:
 def _row_line(row: DeliveryRow) -> str:
     chat = f"{row.chat_id}" + (f" ({_short(row.chat_title, 24)})" if row.chat_title else "")
     what = "edit" if row.edit else "send"
-    when = f" not before {row.not_before} UTC" if row.status == "pending" and row.not_before else ""
+    later = row.status == "pending" and row.not_before and row.not_before > utc_now()
+    when = f", not before {row.not_before} UTC" if later else ""
     why = f": {_short(row.last_error)}" if row.last_error else ""
     return (
         f"#{row.id} {row.issue_date} part {row.part_no + 1} → {chat} [{row.status} {what},"
-        f" {row.attempts} attempts{when}]{why}"
+        f" {row.attempts} attempt{'' if row.attempts == 1 else 's'}{when}]{why}"
     )
 
 

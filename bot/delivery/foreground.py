@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from bot.delivery.enqueue import EnqueueResult
     from bot.delivery.sender import Tally
 
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 ALIVE_S = 30.0  # a sender heartbeats every 10 s; three missed beats and it counts as gone
 
 
@@ -77,14 +82,17 @@ def describe_queued(queued: EnqueueResult, sender: str | None, dry_run: bool) ->
     would = "would be " if dry_run else ""
     lines = [
         f"Delivery: {queued.rows_added} new messages and {queued.edits} edits {would}queued"
-        f" for {queued.chats} chats ({queued.renders} distinct digests rendered)."
+        f" for {_n(queued.chats, 'chat')} ({_n(queued.renders, 'distinct digest')} rendered)."
     ]
     if queued.updated:
-        lines.append(f"{queued.updated} parts not sent yet will go out in their new version.")
+        lines.append(f"{_n(queued.updated, 'part')} not sent yet will go out in the new version.")
     if queued.cancelled:
-        lines.append(f"{queued.cancelled} parts not sent yet were dropped by the revision.")
+        lines.append(f"{_n(queued.cancelled, 'part')} not sent yet dropped by the revision.")
     if queued.deferred:
-        lines.append(f"{queued.deferred} chats wait for their delivery time or quiet hours.")
+        lines.append(
+            f"{_n(queued.deferred, 'chat')} {'waits' if queued.deferred == 1 else 'wait'}"
+            " for a delivery time or the end of quiet hours."
+        )
     if not dry_run:
         if sender is not None:
             lines.append(f"Delivered by {sender}.")
