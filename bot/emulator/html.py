@@ -106,37 +106,39 @@ class _Parser:
 
     def run(self) -> ParsedText:
         src, i, end = self.src, 0, self.end
-        out, stack = self.out, self.stack
+        out, stack, entities = self.out, self.stack, self.entities
         while i < end:
-            token = _TOKEN.search(src, i, end)
-            if token is None:
-                self.emit(src[i:end])
-                break
-            begin = token.start()
-            if begin > i:
-                out.append(src[i:begin])
-                self.length += begin - i
-            kind, i = token.lastindex, token.end()
-            if kind == 1 and token.group(1) in _FAST_TAGS:
-                self.open(token.group(1), "", begin)
-            elif kind == 2:
-                self.open("a", token.group(2), begin)
-            elif kind == 3 and stack and stack[-1].tag == token.group(3):
-                opened = stack.pop()
-                if self.length <= opened.offset:
-                    continue
-                simple = _PLAIN_ENTITIES.get(opened.tag)
-                if simple is None or opened.argument:
-                    self.close(opened)
+            for token in _TOKEN.finditer(src, i, end):
+                begin, stop = token.span()
+                if begin > i:
+                    out.append(src[i:begin])
+                    self.length += begin - i
+                i = stop
+                tag, href, closing, ref = token.groups()
+                if tag in _FAST_TAGS:
+                    stack.append(_Open(tag, "", self.length, len(out), begin))
+                elif href is not None:
+                    stack.append(_Open("a", href, self.length, len(out), begin))
+                elif closing is not None and stack and stack[-1].tag == closing:
+                    opened = stack.pop()
+                    if self.length <= opened.offset:
+                        continue
+                    simple = _PLAIN_ENTITIES.get(closing)
+                    if simple is None or opened.argument:
+                        self.close(opened)
+                    else:
+                        length = self.length - opened.offset
+                        entities.append({"offset": opened.offset, "length": length, "type": simple})
+                elif ref is not None:
+                    out.append(NAMED_REFS[ref])
+                    self.length += 1
                 else:
-                    length = self.length - opened.offset
-                    self.entities.append(
-                        {"offset": opened.offset, "length": length, "type": simple}
-                    )
-            elif kind == 4:
-                self.emit(NAMED_REFS[token.group(4)])
+                    i = self.general(begin)
+                    break  # the general scanner moved on: search again from there
             else:
-                i = self.general(begin)
+                if i < end:
+                    self.emit(src[i:end])
+                break
         if stack:
             raise self.fail(f'Can\'t find end tag corresponding to start tag "{stack[-1].tag}"')
         plain = "".join(out)
