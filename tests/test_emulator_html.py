@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.emulator.html import HtmlParseError, parse_html
+from bot.emulator.html import HtmlParseError, _Parser, parse_html
 
 
 def test_formatting_tags_become_entities_in_utf16_units() -> None:
@@ -178,3 +180,51 @@ def test_any_input_parses_or_is_refused_cleanly(pieces: list[str] | str) -> None
     for entity in parsed.entities:
         assert entity["offset"] >= 0 and entity["length"] > 0
         assert entity["offset"] + entity["length"] <= total
+
+
+# Same four groups as the parser's token pattern, but they never match: every '<'
+# and '&' then goes through the general (tdlib-like) scanner.
+GENERAL_ONLY = re.compile(r"((?!))?((?!))?((?!))?((?!))?[<&]")
+
+
+def _outcome(parser: _Parser) -> object:
+    try:
+        parsed = parser.run()
+    except HtmlParseError as exc:
+        return exc.description
+    return parsed.plain, parsed.entities
+
+
+PAIRS = [
+    ("<b>", "</b>"),
+    ("<i>", "</i>"),
+    ("<B>", "</B>"),
+    ("<u>", "</>"),
+    ('<a href="x.org">', "</a>"),
+    ("<a href='y.org'>", "</a>"),
+    ("<pre>", "</pre>"),
+    ('<code class="language-c">', "</code>"),
+    ('<span class="tg-spoiler">', "</span>"),
+    ("<blockquote expandable>", "</blockquote>"),
+    ("<s>", "</s >"),
+]
+LEAVES = st.sampled_from(["x", "😀", "中", " ", "\n", "&amp;", "&lt;", "&#65;", "&", "&nbsp;"])
+NESTED = st.recursive(
+    LEAVES,
+    lambda inner: (
+        st.builds(
+            lambda pair, parts: pair[0] + "".join(parts) + pair[1],
+            st.sampled_from(PAIRS),
+            st.lists(inner, max_size=4),
+        )
+        | st.lists(inner, min_size=1, max_size=4).map("".join)
+    ),
+    max_leaves=24,
+)
+
+
+@given(NESTED | st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_fast_paths_agree_with_the_general_scanner(html: str) -> None:
+    general = _Parser(html)
+    general.tokens = GENERAL_ONLY
+    assert _outcome(_Parser(html)) == _outcome(general)
