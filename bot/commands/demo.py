@@ -29,14 +29,14 @@ def demo(db_path: Path | None, issue: Path, verbose: bool) -> None:
     one following NCNN, a group), publishes the seed issue, and prints what each chat
     received and the answer to /search 量化. Takes well under a minute.
     """
-    from bot.demo.scenario import DemoError, run_demo
+    if db_path is not None and db_path.exists():
+        raise UnusableInput(f"{db_path} already exists; the demo wants a new database file")
+    from bot.demo.scenario import DemoError, run_demo  # aiogram: a few seconds to import
     from bot.issuefile import IssueFileError
     from bot.logs import setup_logging
     from bot.store.db import StoreError
 
     setup_logging("INFO" if verbose else "ERROR", "kv")
-    if db_path is not None and db_path.exists():
-        raise UnusableInput(f"{db_path} already exists; the demo wants a new database file")
     try:
         with tempfile.TemporaryDirectory(prefix="digest-bot-demo-") as tmp:
             asyncio.run(run_demo(db_path or Path(tmp) / "demo.sqlite3", issue))
