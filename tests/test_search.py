@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiosqlite
 import pytest
 
+from bot.search import engine
 from bot.search.engine import RANK_CAP, search
 from bot.search.query import parse_query
 from bot.search.snippet import render
@@ -141,3 +142,16 @@ async def test_broad_queries_are_capped_and_paged(db: aiosqlite.Connection) -> N
     assert len(last.results) == 5 and not last.has_more
     exact = await search(db, "模型 1")
     assert not exact.capped
+
+
+async def test_broad_terms_rank_title_hits_first_then_newest(
+    archive: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past BROAD_TERM matches bm25 is too slow; the order stays sensible without it."""
+    await ingest_issue(archive, make_issue(
+        "2021-08-24", make_entry("端侧部署", url="https://z.example/1", summary="含量化一词")
+    ), "h3", "")
+    monkeypatch.setattr(engine, "BROAD_TERM", 2)
+    page = await search(archive, "量化")
+    assert [(r.title, r.score) for r in page.results] == [
+        ("低比特量化综述", 2.0), ("端侧部署", 1.0), ("端侧部署综述", 1.0)]

@@ -11,6 +11,8 @@ from bot.search.snippet import Segment, mark, snippet
 from bot.store import search as sql
 
 RANK_CAP = 1000
+# A term matching this many entries makes bm25 too slow (see _narrow).
+BROAD_TERM = 5_000
 MAX_LIMIT = 50
 
 
@@ -57,8 +59,10 @@ async def search(
     """Search the archive; never raises on what the user typed.
 
     ``total`` is exact up to ``RANK_CAP``; above it ``capped`` is set, and only
-    the newest ``RANK_CAP`` matches are ranked (bm25, title hits first, newer
-    first on ties). ``issue_date`` must be YYYY-MM-DD (ValueError otherwise).
+    the newest ``RANK_CAP`` matches are ranked: by bm25 (title columns weigh
+    most, newer first on ties) — or, when a term is in more than ``BROAD_TERM``
+    entries, title hits first and newest first. ``issue_date`` must be
+    YYYY-MM-DD (ValueError otherwise).
     """
     parsed = parse_query(query)
     limit = max(1, min(limit, MAX_LIMIT))
@@ -69,11 +73,14 @@ async def search(
     scope = sql.Scope.of(issue_date, section)
     newest = await sql.newest_ids(conn, expression, scope, RANK_CAP)
     capped = len(newest) > RANK_CAP
-    total = min(len(newest), RANK_CAP)
-    if offset >= total:
-        return SearchPage(parsed, total, capped, offset, limit)
-    floor = newest[RANK_CAP - 1] if capped else scope.lo
-    ranked = await sql.ranked_ids(conn, expression, scope, floor, limit, offset)
+    window = newest[:RANK_CAP]
+    if offset >= len(window):
+        return SearchPage(parsed, len(window), capped, offset, limit)
+    floor = window[-1]
+    if await _narrow(conn, parsed):
+        ranked = await sql.ranked_ids(conn, expression, scope, floor, limit, offset)
+    else:
+        ranked = await _title_first(conn, parsed, scope, window, limit, offset)
     marks = needles(parsed)
     results = tuple(
         SearchResult(
@@ -82,4 +89,34 @@ async def search(
         )
         for hit in await sql.hits(conn, ranked)
     )
-    return SearchPage(parsed, total, capped, offset, limit, results)
+    return SearchPage(parsed, len(window), capped, offset, limit, results)
+
+
+async def _narrow(conn: aiosqlite.Connection, query: Query) -> bool:
+    """Whether bm25 is affordable: FTS5 computes its IDF by walking every match of
+    every term in the whole archive, which takes ~12 ms for a term in 350,000 entries."""
+    for expression in query.term_expressions:
+        if await sql.count_upto(conn, expression, BROAD_TERM) >= BROAD_TERM:
+            return False
+    return True
+
+
+async def _title_first(
+    conn: aiosqlite.Connection, query: Query, scope: sql.Scope, window: list[int],
+    limit: int, offset: int,
+) -> list[tuple[int, float]]:
+    """Broad queries: title hits first, then the rest, newest first within each.
+
+    Scores mimic bm25's sign (lower is better): -2 for a title hit, -1 otherwise.
+    """
+    title_expression = query.title_expression
+    assert title_expression is not None
+    narrowed = sql.Scope(window[-1], scope.hi, scope.section)
+    # Only the title hits up to the end of this page are needed: if there are
+    # fewer, they are all of them and the rest of the page follows.
+    in_title = await sql.newest_ids(conn, title_expression, narrowed, offset + limit - 1)
+    titled = set(in_title)
+    ordered = [(i, -2.0) for i in in_title]
+    if len(in_title) < offset + limit:
+        ordered += [(i, -1.0) for i in window if i not in titled]
+    return ordered[offset : offset + limit]

@@ -62,6 +62,19 @@ class Query:
             f" NOT ({term_expression(list(t.runs))})" for t in self.exclude
         )
 
+    @property
+    def title_expression(self) -> str | None:
+        """Matches of ``expression`` with at least one included term in the title."""
+        if self.expression is None:
+            return None
+        anyterm = " OR ".join(f"({term_expression(list(t.runs))})" for t in self.include)
+        return f"({{t ts}} : ({anyterm})) AND ({self.expression})"
+
+    @property
+    def term_expressions(self) -> list[str]:
+        """One expression per term, included or excluded."""
+        return [term_expression(list(t.runs)) for t in (*self.include, *self.exclude)]
+
 
 def _pieces(text: str) -> list[tuple[str, bool]]:
     """(piece, excluded) in order: quoted phrases and space-separated words."""

@@ -67,6 +67,16 @@ async def newest_ids(
         return [int(r[0]) for r in await cursor.fetchall()]
 
 
+async def count_upto(conn: aiosqlite.Connection, expression: str, limit: int) -> int:
+    """How many entries match, counting no further than ``limit``."""
+    async with conn.execute(
+        "SELECT count(*) FROM (SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? LIMIT ?)",
+        (expression, limit),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def ranked_ids(
     conn: aiosqlite.Connection, expression: str, scope: Scope, floor: int, limit: int,
     offset: int,
