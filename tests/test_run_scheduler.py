@@ -13,6 +13,7 @@ class FakeSource:
     def __init__(self) -> None:
         self.publishes: dict[int, datetime] = {}
         self.fired: list[int] = []
+        self.fired_at: dict[int, datetime] = {}
         self.drains = 0
         self.wake: datetime | None = None
         self.fire_event = asyncio.Event()
@@ -23,6 +24,7 @@ class FakeSource:
     async def fire_publish(self, id_: int) -> None:
         self.publishes.pop(id_, None)
         self.fired.append(id_)
+        self.fired_at[id_] = now()
         self.fire_event.set()
 
     async def next_delivery_at(self) -> datetime | None:
@@ -45,13 +47,15 @@ async def wait_for(cond: Callable[[], bool], seconds: float = 3.0) -> None:
 
 async def test_publishes_fire_at_due_time_and_overdue_ones_at_once() -> None:
     source = FakeSource()
-    source.publishes = {1: now() - timedelta(minutes=5), 2: now() + timedelta(seconds=0.6)}
+    due = now() + timedelta(seconds=0.8)
+    source.publishes = {1: now() - timedelta(minutes=5), 2: due}
+    started = now()
     sched = DaemonScheduler(source, poll_seconds=0.2, drain_seconds=60)
     await sched.start()
     try:
-        await wait_for(lambda: source.fired == [1])
-        assert 2 not in source.fired
         await wait_for(lambda: source.fired == [1, 2])
+        assert source.fired_at[1] - started < timedelta(seconds=0.5)  # overdue: at once
+        assert source.fired_at[2] >= due  # never early
     finally:
         await sched.stop()
 
@@ -72,12 +76,13 @@ async def test_publish_added_while_running_is_picked_up_by_polling() -> None:
 async def test_cancelled_publish_is_removed_and_never_fires() -> None:
     source = FakeSource()
     source.publishes[3] = now() + timedelta(seconds=1.0)
-    sched = DaemonScheduler(source, poll_seconds=0.1, drain_seconds=60)
+    sched = DaemonScheduler(source, poll_seconds=30, drain_seconds=60)
     await sched.start()
     try:
         assert "publish:3" in sched.job_ids()
-        del source.publishes[3]
-        await wait_for(lambda: "publish:3" not in sched.job_ids())
+        del source.publishes[3]  # e.g. cancelled from the command line
+        await sched.sync()  # what the poll does
+        assert "publish:3" not in sched.job_ids()
         await asyncio.sleep(1.1)
         assert source.fired == []
     finally:
@@ -90,10 +95,11 @@ async def test_drain_runs_at_start_periodically_and_at_next_not_before() -> None
     await sched.start()
     try:
         await wait_for(lambda: source.drains == 1)  # the first drain runs at start
-        source.wake = now() + timedelta(seconds=0.4)
-        await asyncio.sleep(0.2)
+        wake = source.wake = now() + timedelta(seconds=1.0)
+        await wait_for(lambda: sched.next_run("deliveries:wake") == wake)
         assert source.drains == 1
         await wait_for(lambda: source.drains == 2)
+        assert now() >= wake
     finally:
         await sched.stop()
 
