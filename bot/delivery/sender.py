@@ -22,53 +22,32 @@ import logging
 import os
 import random
 import socket
+import sqlite3
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiosqlite
 
 from bot.delivery.client import DigestClient
 from bot.delivery.errors import Failure, Kind, classify
-from bot.delivery.ratelimit import Limits, RateLimiter
-from bot.delivery.retry import RetryPolicy
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.state import ChatQueue, SenderOptions, SenderStopped, Tally
 from bot.store import deliveries as store
 from bot.store import senders
 from bot.store.deliveries import Job
 
+__all__ = ["Sender", "SenderOptions", "SenderStopped", "Tally"]
+
 log = logging.getLogger("bot.delivery")
+T = TypeVar("T")
+BUSY_PATIENCE_S = 60.0
 
 
-class SenderStopped(Exception):
-    """The sender cannot go on (Telegram refused the token): one sentence."""
-
-
-@dataclass(slots=True)
-class ChatQueue:
-    chat_id: int
-    jobs: deque[Job]
-    failures: int = 0  # transient failures of the job at the head
-
-
-@dataclass(slots=True)
-class Tally:
-    sent: int = 0
-    edited: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    retried: int = 0
-    floods: int = 0
-    by_issue: dict[int, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class SenderOptions:
-    limits: Limits = field(default_factory=Limits)
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-    lease_s: float = 30.0
-    batch_chats: int = 500
-    max_in_flight: int = 64
-    idle_poll_s: float = 1.0
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 class Sender:
@@ -116,15 +95,20 @@ class Sender:
     async def _refill(self) -> int:
         if len(self._held) >= self._target // 2:
             return 0
-        async with self._db:
-            jobs = await store.claim(
-                self.conn,
-                self.owner,
-                now=time.time(),
-                lease_s=self.options.lease_s,
-                max_chats=self._target - len(self._held),
-                skip_chats=self._held,
-            )
+        try:
+            async with self._db:
+                jobs = await store.claim(
+                    self.conn,
+                    self.owner,
+                    now=time.time(),
+                    lease_s=self.options.lease_s,
+                    max_chats=self._target - len(self._held),
+                    skip_chats=self._held,
+                )
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            return 0  # another process writes (a publish): claim at the next poll
         by_chat: dict[int, deque[Job]] = {}
         for job in jobs:
             by_chat.setdefault(job.chat_id, deque()).append(job)
@@ -134,14 +118,14 @@ class Sender:
         return len(jobs)
 
     async def _heartbeat(self) -> None:
+        conn, owner, pid, host = self.conn, self.owner, os.getpid(), socket.gethostname()
         while True:
-            async with self._db:
-                await senders.announce_sender(
-                    self.conn, self.owner, os.getpid(), socket.gethostname(), time.time()
-                )
+            await self._write(lambda: senders.announce_sender(conn, owner, pid, host, time.time()))
             await asyncio.sleep(self.options.lease_s / 3)
-            async with self._db:
-                await store.extend_leases(self.conn, self.owner, time.time() + self.options.lease_s)
+            await self._write(self._extend)
+
+    async def _extend(self) -> None:
+        await store.extend_leases(self.conn, self.owner, time.time() + self.options.lease_s)
 
     async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> Tally:
         """Send until ``stop`` is set (or, with ``until_idle``, nothing due is left)."""
@@ -215,25 +199,39 @@ class Sender:
     async def _send_head(self, queue: ChatQueue) -> None:
         try:
             await self._deliver(queue)
+        except Exception as exc:  # a bug or an unusable database: stop, every row is kept
+            log.exception("sender stopped on chat %s", queue.chat_id)
+            self._fatal = f"sending stopped: {type(exc).__name__}: {exc}"
+            self._wake.set()
         finally:
             self._slots.release()
 
+    async def _write(self, action: Callable[[], Awaitable[T]]) -> T:
+        """One state write; while another process holds the database (a big publish),
+        wait and retry rather than lose the record of a send."""
+        deadline = time.monotonic() + BUSY_PATIENCE_S
+        while True:
+            try:
+                async with self._db:
+                    return await action()
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.2)
+
     async def _deliver(self, queue: ChatQueue) -> None:
-        job = queue.jobs[0]
+        job, conn = queue.jobs[0], self.conn
         until = time.time() + self.options.lease_s
-        async with self._db:
-            current = await store.mark_sending(self.conn, job.id, self.owner, until)
+        current = await self._write(lambda: store.mark_sending(conn, job.id, self.owner, until))
         if current is None:
             # Our lease was lost, or a re-publish cancelled the row: start the chat afresh.
-            async with self._db:
-                await store.release_chat(self.conn, self.owner, queue.chat_id)
+            await self._write(lambda: store.release_chat(conn, self.owner, queue.chat_id))
             self._drop(queue)
             return
         text_id, message_id = current
         text = job.text
         if text_id != job.text_id:  # a re-publish changed it since we claimed it
-            async with self._db:
-                text = await store.text_of(self.conn, job.id)
+            text = await self._write(lambda: store.text_of(conn, job.id))
         try:
             if message_id is None:
                 message_id = await self.client.send(job.target, text, job.thread_id)
@@ -247,8 +245,8 @@ class Sender:
                 raise
             await self._failed(queue, job, failure, message_id, text_id)
             return
-        async with self._db:
-            await store.mark_sent(self.conn, job.id, message_id, text_id)
+        sent_id = message_id
+        await self._write(lambda: store.mark_sent(conn, job.id, sent_id, text_id))
         self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
         self._next(queue)
 
@@ -272,44 +270,38 @@ class Sender:
         message_id: int | None,
         text_id: int | None,
     ) -> None:
-        kind, now = failure.kind, time.time()
-        async with self._db:
-            if kind is Kind.NOT_MODIFIED:
-                await store.mark_sent(self.conn, job.id, message_id, text_id)
-                self.tally.edited += 1
-                self._next(queue)
-            elif kind is Kind.FLOOD:
-                self.tally.floods += 1
-                self.limiter.pause(time.monotonic(), failure.retry_after)
-                await store.mark_retry(self.conn, job.id, now, failure.reason)
-                self._again(queue)
-            elif kind is Kind.TRANSIENT:
-                queue.failures += 1
-                if self.options.policy.gives_up(queue.failures):
-                    await store.mark_failed(self.conn, job.id, failure.reason)
-                    self.tally.failed += 1
-                    self._next(queue)
-                    return
-                delay = self.options.policy.delay(queue.failures, self.rng)
-                self.tally.retried += 1
-                await store.mark_retry(self.conn, job.id, now + delay, failure.reason)
-                self._again(queue, delay)
-            elif kind is Kind.MIGRATED and failure.migrate_to is not None:
-                # The rows now belong to the new id and are free: the next claim resends.
-                await store.migrate_chat(self.conn, queue.chat_id, failure.migrate_to)
-                log.info("chat migrated old=%s new=%s", queue.chat_id, failure.migrate_to)
-                self._drop(queue)
-            elif kind is Kind.GONE:
-                cancelled = await store.chat_gone(self.conn, queue.chat_id, failure.reason)
-                self.tally.cancelled += cancelled
-                log.info("chat inactive chat=%s reason=%r", queue.chat_id, failure.reason)
-                self._drop(queue)
-            elif kind is Kind.FATAL:
-                await store.mark_retry(self.conn, job.id, now, failure.reason)
-                self._fatal = f"Telegram refused the bot token ({failure.reason}); sending stopped"
-                self._drop(queue)
-                self._wake.set()
-            else:
-                await store.mark_failed(self.conn, job.id, failure.reason)
-                self.tally.failed += 1
-                self._next(queue)
+        kind, now, conn, reason = failure.kind, time.time(), self.conn, failure.reason
+        if kind is Kind.NOT_MODIFIED:
+            await self._write(lambda: store.mark_sent(conn, job.id, message_id, text_id))
+            self._next(queue)
+        elif kind is Kind.FLOOD:
+            self.tally.floods += 1
+            self.limiter.pause(time.monotonic(), failure.retry_after)
+            await self._write(lambda: store.mark_retry(conn, job.id, now, reason))
+            self._again(queue)
+        elif kind is Kind.TRANSIENT and not self.options.policy.gives_up(queue.failures + 1):
+            queue.failures += 1
+            delay = self.options.policy.delay(queue.failures, self.rng)
+            self.tally.retried += 1
+            await self._write(lambda: store.mark_retry(conn, job.id, now + delay, reason))
+            self._again(queue, delay)
+        elif kind is Kind.MIGRATED and failure.migrate_to is not None:
+            # The rows now belong to the new id and are free: the next claim resends.
+            new_id = failure.migrate_to
+            await self._write(lambda: store.migrate_chat(conn, queue.chat_id, new_id))
+            log.info("chat migrated old=%s new=%s", queue.chat_id, new_id)
+            self._drop(queue)
+        elif kind is Kind.GONE:
+            cancelled = await self._write(lambda: store.chat_gone(conn, queue.chat_id, reason))
+            self.tally.cancelled += cancelled
+            log.info("chat inactive chat=%s reason=%r", queue.chat_id, reason)
+            self._drop(queue)
+        elif kind is Kind.FATAL:
+            await self._write(lambda: store.mark_retry(conn, job.id, now, reason))
+            self._fatal = f"Telegram refused the bot token ({reason}); sending stopped"
+            self._drop(queue)
+            self._wake.set()
+        else:  # rejected, or transient too many times: failed with Telegram's reason
+            await self._write(lambda: store.mark_failed(conn, job.id, reason))
+            self.tally.failed += 1
+            self._next(queue)
