@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
@@ -45,16 +44,9 @@ STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop sta
 
 
 class Daemon:
-    def __init__(
-        self,
-        settings: Settings,
-        options: RunOptions,
-        *,
-        bot_factory: Callable[[Settings], Bot] = build_bot,
-    ) -> None:
+    def __init__(self, settings: Settings, options: RunOptions) -> None:
         self.settings = settings
         self.options = options
-        self.bot_factory = bot_factory
         self.health = HealthState(mode="webhook" if options.webhook_url else "polling")
         self.ready = asyncio.Event()
         self.exit_code = EXIT_OK
@@ -95,7 +87,7 @@ class Daemon:
 
     async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
         settings, options = self.settings, self.options
-        bot = self.bot_factory(settings)
+        bot = build_bot(settings)
         stack.push_async_callback(bot.session.close)  # last: the sender needs it until the end
         track_health(bot, self.health)
         await self._check_token(bot, stop)
