@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.run.lease import DaemonLease, LeaseHeld
+from bot.run.lease import DaemonLease, LeaseHeld, held_lease
 from bot.store.db import open_db
 from bot.store.schedule import (
     add_scheduled,
@@ -103,3 +103,19 @@ async def test_previous_incarnation_with_our_pid_is_replaced(tmp_path: Path) -> 
         await take_lease(conn, fresh.name, owner="before-restart", pid=os.getpid(),
                          host=fresh.host, now=fresh.clock(), unless_alive=None)
         await fresh.acquire()
+
+
+async def test_standby_stops_waiting_on_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    stop = asyncio.Event()
+    async with held_lease(db, standby=False, stop=stop) as active:
+        assert active is not None
+        waiting = asyncio.create_task(_stand_by(db, stop))
+        await asyncio.sleep(0.3)
+        stop.set()  # what SIGTERM does
+        assert await asyncio.wait_for(waiting, 5) is False
+
+
+async def _stand_by(db: Path, stop: asyncio.Event) -> bool:
+    async with held_lease(db, standby=True, stop=stop) as lease:
+        return lease is not None
