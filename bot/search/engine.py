@@ -59,9 +59,10 @@ async def search(
     """Search the archive; never raises on what the user typed.
 
     ``total`` is exact up to ``RANK_CAP``; above it ``capped`` is set, and only
-    the newest ``RANK_CAP`` matches are ranked: by bm25 (title columns weigh
-    most, newer first on ties) — or, when a term is in more than ``BROAD_TERM``
-    entries, title hits first and newest first. ``issue_date`` must be
+    the newest ``RANK_CAP`` matches are ranked. Ranking is bm25 (title columns
+    weigh most, newer first on ties) — except for broad queries (capped, or a
+    term in more than ``BROAD_TERM`` entries), where bm25's cost grows with the
+    archive: then title hits come first, newest first. ``issue_date`` must be
     YYYY-MM-DD (ValueError otherwise).
     """
     parsed = parse_query(query)
@@ -77,7 +78,7 @@ async def search(
     if offset >= len(window):
         return SearchPage(parsed, len(window), capped, offset, limit)
     floor = window[-1]
-    if await _narrow(conn, parsed):
+    if not capped and await _narrow(conn, parsed):
         ranked = await sql.ranked_ids(conn, expression, scope, floor, limit, offset)
     else:
         ranked = await _title_first(conn, parsed, scope, window, limit, offset)
