@@ -128,3 +128,29 @@ def test_expected_parts_are_single_messages() -> None:
 
     issue = parse_issue(ISSUE.format(date="2021-08-05", extra=""), filename="x.md")
     assert len(render_digest(issue)) == 1
+
+
+async def test_wait_follows_a_running_sender_until_the_issue_is_out(
+    delivery: DeliveryRig, env: dict[str, str], tmp_path: Path
+) -> None:
+    from bot.delivery.client import DigestClient, open_bot
+    from bot.delivery.sender import Sender
+
+    readers = [await delivery.reader(50 + n) for n in range(5)]
+    path = tmp_path / "2021-10-01.md"
+    path.write_text(ISSUE.format(date="2021-10-01", extra=""), encoding="utf-8")
+    client = DigestClient(open_bot(delivery.emulator.token, delivery.emulator.base_url))
+    stop = asyncio.Event()
+    daemon = asyncio.create_task(Sender(delivery.conn, client, "daemon").run(stop))
+    try:
+        code, out, err = await bot({**env, "BOT_CHANNEL": ""}, "publish", str(path), "--wait")
+    finally:
+        stop.set()
+        await daemon
+        await client.close()
+    assert code == 0, err
+    assert "Delivered by the running sender daemon" in out
+    assert "Delivered 5 messages; 0 failed." in out
+    assert "delivering" in err  # the progress bar
+    for chat_id in readers:
+        assert len(await delivery.emulator.messages(chat_id)) == 1
