@@ -70,7 +70,9 @@ class DeliveryRig:
                 revision_id=ingested.revision_id,
             )
 
-    async def drain(self, limits: Limits | None = None, **options: Any) -> Tally:
+    async def drain(
+        self, limits: Limits | None = None, *, request_timeout: float = 20.0, **options: Any
+    ) -> Tally:
         """Send everything due with a real sender (aiogram over HTTP), then return."""
         from bot.delivery.client import DigestClient, open_bot
         from bot.delivery.ratelimit import Limits
@@ -78,7 +80,7 @@ class DeliveryRig:
 
         limits = limits or Limits(global_per_s=1000, chat_per_s=1000, group_per_min=10**6)
         client = DigestClient(
-            open_bot(self.emulator.token, self.emulator.base_url),
+            open_bot(self.emulator.token, self.emulator.base_url, timeout=request_timeout),
             paid_broadcast=limits.paid_broadcast,
         )
         sender = Sender(self.conn, client, "test-sender", SenderOptions(limits=limits, **options))
