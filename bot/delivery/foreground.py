@@ -81,7 +81,8 @@ def describe_queued(queued: EnqueueResult, sender: str | None, dry_run: bool) ->
     """What `bot publish` says about delivery, in a few lines."""
     would = "would be " if dry_run else ""
     lines = [
-        f"Delivery: {queued.rows_added} new messages and {queued.edits} edits {would}queued"
+        f"Delivery: {_n(queued.rows_added, 'new message')} and {_n(queued.edits, 'edit')}"
+        f" {would}queued"
         f" for {_n(queued.chats, 'chat')} ({_n(queued.renders, 'distinct digest')} rendered)."
     ]
     if queued.updated:
@@ -105,7 +106,7 @@ def describe_queued(queued: EnqueueResult, sender: str | None, dry_run: bool) ->
 
 def describe_sent(tally: Tally, progress: IssueProgress | None) -> str:
     line = (
-        f"Sent {tally.sent} messages and {tally.edited} edits; {tally.failed} failed,"
+        f"Sent {_n(tally.sent, 'message')} and {_n(tally.edited, 'edit')}; {tally.failed} failed,"
         f" {tally.cancelled} cancelled (blocked chats), {tally.floods} flood waits."
     )
     if progress is not None and progress.scheduled:
@@ -119,7 +120,7 @@ def describe_sent(tally: Tally, progress: IssueProgress | None) -> str:
 
 
 def describe_progress(progress: IssueProgress) -> str:
-    line = f"Delivered {progress.sent} messages; {progress.failed} failed."
+    line = f"Delivered {_n(progress.sent, 'message')}; {progress.failed} failed."
     if progress.scheduled:
         line += (
             f" {progress.scheduled} wait for their chats' delivery time"
