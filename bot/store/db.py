@@ -124,9 +124,15 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
 
 @asynccontextmanager
 async def savepoint(conn: aiosqlite.Connection, name: str) -> AsyncIterator[None]:
-    """A nestable atomic block: alone it is its own transaction."""
+    """A nestable atomic block. Outside a transaction it is one (``BEGIN IMMEDIATE``,
+    so a read-then-write block waits for other writers instead of failing with
+    "database is locked" when they commit in between)."""
     if not name.isidentifier():
         raise ValueError(f"bad savepoint name {name!r}")
+    if not conn.in_transaction:
+        async with transaction(conn):
+            yield
+        return
     await conn.execute(f"SAVEPOINT {name}")
     try:
         yield
