@@ -11,7 +11,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store.db import DatabaseUnavailable, StoreError, open_db, transaction
+from bot.store.db import DatabaseUnavailable, StoreError, open_db, savepoint, transaction
 from bot.store.issues import ingest_issue
 from bot.store.migrations import STEPS, applied_steps, migrate
 from tests.support.store import make_entry, make_issue
@@ -158,3 +158,22 @@ async def test_a_changed_tokenizer_version_rebuilds_the_index(db_path: Path) -> 
             assert (await cur.fetchone())[0] == 1  # type: ignore[index]
         async with conn.execute("SELECT value FROM meta WHERE key = 'index_version'") as cur:
             assert (await cur.fetchone())[0] != "old"  # type: ignore[index]
+
+
+INSERT = "INSERT INTO issues VALUES (?, ?, '', '', 'h', '', '')"
+
+
+async def test_a_standalone_savepoint_holds_the_write_lock_from_its_start(db_path: Path) -> None:
+    """So its reads stay valid until it writes: another writer waits instead of slipping in."""
+    async with open_db(db_path) as conn:
+        other = sqlite3.connect(db_path, timeout=0.05, isolation_level=None)
+        try:
+            async with savepoint(conn, "work"):
+                async with conn.execute("SELECT count(*) FROM issues") as cur:
+                    assert (await cur.fetchone())[0] == 0  # type: ignore[index]
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute(INSERT, (1, "2021-01-05"))
+                await conn.execute(INSERT, (2, "2021-05-21"))
+            other.execute(INSERT, (1, "2021-01-05"))
+        finally:
+            other.close()
