@@ -14,7 +14,6 @@ from markdown_it.token import Token
 
 from bot.digest.model import Link
 
-
 BULLET = "- "  # marker of a bullet item's first line in plain text
 
 
