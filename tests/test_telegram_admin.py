@@ -102,3 +102,19 @@ async def test_cancel_and_expired_confirm(telegram: BotHarness) -> None:
     assert await list_issues(telegram.db) == []
     user = await telegram.private(903)
     assert await telegram.ask(user, "/publish") == "这个命令只对机器人管理员开放。"
+
+
+async def test_publish_as_a_reply_to_an_uploaded_issue(telegram: BotHarness) -> None:
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    upload_update = await telegram.emulator.send_update(
+        admin, document=upload("2021-02-01.md", ISSUE)
+    )
+    await telegram.tracker.wait_for(upload_update["update_id"])
+    uploaded_id = upload_update["message"]["message_id"]
+    replies = await telegram.say(admin, "/publish", reply_to_message_id=uploaded_id)
+    assert "2021-02-01" in replies[0]["plain"]
+    assert "NCNN 新版本" in "\n".join(m["plain"] for m in replies)
+    confirm, _cancel = buttons(replies[-1])
+    await telegram.press(admin, confirm[1])
+    stored = await get_issue(telegram.db, "2021-02-01")
+    assert stored is not None and len(stored.issue.entries) == 2
