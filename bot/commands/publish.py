@@ -1,92 +1,43 @@
 """`bot publish FILE`: lint, ingest in one transaction, and say what goes out.
 
-Delivery (bot.delivery) enqueues after ingest, inside the same transaction;
-``--send`` then delivers in the foreground, ``--wait`` shows the progress.
+Ingest and enqueue are one transaction (bot.publishing, shared with the daemon
+and Telegram's /publish); ``--send`` then delivers in the foreground, ``--wait``
+shows the progress.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import aiosqlite
 import click
 
 from bot.commands.common import CommandFailed, UnusableInput, run_async
-from bot.commands.db import DB_OPTION, database, file_hash
-from bot.digest.model import Entry, Finding, Issue
-from bot.store.issues import IngestResult
+from bot.commands.db import DB_OPTION, database
+from bot.digest.model import Finding, Issue
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.delivery.enqueue import EnqueueResult
-
-
-@dataclass(frozen=True, slots=True)
-class PublishReport:
-    result: IngestResult
-    to_send: tuple[Entry, ...]
-    chats: int
-    chats_served: int
-    queued: EnqueueResult | None = None  # delivery's outbox rows (bot.delivery.enqueue)
-    sender: str | None = None  # the running sender that will deliver them, if any
-
-
-class _DryRun(Exception):
-    def __init__(self, report: PublishReport) -> None:
-        self.report = report
+    from bot.publishing import Published
 
 
 def _finding(path: Path, finding: Finding) -> str:
     return f"{path}:{finding.line}: {finding.severity} {finding.code}: {finding.message}"
 
 
-async def _deliverable(conn: aiosqlite.Connection, result: IngestResult) -> PublishReport:
-    """The new or changed entries, and how many active chats' topics want any of them."""
-    from bot.search.topics import entry_matches
-    from bot.store.issues import get_issue
-    from bot.store.topics import active_chats_with_topics
-
-    stored = await get_issue(conn, result.date)
-    assert stored is not None
-    wanted = set(stored.keys) if result.status == "new" else {*result.added, *result.changed}
-    entries = tuple(e for k, e in zip(stored.keys, stored.issue.entries, strict=True)
-                    if k in wanted)
-    chats = await active_chats_with_topics(conn)
-    served = sum(
-        1 for _, topics in chats
-        if any(entry_matches(e, [t.term for t in topics if not t.exclude],
-                             [t.term for t in topics if t.exclude]) for e in entries)
-    )
-    return PublishReport(result, entries, len(chats), served)
-
-
 async def _publish(path: Path, text: str, issue: Issue, dry_run: bool,
-                   db_path: Path | None, settings: Settings) -> PublishReport:
-    from bot.delivery.enqueue import enqueue_issue
+                   db_path: Path | None, settings: Settings) -> tuple[Published, str | None]:
+    """What was (or, dry run, would be) published and queued, and who will send it."""
     from bot.delivery.foreground import who_sends
-    from bot.store.db import StoreError, transaction
-    from bot.store.issues import ingest_issue
+    from bot.publishing import publish_issue
+    from bot.store.db import StoreError
 
     async with database(db_path) as conn:
         try:
-            async with transaction(conn):
-                result = await ingest_issue(conn, issue, file_hash(text), text)
-                report = await _deliverable(conn, result)
-                if result.status != "unchanged":
-                    queued = await enqueue_issue(
-                        conn, result.issue_id, issue, default_tz=settings.tz,
-                        channel=settings.channel, revision_id=result.revision_id,
-                    )
-                    report = replace(report, queued=queued)
-                if dry_run:
-                    raise _DryRun(report)
-        except _DryRun as rolled_back:
-            return rolled_back.report
+            published = await publish_issue(conn, issue, text, settings, dry_run=dry_run)
         except StoreError as exc:
             raise UnusableInput(f"{path}: {exc}") from None
-        return replace(report, sender=await who_sends(conn))
+        return published, None if dry_run else await who_sends(conn)
 
 
 @click.command()
@@ -132,15 +83,15 @@ def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: st
     if at is not None:
         click.echo(_schedule(file, text, force, dry_run, at, db_path))
         return
-    report = run_async(_publish(file, text, issue, dry_run, db_path, settings))
+    published, sender = run_async(_publish(file, text, issue, dry_run, db_path, settings))
     if send:
-        report = replace(report, sender="this process (--send)")
-    click.echo(_describe(report, dry_run))
+        sender = "this process (--send)"
+    click.echo(_describe(published, sender, dry_run))
     if not dry_run and (send or wait):
         from bot.commands.delivery import deliver_after_publish
 
-        click.echo(deliver_after_publish(settings, db_path, report.result.issue_id,
-                                         report.sender, send=send, wait=wait))
+        click.echo(deliver_after_publish(settings, db_path, published.ingested.issue_id,
+                                         sender, send=send, wait=wait))
 
 
 def _delivery_settings(send: bool, wait: bool, later: bool) -> Settings:
@@ -158,8 +109,8 @@ def _delivery_settings(send: bool, wait: bool, later: bool) -> Settings:
     return settings
 
 
-def _describe(report: PublishReport, dry_run: bool) -> str:
-    r = report.result
+def _describe(report: Published, sender: str | None, dry_run: bool) -> str:
+    r = report.ingested
     would = "would be " if dry_run else ""
     if r.status == "unchanged":
         return f"{r.date}: already published, identical file; nothing to send."
@@ -181,7 +132,7 @@ def _describe(report: PublishReport, dry_run: bool) -> str:
     if report.queued is not None:
         from bot.delivery.foreground import describe_queued
 
-        lines += describe_queued(report.queued, report.sender, dry_run)
+        lines += describe_queued(report.queued, sender, dry_run)
     if dry_run:
         lines.append("Dry run: the archive was not changed.")
     return "\n".join(lines)

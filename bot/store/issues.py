@@ -6,6 +6,7 @@ search index's rowid order is issue order and "newest first" is an index scan.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,11 @@ def _row(entry: Entry) -> dict[str, object]:
         "source": entry.source, "url": entry.url, "links": links, "tag": entry.tag,
         "summary": entry.summary,
     }
+
+
+def file_hash(text: str) -> str:
+    """Identity of an issue file's content (as decoded text, so a BOM does not count)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 async def ingest_issue(
