@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.commands.common import UnusableInput, run_async
-from bot.commands.db import DB_OPTION, database, file_hash
+from bot.commands.db import DB_OPTION, database
 from bot.store.db import StoreError, transaction
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
 
     from bot.digest.parse import parse_issue
     from bot.issuefile import IssueFileError, read_issue_text
-    from bot.store.issues import ingest_issue
+    from bot.store.issues import file_hash, ingest_issue
 
     tally = ImportTally()
     console = Console(stderr=True)

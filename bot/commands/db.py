@@ -3,7 +3,6 @@ store errors as one sentence) and `bot db` maintenance (online backup)."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator
@@ -40,11 +39,6 @@ async def database(
             yield conn
     except StoreError as exc:
         raise CommandFailed(str(exc)) from None
-
-
-def file_hash(text: str) -> str:
-    """Identity of an issue file's content (as decoded text, so a BOM does not count)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @click.group()
