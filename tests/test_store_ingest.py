@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from pathlib import Path
 
 import aiosqlite
@@ -12,7 +11,7 @@ import pytest
 
 from bot.digest.model import Entry
 from bot.digest.parse import parse_issue
-from bot.store.db import StoreError, transaction
+from bot.store.db import StoreError
 from bot.store.issues import (
     get_issue,
     ingest_issue,
@@ -141,16 +140,3 @@ async def test_the_26_revisions_in_order(
     last = corpus_revisions[-1].read_text(encoding="utf-8")
     again = await ingest_issue(db, parse_issue(last), _hash(last), last)
     assert again.status == "unchanged"
-
-
-@pytest.mark.corpus
-async def test_thirty_issues_ingest_within_two_seconds(
-    db: aiosqlite.Connection, corpus_issues: list[Path]
-) -> None:
-    texts = [p.read_text(encoding="utf-8") for p in corpus_issues]
-    start = time.perf_counter()
-    async with transaction(db):
-        for text in texts:
-            await ingest_issue(db, parse_issue(text), _hash(text), text)
-    assert time.perf_counter() - start < 2.0
-    assert await _count(db, "SELECT count(*) FROM issues") == 30
