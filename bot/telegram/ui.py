@@ -6,7 +6,11 @@ import asyncio
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot.telegram.args import MAX_ARGS, ArgsTooLong, bounded
+from bot.telegram.texts import Lang, tr
 
 MAX_RETRY_AFTER = 10  # seconds a reply may wait for Telegram's flood limit, once
 
@@ -24,6 +28,17 @@ async def answer(message: Message, text: str, **kwargs: Any) -> Message:
             raise
         await asyncio.sleep(exc.retry_after)
         return await message.answer(text, **kwargs)
+
+
+async def typed_args(
+    message: Message, command: CommandObject, lang: Lang, limit: int = MAX_ARGS
+) -> str | None:
+    """The command's stripped arguments, or None after telling the user they are too long."""
+    try:
+        return bounded(command.args, limit)
+    except ArgsTooLong as exc:
+        await message.answer(tr(lang, "too_long", limit=exc.limit))
+        return None
 
 
 async def edit_or_answer(

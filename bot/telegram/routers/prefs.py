@@ -14,12 +14,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.config import Settings
 from bot.store.chats import Chat as ChatRow
 from bot.store.chats import set_status, update_settings
-from bot.telegram.args import ArgsTooLong, bounded
 from bot.telegram.callbacks import SettingAction
 from bot.telegram.context import ensure_chat
 from bot.telegram.keyboards import settings_keyboard
 from bot.telegram.texts import Html, Lang, tr
-from bot.telegram.ui import edit_or_answer
+from bot.telegram.ui import edit_or_answer, typed_args
 
 _TIME = re.compile(r"([01]?\d|2[0-3])[:：.]?([0-5]\d)")
 _RANGE = re.compile(r"(\S+?)\s*[-–~至到]\s*(\S+)")
@@ -128,14 +127,6 @@ def _quiet_pair(value: str) -> tuple[str, str] | None:
     return (a, b) if a and b and a != b else None
 
 
-async def _typed_args(message: Message, command: CommandObject, lang: Lang, limit: int) -> str:
-    try:
-        return bounded(command.args, limit)
-    except ArgsTooLong as exc:
-        await message.answer(tr(lang, "too_long", limit=exc.limit))
-        return ""
-
-
 async def set_time(
     message: Message,
     command: CommandObject,
@@ -144,7 +135,7 @@ async def set_time(
     chat_row: ChatRow | None,
     settings: Settings,
 ) -> None:
-    raw = await _typed_args(message, command, lang, 16)
+    raw = await typed_args(message, command, lang, 16) or ""
     now = raw.lower() in ("now", "立即", "off")
     hhmm = None if now else parse_time(raw)
     if not now and hhmm is None:
@@ -163,7 +154,7 @@ async def set_tz(
     lang: Lang,
     chat_row: ChatRow | None,
 ) -> None:
-    raw = await _typed_args(message, command, lang, MAX_TZ)
+    raw = await typed_args(message, command, lang, MAX_TZ) or ""
     if not raw:
         await message.answer(tr(lang, "tz_usage"))
         return
@@ -184,7 +175,7 @@ async def set_quiet(
     lang: Lang,
     chat_row: ChatRow | None,
 ) -> None:
-    raw = await _typed_args(message, command, lang, 32)
+    raw = await typed_args(message, command, lang, 32) or ""
     match = _RANGE.fullmatch(raw)
     pair = None
     if match:

@@ -16,12 +16,11 @@ from bot.render.entry import safe_url
 from bot.search.engine import RANK_CAP, SearchPage, SearchResult, search
 from bot.search.query import MAX_QUERY_CHARS, MAX_TERM_CHARS, MAX_TERMS
 from bot.search.snippet import Segment
-from bot.telegram.args import ArgsTooLong, bounded
 from bot.telegram.callbacks import SearchPage as PageButton
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.keyboards import search_keyboard
 from bot.telegram.texts import Lang, esc, tr
-from bot.telegram.ui import edit_or_answer
+from bot.telegram.ui import edit_or_answer, typed_args
 
 PER_PAGE = 5
 MAX_TITLE = 160
@@ -87,10 +86,8 @@ async def search_command(
     lang: Lang,
     pages: TokenCache[str],
 ) -> None:
-    try:
-        raw = bounded(command.args)
-    except ArgsTooLong as exc:
-        await message.answer(tr(lang, "too_long", limit=exc.limit))
+    raw = await typed_args(message, command, lang)
+    if raw is None:
         return
     if not raw:
         await message.answer(tr(lang, "search_usage"))

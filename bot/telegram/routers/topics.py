@@ -28,12 +28,12 @@ from bot.store.topics import (
     parse_topic,
     remove_topic,
 )
-from bot.telegram.args import ArgsTooLong, bounded, split_terms
+from bot.telegram.args import split_terms
 from bot.telegram.callbacks import TopicAction, topic_key
 from bot.telegram.context import ensure_chat
 from bot.telegram.keyboards import topics_keyboard
 from bot.telegram.texts import Html, Lang, esc, tr
-from bot.telegram.ui import edit_or_answer
+from bot.telegram.ui import edit_or_answer, typed_args
 
 
 def label(topic: Topic) -> str:
@@ -79,6 +79,19 @@ async def show_topics(
     await message.answer(text, reply_markup=markup)
 
 
+async def _typed_terms(
+    message: Message, command: CommandObject, lang: Lang, usage: str
+) -> list[str]:
+    """The command's topic terms; none after answering "too long" or, when empty, ``usage``."""
+    raw = await typed_args(message, command, lang)
+    if raw is None:
+        return []
+    terms = split_terms(raw)
+    if not terms:
+        await message.answer(tr(lang, usage))
+    return terms
+
+
 async def add(
     message: Message,
     command: CommandObject,
@@ -87,13 +100,8 @@ async def add(
     chat_row: ChatRow | None,
     writes: asyncio.Lock,
 ) -> None:
-    try:
-        terms = split_terms(bounded(command.args))
-    except ArgsTooLong as exc:
-        await message.answer(tr(lang, "too_long", limit=exc.limit))
-        return
+    terms = await _typed_terms(message, command, lang, "topic_usage")
     if not terms:
-        await message.answer(tr(lang, "topic_usage"))
         return
     notes: list[str] = []
     async with writes:
@@ -129,13 +137,8 @@ async def remove(
     lang: Lang,
     chat_row: ChatRow | None,
 ) -> None:
-    try:
-        terms = split_terms(bounded(command.args))
-    except ArgsTooLong as exc:
-        await message.answer(tr(lang, "too_long", limit=exc.limit))
-        return
+    terms = await _typed_terms(message, command, lang, "untopic_usage")
     if not terms:
-        await message.answer(tr(lang, "untopic_usage"))
         return
     chat_id = chat_row.id if chat_row else message.chat.id
     removed = [raw for raw in terms if await remove_topic(db, chat_id, raw)]
