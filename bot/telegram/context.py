@@ -19,12 +19,18 @@ from bot.store.chats import ChatType, get_chat, set_status, update_settings, ups
 from bot.telegram.texts import Lang, lang_of
 
 
-def event_chat(event: TelegramObject) -> Chat | None:
+def event_message(event: TelegramObject) -> Message | None:
+    """The message itself, or the one a pressed button sits under (if still accessible)."""
     if isinstance(event, Message):
-        return event.chat
+        return event
     if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-        return event.message.chat
+        return event.message
     return None
+
+
+def event_chat(event: TelegramObject) -> Chat | None:
+    message = event_message(event)
+    return message.chat if message is not None else None
 
 
 class ContextMiddleware(BaseMiddleware):

@@ -19,6 +19,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 
 from bot.config import Settings
+from bot.telegram.context import event_message
 from bot.telegram.texts import Lang, lang_of, tr
 
 ADMIN_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
@@ -52,12 +53,9 @@ class AdminCache:
 
 
 def _chat_and_user(event: TelegramObject) -> tuple[Chat | None, User | None, Message | None]:
-    if isinstance(event, Message):
-        return event.chat, event.from_user, event
-    if isinstance(event, CallbackQuery):
-        message = event.message if isinstance(event.message, Message) else None
-        return (message.chat if message else None), event.from_user, message
-    return None, None, None
+    message = event_message(event)
+    user = event.from_user if isinstance(event, Message | CallbackQuery) else None
+    return (message.chat if message else None), user, message
 
 
 async def may_change(
