@@ -7,7 +7,6 @@ contains the term — what ``LIKE '%term%'`` finds, after the same normalization
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from pathlib import Path
@@ -20,7 +19,7 @@ from bot.search.engine import search
 from bot.search.normalize import normalize
 from bot.search.query import parse_query
 from bot.store.db import transaction
-from bot.store.issues import ingest_issue
+from bot.store.issues import file_hash, ingest_issue
 from bot.store.search import Scope, newest_ids
 
 pytestmark = pytest.mark.corpus
@@ -35,8 +34,7 @@ async def corpus_db(db: aiosqlite.Connection, corpus_issues: list[Path]) -> aios
     async with transaction(db):
         for path in corpus_issues:
             text = path.read_text(encoding="utf-8")
-            await ingest_issue(db, parse_issue(text), hashlib.sha256(text.encode()).hexdigest(),
-                               text)
+            await ingest_issue(db, parse_issue(text), file_hash(text), text)
     return db
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from bot.digest.model import Entry
 from bot.digest.parse import parse_issue
 from bot.store.db import StoreError
 from bot.store.issues import (
+    file_hash,
     get_issue,
     ingest_issue,
     keyed_entries,
@@ -25,10 +25,6 @@ A = make_entry("低比特量化综述", url="https://a.example/1", summary="量�
 B = make_entry("NCNN 推理框架更新", section="开源", url="https://b.example/2",
                summary="ncnn 20210105")
 C = make_entry("无链接的新闻", section="业界新闻", url=None, summary="某公司发布芯片")
-
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 async def _count(db: aiosqlite.Connection, sql: str) -> int:
@@ -108,7 +104,7 @@ async def test_the_26_revisions_in_order(
     for path in corpus_revisions:
         text = path.read_text(encoding="utf-8")
         issue = parse_issue(text, filename=path.name)
-        result = await ingest_issue(db, issue, _hash(text), text)
+        result = await ingest_issue(db, issue, file_hash(text), text)
         statuses.append(result.status)
         now = keyed_entries(issue.entries)
         before = previous.get(result.date, {})
@@ -138,5 +134,5 @@ async def test_the_26_revisions_in_order(
     assert len(final) == 18 and len(final[0].added) == 12
     # Ingesting the final file again is a no-op.
     last = corpus_revisions[-1].read_text(encoding="utf-8")
-    again = await ingest_issue(db, parse_issue(last), _hash(last), last)
+    again = await ingest_issue(db, parse_issue(last), file_hash(last), last)
     assert again.status == "unchanged"

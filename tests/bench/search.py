@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import itertools
 import json
 import os
@@ -274,7 +273,7 @@ async def hostile(path: Path, count: int) -> dict[str, int]:
 
 async def corpus_ingest() -> float | None:
     from bot.digest.parse import parse_issue
-    from bot.store.issues import ingest_issue
+    from bot.store.issues import file_hash, ingest_issue
 
     folder = ROOT.parent / "shared" / "corpus" / "issues"
     if not folder.is_dir():
@@ -284,8 +283,7 @@ async def corpus_ingest() -> float | None:
         async with open_db(Path(tmp) / "c.sqlite3") as conn, transaction(conn):
             for path in sorted(folder.glob("*.md")):
                 text = path.read_text(encoding="utf-8")
-                digest = hashlib.sha256(text.encode()).hexdigest()
-                await ingest_issue(conn, parse_issue(text), digest, text)
+                await ingest_issue(conn, parse_issue(text), file_hash(text), text)
         return round(time.perf_counter() - start, 2)
 
 
