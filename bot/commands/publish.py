@@ -81,7 +81,7 @@ def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: st
         )
     settings = _delivery_settings(send, wait, dry_run or at is not None)
     if at is not None:
-        click.echo(_schedule(file, text, force, dry_run, at, db_path))
+        click.echo(_schedule(file, text, force, dry_run, at, db_path, settings))
         return
     published, sender = run_async(_publish(file, text, issue, dry_run, db_path, settings))
     if send:
@@ -139,15 +139,10 @@ def _describe(report: Published, sender: str | None, dry_run: bool) -> str:
 
 
 def _schedule(file: Path, text: str, force: bool, dry_run: bool, at: str,
-              db_path: Path | None) -> str:
-    from bot.config import SettingsError, load_settings
+              db_path: Path | None, settings: Settings) -> str:
     from bot.run.schedule_cli import schedule_publish
 
     if dry_run:
         raise UnusableInput("--at and --dry-run do not go together: drop one of them")
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise UnusableInput(str(exc)) from None
     return schedule_publish(file, text, force, at, db_path, settings.publish_grace_minutes,
                             settings.tz)
