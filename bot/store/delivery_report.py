@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.store.db import utc_now
-
-STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+from bot.store.outbox import STATUSES
 
 
 @dataclass(frozen=True, slots=True)

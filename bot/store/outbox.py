@@ -16,7 +16,7 @@ import aiosqlite
 
 from bot.store.db import utc_now
 
-STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+STATUSES = ("pending", "sending", "sent", "failed", "cancelled")  # the outbox CHECK constraint
 
 
 @dataclass(frozen=True, slots=True)
