@@ -8,7 +8,7 @@ does not commit: callers group work with ``transaction(conn)``.
   ``StoreError`` / ``DatabaseUnavailable`` (one sentence each), ``utc_now``.
 - ``migrations``: ``STEPS``, ``migrate``, ``applied_steps``.
 - ``issues``: ``ingest_issue(conn, issue, file_hash, text) -> IngestResult``,
-  ``list_issues``, ``get_issue(conn, date=None)``, ``list_revisions``.
+  ``file_hash(text)``, ``list_issues``, ``get_issue(conn, date=None)``, ``list_revisions``.
 - ``chats``: ``upsert_chat``, ``get_chat``, ``set_status``, ``update_settings``,
   ``move_chat``, ``count_chats``.
 - ``topics``: ``parse_topic``, ``add_topics``, ``remove_topic``, ``list_topics``,

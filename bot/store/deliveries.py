@@ -28,7 +28,6 @@ MIGRATION_SQL = (
     "CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL",
 )
 
-OPEN = ("pending", "sending")
 MAX_REASON = 500
 PER_CHAT = 20  # rows of one chat taken per claim; the rest wait for the next one
 

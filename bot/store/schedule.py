@@ -189,16 +189,6 @@ async def requeue_running(conn: aiosqlite.Connection) -> int:
         return cur.rowcount
 
 
-async def cancel_scheduled(conn: aiosqlite.Connection, id_: int) -> bool:
-    async with transaction(conn):
-        cur = await conn.execute(
-            "UPDATE scheduled_publishes SET status = 'cancelled', finished_at = ?"
-            " WHERE id = ? AND status = 'pending'",
-            (utc_now(), id_),
-        )
-        return cur.rowcount == 1
-
-
 async def lease_holder(conn: aiosqlite.Connection, name: str) -> LeaseHolder | None:
     row = await _one(
         conn,
