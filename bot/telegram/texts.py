@@ -8,11 +8,11 @@ text can never smuggle markup into a reply.
 from __future__ import annotations
 
 import html
-from typing import Literal, cast
+from typing import cast
 
+from bot.render.i18n import Lang as Lang  # one language list for renders and replies
 from bot.telegram.texts_settings import SETTINGS_TEXTS
 
-Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 
 
