@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -101,3 +102,68 @@ async def test_draft_with_lint_errors_is_refused_without_force(
         assert "lint error" in row.detail and "--force" in row.detail
         async with conn.execute("SELECT count(*) FROM issues") as cur:
             assert (await cur.fetchone() or [1])[0] == 0  # nothing half-published
+
+
+async def test_publish_runs_while_other_jobs_read_and_other_connections_write(
+    tmp_path: Path, seed_text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The scheduler's jobs share one connection: a publish's BEGIN must never meet
+    another job's open read (SQLite then says "locked" at once, busy timeout or not)."""
+    caplog.set_level(logging.INFO)
+    db = tmp_path / "bot.sqlite3"
+    async with open_db(db) as conn, open_db(db) as other:
+        async with transaction(conn):
+            for chat in range(1, 60):
+                await upsert_chat(conn, chat, "private", f"reader{chat}", "zh")
+        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
+        reporter = DeliveryReporter(conn, lock=jobs.lock)
+        ids = [await add_scheduled(conn, file_name="2021-01-05.md", content=seed_text,
+                                   force=True, due_at=to_stamp(NOW)) for _ in range(3)]  # fmt: skip
+        writing = True
+
+        async def writer() -> None:  # another process: a sender recording its sends
+            while writing:
+                await other.execute("UPDATE chats SET updated_at = ? WHERE id = 1", (str(NOW),))
+                await asyncio.sleep(0)
+
+        async def readers() -> None:  # the poll and the drain, as often as they can
+            for _ in range(40):
+                await asyncio.gather(jobs.pending_publishes(), reporter.check(),
+                                     jobs.next_delivery_at())  # fmt: skip
+
+        task = asyncio.create_task(writer())
+        try:
+            await asyncio.gather(readers(), *(jobs.fire_publish(id_) for id_ in ids))
+        finally:
+            writing = False
+            await task
+        rows = [await get_scheduled(conn, id_) for id_ in ids]
+        assert [r.status for r in rows if r is not None] == ["done"] * 3
+        assert len(events(caplog, "publish.fired")) == 3
+        assert not events(caplog, "publish.waiting")  # never refused at once: locks waited on
+
+
+async def test_busy_database_is_waited_out_and_the_publish_never_dropped(
+    tmp_path: Path, seed_text: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    db = tmp_path / "bot.sqlite3"
+    async with open_db(db, busy_timeout_ms=50) as conn, open_db(db) as other:
+        id_ = await add_scheduled(conn, file_name="2021-01-05.md", content=seed_text,
+                                  force=True, due_at=to_stamp(NOW))  # fmt: skip
+        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
+        jobs.busy_patience_s = 0.2
+        # Another process holds the write lock far longer than the busy timeout and the
+        # job's patience.
+        await other.execute("BEGIN IMMEDIATE")
+        firing = asyncio.create_task(jobs.fire_publish(id_))
+        await asyncio.sleep(0.8)
+        assert not firing.done()  # still trying, not failed
+        assert events(caplog, "publish.waiting")  # and saying so
+        row = await get_scheduled(conn, id_)
+        assert row is not None and row.status == "pending"
+        await other.execute("COMMIT")
+        await asyncio.wait_for(firing, 10)
+        row = await get_scheduled(conn, id_)
+        assert row is not None and row.status == "done" and "2021-01-05 new" in row.detail
+        assert len(events(caplog, "publish.fired")) == 1

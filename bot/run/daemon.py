@@ -105,13 +105,15 @@ class Daemon:
         sender_stop = asyncio.Event()
 
         sched_conn = await self._open(stack)
-        reporter = DeliveryReporter(sched_conn)
+        sched_lock = asyncio.Lock()  # the scheduler's jobs run concurrently on sched_conn
+        reporter = DeliveryReporter(sched_conn, lock=sched_lock)
 
         # The sender polls the outbox itself (due rows, not_before included) every second;
         # the scheduler's drain and wake-up jobs report each issue once it has drained.
         source = DbJobSource(
             sched_conn, owner=lease.owner, publish=partial(publish_text, settings=settings),
             drain=reporter.check, grace=timedelta(minutes=settings.publish_grace_minutes),
+            lock=sched_lock,
         )
         await source.recover()
         scheduler = self.scheduler = DaemonScheduler(

@@ -4,19 +4,27 @@
 scheduled publishes (claimed before they run, so each runs once even with a
 standby daemon or after a crash), the next delivery wake-up, the outbox drain.
 :class:`DeliveryReporter` logs one summary line per issue when its outbox drains.
+
+The scheduler runs its jobs as concurrent tasks, and they share one connection:
+every use of it holds ``lock``. Without it a job's ``BEGIN IMMEDIATE`` could run
+while another job's read statement is still open on the connection — SQLite then
+has to upgrade that stale read snapshot to a write and answers "database is
+locked" at once, without waiting for the busy timeout.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import aiosqlite
 
 from bot.logs import event
-from bot.store.db import StoreError
+from bot.store.db import StoreError, is_busy, retry_busy
 from bot.store.schedule import (
     ScheduledPublish,
     claim_scheduled,
@@ -35,6 +43,8 @@ from bot.store.schedule import (
 log = logging.getLogger("bot.run")
 
 STAMP = "%Y-%m-%d %H:%M:%S"
+BUSY_PATIENCE_S = 30.0  # of waiting for a busy database between two warnings
+T = TypeVar("T")
 
 # (connection, file name, issue text, force) -> one line saying what was published.
 Publish = Callable[[aiosqlite.Connection, str, str, bool], Awaitable[str]]
@@ -62,6 +72,8 @@ class DbJobSource:
         drain: Callable[[], Awaitable[None]],
         grace: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lock: asyncio.Lock | None = None,
+        busy_patience_s: float = BUSY_PATIENCE_S,
     ) -> None:
         self.conn = conn
         self.owner = owner
@@ -69,13 +81,32 @@ class DbJobSource:
         self._drain = drain
         self.grace = grace
         self.clock = clock
+        self.lock = lock or asyncio.Lock()  # share it with anything else using ``conn``
+        self.busy_patience_s = busy_patience_s
+
+    async def _patiently(self, action: Callable[[], Awaitable[T]], what: str) -> T:
+        """Run one atomic, idempotent step; while another process holds the write lock
+        (a sender's burst, a big `bot publish`), wait and run it again — a scheduled
+        publish is never dropped because the database was busy. Every ``busy_patience_s``
+        of waiting is logged."""
+        while True:
+            try:
+                return await retry_busy(action, patience_s=self.busy_patience_s)
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                event(log, "publish.waiting", logging.WARNING, step=what, error=str(exc),
+                      hint="another process holds the database; still trying")
 
     async def recover(self) -> list[ScheduledPublish]:
         """At start: retry publishes a dead daemon left running; report the hopelessly late."""
-        requeued = await requeue_running(self.conn)
+        async with self.lock:
+            requeued = await self._patiently(lambda: requeue_running(self.conn), "requeue")
+            missed = await self._patiently(
+                lambda: mark_missed(self.conn, to_stamp(self.clock() - self.grace)), "missed"
+            )
         if requeued:
             event(log, "publish.requeued", count=requeued)
-        missed = await mark_missed(self.conn, to_stamp(self.clock() - self.grace))
         for row in missed:
             event(log, "publish.missed", logging.WARNING, id=row.id, file=row.file_name,
                   due=row.due_at + "Z", grace_minutes=int(self.grace.total_seconds() // 60),
@@ -83,33 +114,53 @@ class DbJobSource:
         return missed
 
     async def pending_publishes(self) -> list[tuple[int, datetime]]:
-        return [(row.id, parse_stamp(row.due_at)) for row in await list_scheduled(self.conn)]
+        async with self.lock:
+            rows = await self._patiently(lambda: list_scheduled(self.conn), "list")
+        return [(row.id, parse_stamp(row.due_at)) for row in rows]
 
     async def fire_publish(self, id_: int) -> None:
-        if not await claim_scheduled(self.conn, id_, self.owner):
-            return  # cancelled, or already taken
-        row = await get_scheduled(self.conn, id_)
-        assert row is not None
-        late = (self.clock() - parse_stamp(row.due_at)).total_seconds()
-        try:
-            summary = await self.publish(self.conn, row.file_name, row.content, row.force)
-        except (PublishRefused, StoreError) as exc:
-            await finish_scheduled(self.conn, id_, "failed", str(exc))
-            event(log, "publish.failed", logging.ERROR, id=id_, file=row.file_name,
-                  error=str(exc))
-            return
-        except sqlite3.OperationalError as exc:  # busy beyond the timeout: try again soon
-            await release_scheduled(self.conn, id_)
-            event(log, "publish.retry", logging.WARNING, id=id_, file=row.file_name,
-                  error=str(exc))
-            return
-        await finish_scheduled(self.conn, id_, "done", summary)
+        """Claim, publish, record — each step waits out a busy database (publishing is
+        idempotent). A refusal marks the row failed; another SQLite error (disk full,
+        I/O) puts it back to pending for the next poll to retry."""
+        async with self.lock:
+            claimed = await self._patiently(
+                lambda: claim_scheduled(self.conn, id_, self.owner), "claim"
+            )
+            if not claimed:
+                return  # cancelled, or already taken
+            row = await self._patiently(lambda: get_scheduled(self.conn, id_), "read")
+            assert row is not None
+            late = (self.clock() - parse_stamp(row.due_at)).total_seconds()
+            try:
+                summary = await self._patiently(
+                    lambda: self.publish(self.conn, row.file_name, row.content, row.force),
+                    "publish",
+                )
+            except (PublishRefused, StoreError) as exc:
+                reason = str(exc)
+                await self._patiently(
+                    lambda: finish_scheduled(self.conn, id_, "failed", reason), "finish"
+                )
+                event(log, "publish.failed", logging.ERROR, id=id_, file=row.file_name,
+                      error=reason)
+                return
+            except sqlite3.OperationalError as exc:
+                await self._patiently(lambda: release_scheduled(self.conn, id_), "release")
+                event(log, "publish.retry", logging.WARNING, id=id_, file=row.file_name,
+                      error=str(exc))
+                return
+            await self._patiently(
+                lambda: finish_scheduled(self.conn, id_, "done", summary), "finish"
+            )
         event(log, "publish.fired", id=id_, file=row.file_name, late_s=round(max(late, 0), 1),
               result=summary)
         await self._drain()
 
     async def next_delivery_at(self) -> datetime | None:
-        found = await next_not_before(self.conn, to_stamp(self.clock()))
+        async with self.lock:
+            found = await self._patiently(
+                lambda: next_not_before(self.conn, to_stamp(self.clock())), "next"
+            )
         return parse_stamp(found) if found else None
 
     async def drain(self) -> None:
@@ -119,12 +170,18 @@ class DbJobSource:
 class DeliveryReporter:
     """Logs ``delivery.summary`` once per issue whenever its outbox has drained."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, *, lock: asyncio.Lock | None = None) -> None:
         self.conn = conn
+        self.lock = lock or asyncio.Lock()  # the job source's, when they share ``conn``
         self.watching: set[int] = set()
         self.last_row: int | None = None
 
     async def check(self) -> None:
+        """Several jobs call this (drain, wake-up, after a publish): one at a time."""
+        async with self.lock:
+            await self._check()
+
+    async def _check(self) -> None:
         if self.last_row is None:  # at start: watch what is open, not old history
             _, self.last_row = await issues_enqueued_after(self.conn, 0)
             self.watching = await open_issue_ids(self.conn)

@@ -8,16 +8,20 @@ database as it was. SQLite's own errors about unusable files are turned into
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
 DEFAULT_DB = Path("data/bot.sqlite3")
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -119,7 +123,40 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
     except BaseException:
         await conn.execute("ROLLBACK")
         raise
-    await conn.execute("COMMIT")
+    try:
+        await conn.execute("COMMIT")
+    except BaseException:
+        # A failed COMMIT leaves the transaction open: close it, or every later
+        # BEGIN on this connection fails with "cannot start a transaction within a transaction".
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" / "busy": another connection holds the lock."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+async def retry_busy(
+    action: Callable[[], Awaitable[T]], *, patience_s: float = 30.0, first_delay_s: float = 0.05
+) -> T:
+    """Run ``action`` (one statement or one whole transaction: atomic, so safe to repeat);
+    while SQLite answers busy, wait (backing off up to 1 s) and run it again, for up to
+    ``patience_s`` seconds. Other errors, and busy beyond the patience, are raised."""
+    deadline = time.monotonic() + patience_s
+    delay = first_delay_s
+    while True:
+        try:
+            return await action()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 @asynccontextmanager
