@@ -14,6 +14,7 @@ import click
 
 from bot.commands.common import UnusableInput, run_async
 from bot.commands.db import DB_OPTION, database
+from bot.render.text import clip
 from bot.store.db import StoreError, transaction
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def issues(fmt: str, db_path: Path | None) -> None:
         return
     for row in rows:
         label = str(row["title"] or row["intro"] or "")
-        label = label if len(label) <= 48 else label[:47] + "…"
+        label = clip(label, 48)
         click.echo(f"{row['date']}  {row['entries']:>3} entries  {row['revisions']:>2} rev  "
                    f"{label}".rstrip())
     click.echo(f"{len(rows)} issues")

@@ -12,6 +12,7 @@ import click
 
 from bot.commands.common import CommandFailed, run_async
 from bot.commands.db import DB_OPTION, database
+from bot.render.text import clip
 from bot.store.db import utc_now
 
 if TYPE_CHECKING:
@@ -22,8 +23,7 @@ MAX_REASON_SHOWN = 90
 
 
 def _short(text: str | None, width: int = MAX_REASON_SHOWN) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
+    return clip(" ".join((text or "").split()), width)
 
 
 def _row_line(row: DeliveryRow) -> str:

@@ -22,6 +22,11 @@ def clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def clip(text: str, width: int) -> str:
+    """At most ``width`` characters, the last one ``…`` when cut (for labels, not prose)."""
+    return text if len(text) <= width else text[: width - 1] + ELLIPSIS
+
+
 def one_line(text: str) -> str:
     """The text on a single line (paragraphs joined by a space)."""
     return " ".join(clean(text).split("\n"))

@@ -8,6 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.render.text import clip
 from bot.telegram.callbacks import (
     IssuesPage,
     PublishAction,
@@ -24,7 +25,7 @@ BUTTON_LABEL = 40  # characters of user text shown on a button
 
 
 def _label(text: str) -> str:
-    return text if len(text) <= BUTTON_LABEL else text[: BUTTON_LABEL - 1] + "…"
+    return clip(text, BUTTON_LABEL)
 
 
 def topics_keyboard(lang: Lang, topics: Sequence[str]) -> InlineKeyboardMarkup | None:

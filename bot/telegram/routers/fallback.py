@@ -9,6 +9,7 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
+from bot.render.text import clip
 from bot.telegram.texts import Lang, tr
 
 MAX_SHOWN_COMMAND = 32
@@ -27,7 +28,7 @@ async def unknown_command(message: Message, bot: Bot, lang: Lang) -> None:
         me = await bot.me()
         if me.username and mention.lower() != me.username.lower():
             return
-    shown = name if len(name) <= MAX_SHOWN_COMMAND else name[: MAX_SHOWN_COMMAND - 1] + "…"
+    shown = clip(name, MAX_SHOWN_COMMAND)
     await message.answer(tr(lang, "unknown_command", command=shown))
 
 

@@ -13,6 +13,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.render.entry import safe_url
+from bot.render.text import clip
 from bot.search.engine import RANK_CAP, SearchPage, SearchResult, search
 from bot.search.query import MAX_QUERY_CHARS, MAX_TERM_CHARS, MAX_TERMS
 from bot.search.snippet import Segment
@@ -61,7 +62,7 @@ def notices(page: SearchPage, lang: Lang) -> list[str]:
 def page_view(
     page: SearchPage, raw: str, lang: Lang, token: str
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    shown = raw if len(raw) <= MAX_SHOWN_QUERY else raw[: MAX_SHOWN_QUERY - 1] + "…"
+    shown = clip(raw, MAX_SHOWN_QUERY)
     if not page.results:
         return "\n".join([tr(lang, "search_none", query=shown), *notices(page, lang)]), None
     pages = max(1, math.ceil(min(page.total, RANK_CAP) / PER_PAGE))
