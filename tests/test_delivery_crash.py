@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from bot.delivery.ratelimit import Limits
 from bot.digest.model import Issue
 from bot.render.digest import render_digest
+from bot.store.deliveries import stamp
 from tests.support.delivery import DeliveryRig
 
 SENDER = """
@@ -93,12 +95,32 @@ async def test_sigkill_mid_run_then_restart_loses_nothing(
     before = await _sent_per_chat(delivery)
     assert 0 < sum(before.values()) < READERS * parts  # really killed mid-run
 
-    await asyncio.sleep(2.2)  # the dead sender's leases expire
+    # At once, as a restarted daemon would: the drain waits for the dead sender's leases to
+    # expire (however long the kill and the checks above took) and sends what they held.
     await delivery.drain(Limits(global_per_s=1000, chat_per_s=1000, group_per_min=10**6))
     after = await _sent_per_chat(delivery)
     assert all(after[chat] >= parts for chat in chats)  # nothing lost
     duplicates = sum(after.values()) - READERS * parts
     assert duplicates <= in_flight
+    assert {r[3] for r in await delivery.rows()} == {"sent"}
+
+
+async def test_drain_sends_what_a_killed_sender_still_held_once_its_lease_expires(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    chat = await delivery.reader(5000)
+    await delivery.publish(shapes_issue)
+    parts = len(render_digest(shapes_issue))
+    # A sender leased the chat, started its first send, and was killed: its lease runs on.
+    lease_end = time.time() + 1
+    await delivery.conn.execute("UPDATE outbox SET lease_owner = 'killed', lease_until = ?",
+                                (stamp(lease_end),))  # fmt: skip
+    await delivery.conn.execute(
+        "UPDATE outbox SET status = 'sending' WHERE id = (SELECT min(id) FROM outbox)"
+    )
+    tally = await delivery.drain()
+    assert time.time() > lease_end  # it waited for the lease rather than returning idle
+    assert tally.sent == parts and len(await delivery.emulator.messages(chat)) == parts
     assert {r[3] for r in await delivery.rows()} == {"sent"}
 
 

@@ -117,6 +117,18 @@ class Sender:
             self._push(ChatQueue(chat_id, queue), now)
         return len(jobs)
 
+    async def _others_hold_due_rows(self) -> bool:
+        """Draining until idle means every due row is sent: rows another sender leased
+        are waited for — sent by it, or, if it died (SIGKILL), claimed once its lease
+        expires — rather than left behind."""
+        try:
+            async with self._db:
+                return await store.held_elsewhere(self.conn, self.owner, now=time.time())
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            return True  # cannot tell now: look again at the next poll
+
     async def _heartbeat(self) -> None:
         conn, owner, pid, host = self.conn, self.owner, os.getpid(), socket.gethostname()
         while True:
@@ -128,7 +140,8 @@ class Sender:
         await store.extend_leases(self.conn, self.owner, time.time() + self.options.lease_s)
 
     async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> Tally:
-        """Send until ``stop`` is set (or, with ``until_idle``, nothing due is left)."""
+        """Send until ``stop`` is set (or, with ``until_idle``, nothing due is left —
+        rows another sender holds included: see :meth:`_others_hold_due_rows`)."""
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             await self._loop(stop, until_idle)
@@ -159,7 +172,8 @@ class Sender:
                 last_refill = mono
                 claimed = await self._refill()
                 if not self._heap:
-                    if until_idle and not self._tasks and not claimed:
+                    idle = until_idle and not self._tasks and not claimed
+                    if idle and not await self._others_hold_due_rows():
                         return
                     await self._sleep(stop, self.options.idle_poll_s)
                     continue

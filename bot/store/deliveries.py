@@ -143,6 +143,19 @@ async def claim(
     return jobs
 
 
+async def held_elsewhere(conn: aiosqlite.Connection, owner: str, *, now: float) -> bool:
+    """Whether due open rows are leased by another sender whose lease has not expired
+    (it is sending them — or it died, and they become claimable when the lease ends)."""
+    now_s = stamp(now)
+    rows = await conn.execute_fetchall(
+        "SELECT 1 FROM outbox WHERE lease_owner IS NOT NULL AND lease_owner != ?"
+        " AND lease_until >= ? AND status IN ('pending', 'sending')"
+        " AND (not_before IS NULL OR not_before <= ?) LIMIT 1",
+        (owner, now_s, now_s),
+    )
+    return bool(rows)
+
+
 async def extend_leases(conn: aiosqlite.Connection, owner: str, until: float) -> None:
     await conn.execute(
         "UPDATE outbox SET lease_until = ?"
