@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from bot.store.schedule import (
     add_scheduled,
     claim_scheduled,
     finish_scheduled,
+    lease_holder,
     list_scheduled,
     mark_missed,
     requeue_running,
@@ -119,3 +121,35 @@ async def test_standby_stops_waiting_on_sigterm(tmp_path: Path) -> None:
 async def _stand_by(db: Path, stop: asyncio.Event) -> bool:
     async with held_lease(db, standby=True, stop=stop) as lease:
         return lease is not None
+
+
+async def test_heartbeat_outlasts_a_busy_database(tmp_path: Path) -> None:
+    """Another process holding the write lock longer than the busy timeout delays
+    heartbeats; it must not stop them (a standby would then take over a live daemon)."""
+    db = tmp_path / "bot.sqlite3"
+    async with open_db(db, busy_timeout_ms=20) as conn, open_db(db) as other:
+        lease = DaemonLease(conn, ttl=0.3)
+        await lease.acquire()
+        keeper = asyncio.create_task(lease.keep_alive())
+        try:
+            await other.execute("BEGIN IMMEDIATE")
+            await asyncio.sleep(0.6)  # several beats fall due while the database is busy
+            await other.execute("COMMIT")
+            assert not keeper.done()
+            first = await lease_holder(conn, lease.name)
+            assert first is not None
+
+            async def beaten() -> bool:
+                now = await lease_holder(conn, lease.name)
+                return now is not None and now.heartbeat > first.heartbeat
+
+            async with asyncio.timeout(10):
+                while True:
+                    if await beaten():
+                        break
+                    await asyncio.sleep(0.05)
+            assert not lease.lost.is_set()
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -22,7 +23,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.logs import event
-from bot.store.db import open_db
+from bot.store.db import is_busy, open_db, retry_busy
 from bot.store.schedule import LeaseHolder, beat_lease, drop_lease, lease_holder, take_lease
 
 LEASE_NAME = "bot-run"
@@ -133,10 +134,22 @@ class DaemonLease:
         return await beat_lease(self.conn, self.name, self.owner, self.clock())
 
     async def keep_alive(self) -> None:
-        """Heartbeat every third of the TTL until cancelled, or until the lease is lost."""
+        """Heartbeat every third of the TTL until cancelled, or until the lease is lost.
+
+        A busy database (another process writing) delays a beat, never ends the loop:
+        a heartbeat that silently stopped would let a standby take over while this
+        daemon still runs."""
         while True:
             await asyncio.sleep(self.ttl / 3)
-            if not await self.beat():
+            try:
+                held = await retry_busy(self.beat, patience_s=self.ttl / 3)
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                event(log, "lease.beat_delayed", logging.WARNING, error=str(exc),
+                      hint="the database stayed busy; trying again")
+                continue
+            if not held:
                 event(log, "lease.lost", logging.ERROR,
                       hint="another bot run took over this database; stopping")
                 self.lost.set()
