@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import aiosqlite
 
+from bot.render.search import MAX_MARKS
+from bot.render.split import MAX_ENTITIES
 from bot.store.issues import ingest_issue
 from tests.support.store import make_entry, make_issue
 from tests.support.telegram import BotHarness, buttons, entity_texts
@@ -16,34 +20,89 @@ async def seed(db: aiosqlite.Connection) -> None:
         for n in range(12)
     ]  # fmt: skip
     entries.append(make_entry("NCNN 发布", url="https://example.com/ncnn", summary="移动端推理"))
+    entries.append(make_entry("移动端部署", section="博文", summary="用 NCNN 部署到手机"))
+    entries.append(make_entry('Tag <b>&" 标签', summary="HTML 里的粗体"))
     await ingest_issue(db, make_issue("2021-01-05", *entries), "h1", "x")
+
+
+def numbered(plain: str) -> list[tuple[int, str]]:
+    """(number, title) of each result on a page."""
+    return [(int(n), title) for n, title in re.findall(r"^(\d+)\. (.*)$", plain, flags=re.M)]
 
 
 async def test_search_pages_through_results(telegram: BotHarness) -> None:
     await seed(telegram.db)
     chat = await telegram.private(801)
     first = (await telegram.say(chat, "/search 量化"))[0]
-    assert "共 12 条，第 1/3 页" in first["plain"]
-    assert first["plain"].count("2021-01-05") == 5
+    header = "搜索“量化”：共 12 条 · 第 1/3 页"
+    assert first["plain"].startswith(header + "\n\n1. 量化方法 No.")
+    assert first["plain"].count("2021-01-05 期 · 论文") == 5
     bold = entity_texts(first, "bold")
-    assert bold and set(bold) == {"量化"}
+    assert bold[0] == header and bold[1:] and set(bold[1:]) == {"量化"}
     links = [e["url"] for e in first["entities"] if e["type"] == "text_link"]
     assert len(links) == 5 and all(u.startswith("https://example.com/q") for u in links)
-    assert "<script>" in first["plain"] and "& 剪枝" in first["plain"]  # shown, not parsed
+    assert "<script>" in first["plain"] and "量化 & 剪枝" in first["plain"]  # shown, not parsed
     labels = [label for label, _ in buttons(first)]
     assert labels == ["1/3", "›"]
     await telegram.press(chat, buttons(first)[-1][1])
     second = await telegram.message(chat, first["message_id"])
-    assert "第 2/3 页" in second["plain"]
+    assert second["plain"].startswith("搜索“量化”：共 12 条 · 第 2/3 页")
     assert [label for label, _ in buttons(second)] == ["‹", "2/3", "›"]
-    assert "6. " in second["plain"] and "10. " in second["plain"]
+    await telegram.press(chat, buttons(second)[-1][1])
+    third = await telegram.message(chat, first["message_id"])
+    assert [label for label, _ in buttons(third)] == ["‹", "3/3"]
+    pages = [numbered(page["plain"]) for page in (first, second, third)]
+    assert [n for page in pages for n, _ in page] == list(range(1, 13))
+    titles = {title for page in pages for _, title in page}
+    assert titles == {f"量化方法 No.{n} <script>" for n in range(12)}  # each once
+
+
+async def test_title_matches_come_first_in_english(telegram: BotHarness) -> None:
+    await seed(telegram.db)
+    chat = await telegram.private(804, language_code="en")
+    page = (await telegram.say(chat, "/search ncnn"))[0]
+    assert page["plain"].startswith("Search “ncnn”: 2 found · page 1/1\n\n1. NCNN 发布\n")
+    assert numbered(page["plain"]) == [(1, "NCNN 发布"), (2, "移动端部署")]
+    assert "issue 2021-01-05 · Papers" in page["plain"]
+    assert "issue 2021-01-05 · Blog posts\n用 NCNN 部署到手机" in page["plain"]
+    assert entity_texts(page, "bold")[1:] == ["NCNN", "NCNN"]
+    assert buttons(page) == []  # one page: no pager
+
+
+async def test_hostile_queries_are_shown_as_text(telegram: BotHarness) -> None:
+    await seed(telegram.db)
+    chat = await telegram.private(805)
+    page = (await telegram.say(chat, '/search <b>&"'))[0]
+    header = '搜索“<b>&"”：共 1 条 · 第 1/1 页'
+    assert page["plain"].startswith(header + '\n\n1. Tag <b>&" 标签\n')
+    assert entity_texts(page, "bold") == [header, "b"]
+    none = (await telegram.say(chat, '/search <i>&" 不存在的词'))[0]
+    assert none["plain"].startswith('没有找到“<i>&" 不存在的词”。\n试试：')
+    assert none["entities"] == []
+
+
+async def test_many_matches_stay_within_the_entity_limit(telegram: BotHarness) -> None:
+    dense = [
+        make_entry("量化 " * 60 + str(n), url=f"https://example.com/d{n}", summary="量化 " * 200)
+        for n in range(7)
+    ]
+    await ingest_issue(telegram.db, make_issue("2021-02-05", *dense), "h2", "x")
+    chat = await telegram.private(806)
+    page = (await telegram.say(chat, "/search 量化"))[0]
+    assert [n for n, _ in numbered(page["plain"])] == [1, 2, 3, 4, 5]
+    assert page["plain"].count("量化") > MAX_ENTITIES  # every match shown ...
+    bold = entity_texts(page, "bold")
+    assert len(bold) == 1 + 5 * 2 * MAX_MARKS and set(bold[1:]) == {"量化"}  # the first ones
+    assert len(page["entities"]) <= MAX_ENTITIES
+    assert await telegram.violations() == []
 
 
 async def test_search_without_results_gives_tips(telegram: BotHarness) -> None:
     await seed(telegram.db)
     chat = await telegram.private(802, language_code="en")
     none = await telegram.ask(chat, '/search "zzz" NEAR( *')
-    assert "Nothing found" in none and "NCNN" in none
+    assert none.startswith("Nothing found for “\"zzz\" NEAR( *”.\nTry shorter words")
+    assert "NCNN" in none
     assert "Usage" in await telegram.ask(chat, "/search")
     assert "too long" in await telegram.ask(chat, "/search " + "量" * 600)
     assert "NCNN" in await telegram.ask(chat, "/search ｎｃｎｎ")
@@ -51,6 +110,8 @@ async def test_search_without_results_gives_tips(telegram: BotHarness) -> None:
     assert "only its first 200 characters were used" in cut
     only_symbols = await telegram.ask(chat, "/search *** -量化")
     assert "a word starting with - only excludes" in only_symbols
+    zh = await telegram.private(807)
+    assert "只用了前 200 个字符" in await telegram.ask(zh, "/search NCNN " + "x" * 300)
 
 
 async def test_old_search_pages_expire(telegram: BotHarness) -> None:

@@ -32,8 +32,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "section.博文": "博文",
         "section.应用": "应用",
         "search.header": "搜索“{query}”：共 {total} 条 · 第 {page}/{pages} 页",
-        "search.empty": "没有找到“{query}”。试试更短的词、去掉排除词，或换成英文名称。",
-        "search.truncated": "查询过长，只用了前 {limit} 个字符。",
+        "search.empty": "没有找到“{query}”。",
+        "search.tips": "试试：更短的词（“量化”而不是“量化方法”）、英文名（NCNN、int8），"
+        "或减少关键词和排除词。",
+        "search.notice.query_cut": "查询太长，只用了前 {chars} 个字符。",
+        "search.notice.too_many_terms": "关键词太多，只用了前 {terms} 个。",
+        "search.notice.term_cut": "超过 {term_chars} 个字符的关键词被截短了。",
+        "search.notice.nothing_to_search": "请用文字、数字或汉字搜索；以 - 开头的词只用于排除。",
         "search.issue": "{date} 期",
     },
     "en": {
@@ -51,10 +56,16 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "section.开源项目": "Open source",
         "section.博文": "Blog posts",
         "section.应用": "Applications",
-        "search.header": "Search “{query}”: {total} results · page {page}/{pages}",
-        "search.empty": "Nothing found for “{query}”. Try a shorter word, drop exclusions, "
-        "or use the English name.",
-        "search.truncated": "The query was too long; only its first {limit} characters were used.",
+        "search.header": "Search “{query}”: {total} found · page {page}/{pages}",
+        "search.empty": "Nothing found for “{query}”.",
+        "search.tips": "Try shorter words (“quant” rather than “quantizations”), product names "
+        "(NCNN, int8), or fewer words and exclusions.",
+        "search.notice.query_cut": "The query was too long: only its first {chars} characters "
+        "were used.",
+        "search.notice.too_many_terms": "Too many words: only the first {terms} were used.",
+        "search.notice.term_cut": "Words longer than {term_chars} characters were shortened.",
+        "search.notice.nothing_to_search": "Search with letters, digits or Chinese characters; "
+        "a word starting with - only excludes.",
         "search.issue": "issue {date}",
     },
 }

@@ -1,27 +1,35 @@
-"""A page of search results as one Telegram message.
+"""A page of search results as one Telegram message — what /search answers.
 
 Results come from the search engine (``bot.search.engine.SearchResult``); this
-module only needs their shape (:class:`Hit`): title, link, issue date, and the
-title and snippet as *segments* whose ``match`` pieces are shown in bold.
-Everything is bounded so that a page always fits one message.
+module only needs their shape (:class:`Hit`): title, link, issue date, section,
+and the title and snippet as *segments* whose ``match`` pieces are shown in bold.
+Everything is bounded so that a page always fits one message: at most
+``MAX_PER_PAGE`` results, each with at most ``MAX_MARKS`` bold matches in its
+title and as many in its snippet.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
 from bot.render.entry import safe_url
 from bot.render.env import render
-from bot.render.i18n import t
+from bot.render.i18n import section_name, t
 from bot.render.split import MAX_CHARS, MAX_ENTITIES, RenderError
 from bot.render.text import ELLIPSIS, measure, one_line, trim
+from bot.search.query import MAX_QUERY_CHARS, MAX_TERM_CHARS, MAX_TERMS, Notice
 
 MAX_TITLE = 200
 MAX_SNIPPET = 240
 MAX_MARKS = 6
 MAX_QUERY = 64
-MAX_PER_PAGE = 6  # 6 bounded results (≤ 13 entities each) always fit one message
+MAX_LABEL = 40  # issue date, section name
+# 6 bounded results (≤ 14 entities, ≤ ~550 characters each) always fit one message
+MAX_PER_PAGE = 6
+
+_SPACES = re.compile(r"\s+")
 
 Segments = tuple[tuple[str, bool], ...]
 
@@ -41,6 +49,8 @@ class Hit(Protocol):
     @property
     def issue_date(self) -> str | None: ...
     @property
+    def section(self) -> str | None: ...
+    @property
     def title(self) -> str: ...
     @property
     def url(self) -> str | None: ...
@@ -51,20 +61,34 @@ class Hit(Protocol):
 
 
 def bound_segments(segments: Sequence[Marked], limit: int = MAX_SNIPPET) -> Segments:
-    """At most ``limit`` characters on one line and ``MAX_MARKS`` marks; ``…`` if cut."""
+    """At most ``limit`` characters on one line and ``MAX_MARKS`` marks; ``…`` if cut.
+
+    Runs of white space become one space (kept between segments: "HAWQ (" stays so).
+    """
     out: list[tuple[str, bool]] = []
     room, marks = limit, 0
-    flat = [(" ".join(seg.text.split()), seg.match) for seg in segments]
+    flat = [(_SPACES.sub(" ", seg.text), seg.match) for seg in segments]
     for i, (text, marked) in enumerate(flat):
-        more = any(rest for rest, _ in flat[i + 1 :])
-        if len(text) > room or (len(text) == room and more):
+        if not out or out[-1][0].endswith(" "):
+            text = text.lstrip()
+        if not text:
+            continue
+        if len(text) > room or (
+            len(text) == room and any(rest.strip() for rest, _ in flat[i + 1 :])
+        ):
             out.append((text[: room - 1].rstrip() + ELLIPSIS, False))
             break
         keep = marked and marks < MAX_MARKS
         marks += keep
         out.append((text, keep))
         room -= len(text)
+    if out:
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
     return tuple((text, marked) for text, marked in out if text)
+
+
+def _label(text: str | None) -> str:
+    return trim(one_line(text or ""), MAX_LABEL)
 
 
 def _view(result: Hit, lang: str) -> dict[str, object]:
@@ -72,12 +96,20 @@ def _view(result: Hit, lang: str) -> dict[str, object]:
     if not "".join(text for text, _ in title).strip():
         plain = trim(one_line(result.title), MAX_TITLE) or t(lang, "digest.no_title")
         title = ((plain, False),)
+    date, section = _label(result.issue_date), _label(result.section)
+    meta = [t(lang, "search.issue", date=date) if date else "", section_name(lang, section)]
     return {
         "title": title,
         "url": safe_url(result.url),
-        "issue": t(lang, "search.issue", date=result.issue_date) if result.issue_date else "",
+        "meta": " · ".join(part for part in meta if part),
         "segments": bound_segments(result.snippet_segments),
     }
+
+
+def notice_text(lang: str, notice: Notice) -> str:
+    """Why the query was not used as typed (``bot.search.query.Query.notices``)."""
+    limits = {"chars": MAX_QUERY_CHARS, "terms": MAX_TERMS, "term_chars": MAX_TERM_CHARS}
+    return t(lang, f"search.notice.{notice}", **limits)
 
 
 def render_search_page(
@@ -89,25 +121,22 @@ def render_search_page(
     pages: int = 1,
     per_page: int = 5,
     lang: str = "zh",
-    notices: Sequence[str] = (),
+    notices: Sequence[Notice] = (),
 ) -> str:
-    """One message: a header (query, total, page), then numbered results with a linked
-    title and the issue date, then the snippet, matches in bold; a friendly line when empty.
+    """One message: a header (query, total, page), notices about how the query was
+    cut, then numbered results with a linked title, issue date and section, and the
+    snippet with matches in bold; without results, a friendly line with tips.
 
-    ``total`` may be a string such as ``"1000+"``; ``notices`` are plain sentences
-    (e.g. "the query was cut") shown in italics.
+    ``total`` may be a string such as ``"1000+"``; ``page`` numbers the results
+    (page 2 of 5 a page starts at 6).
     """
     shown_query = trim(one_line(query), MAX_QUERY)
+    said = [notice_text(lang, n) for n in dict.fromkeys(notices)]
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     if not results:
-        html = render(
-            "telegram/search_empty.html.j2",
-            lang,
-            query=shown_query,
-            notices=[trim(one_line(n), 200) for n in notices[:3]],
-        )
+        html = render("telegram/search_empty.html.j2", lang, query=shown_query, notices=said)
     else:
-        first = (page - 1) * per_page + 1
+        first = (max(page, 1) - 1) * per_page + 1
         blocks = [
             render(
                 "telegram/search_page.html.j2",
@@ -116,7 +145,7 @@ def render_search_page(
                 total=total,
                 page=page,
                 pages=max(pages, page),
-                notices=[trim(one_line(n), 200) for n in notices[:3]],
+                notices=said,
             ),
             *(
                 render("telegram/search_result.html.j2", lang, number=first + i, r=_view(r, lang))

@@ -158,35 +158,6 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "zh": "用法：<code>/search 量化 剪枝</code>（多个词表示都要出现）。",
         "en": "Usage: <code>/search quantization pruning</code> (all words must appear).",
     },
-    "search_none": {
-        "zh": "没有找到“{query}”。\n"
-        "试试：更短的词（<code>量化</code> 而不是 <code>量化方法</code>）、"
-        "英文名（<code>NCNN</code>、<code>int8</code>）或减少关键词。",
-        "en": "Nothing found for “{query}”.\nTry shorter words (<code>quant</code> rather "
-        "than <code>quantizations</code>), product names (<code>NCNN</code>, "
-        "<code>int8</code>) or fewer words.",
-    },
-    "search_head": {
-        "zh": "🔎 “{query}”：共 {total} 条，第 {page}/{pages} 页",
-        "en": "🔎 “{query}”: {total} results, page {page}/{pages}",
-    },
-    "search_notice_query_cut": {
-        "zh": "（查询太长，只用了前 {chars} 个字符。）",
-        "en": "(The query was too long: only its first {chars} characters were used.)",
-    },
-    "search_notice_too_many_terms": {
-        "zh": "（关键词太多，只用了前 {terms} 个。）",
-        "en": "(Too many words: only the first {terms} were used.)",
-    },
-    "search_notice_term_cut": {
-        "zh": "（超过 {term_chars} 个字符的关键词被截短了。）",
-        "en": "(Words longer than {term_chars} characters were shortened.)",
-    },
-    "search_notice_nothing_to_search": {
-        "zh": "（请用文字、数字或汉字搜索；以 - 开头的词只用于排除。）",
-        "en": "(Search with letters, digits or Chinese characters; a word starting "
-        "with - only excludes.)",
-    },
     # --- issues ----------------------------------------------------------------------
     "no_issues": {
         "zh": "还没有发布任何一期。",
