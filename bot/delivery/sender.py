@@ -36,6 +36,7 @@ from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.state import ChatQueue, SenderOptions, SenderStopped, Tally
 from bot.store import deliveries as store
 from bot.store import senders
+from bot.store.db import is_busy
 from bot.store.deliveries import Job
 
 __all__ = ["Sender", "SenderOptions", "SenderStopped", "Tally"]
@@ -43,11 +44,6 @@ __all__ = ["Sender", "SenderOptions", "SenderStopped", "Tally"]
 log = logging.getLogger("bot.delivery")
 T = TypeVar("T")
 BUSY_PATIENCE_S = 60.0
-
-
-def is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
 
 
 class Sender:
