@@ -30,7 +30,7 @@ from bot.run.daemon import Daemon
 from bot.run.jobs import to_stamp
 from bot.run.lease import held_lease
 from bot.run.options import RunOptions
-from bot.store.db import open_db
+from bot.store.db import open_db, retry_busy
 from bot.store.outbox import count_by_status
 from bot.store.schedule import add_scheduled, get_scheduled
 
@@ -166,8 +166,10 @@ async def _story(
     _print("   scheduled for now, so the daemon's scheduler fires it and its sender delivers.")
     started = time.monotonic()
     async with open_db(settings.db) as conn:
-        id_ = await add_scheduled(conn, file_name=seed.name, content=text, force=True,
-                                  due_at=to_stamp(datetime.now(UTC)))  # fmt: skip
+        id_ = await retry_busy(lambda: add_scheduled(
+            conn, file_name=seed.name, content=text, force=True,
+            due_at=to_stamp(datetime.now(UTC)),
+        ))  # like `bot publish --at`, from outside the daemon, which may be writing
 
         async def delivered() -> dict[str, int] | None:
             row = await get_scheduled(conn, id_)
