@@ -124,6 +124,35 @@ async def test_drain_sends_what_a_killed_sender_still_held_once_its_lease_expire
     assert {r[3] for r in await delivery.rows()} == {"sent"}
 
 
+async def test_drain_is_not_fooled_into_idle_by_a_busy_database(
+    delivery: DeliveryRig, shapes_issue: Issue, db_path: Path
+) -> None:
+    from bot.delivery.client import DigestClient, open_bot
+    from bot.delivery.sender import Sender, SenderOptions
+    from bot.store.db import open_db
+
+    chat = await delivery.reader(5100)
+    await delivery.publish(shapes_issue)
+    parts = len(render_digest(shapes_issue))
+    client = DigestClient(open_bot(delivery.emulator.token, delivery.emulator.base_url))
+    async with open_db(db_path, busy_timeout_ms=20) as conn:
+        # Another process (a big publish) holds the write lock when the drain starts.
+        await delivery.conn.execute("BEGIN IMMEDIATE")
+        options = SenderOptions(limits=Limits(global_per_s=1000, chat_per_s=1000,
+                                              group_per_min=10**6), idle_poll_s=0.2)
+        draining = asyncio.create_task(
+            Sender(conn, client, "drain", options).run(asyncio.Event(), until_idle=True)
+        )
+        try:
+            await asyncio.sleep(0.5)
+            assert not draining.done()  # a claim refused as busy is not "nothing to send"
+        finally:
+            await delivery.conn.execute("COMMIT")
+        tally = await asyncio.wait_for(draining, 30)
+    await client.close()
+    assert tally.sent == parts and len(await delivery.emulator.messages(chat)) == parts
+
+
 @pytest.mark.slow
 async def test_two_senders_share_the_work_without_sending_a_row_twice(
     delivery: DeliveryRig, shapes_issue: Issue, db_path: Path

@@ -88,7 +88,8 @@ class Sender:
         self._held.discard(queue.chat_id)
         self._wake.set()
 
-    async def _refill(self) -> int:
+    async def _refill(self) -> int | None:
+        """Claim more chats; the number of rows taken, None when the database was busy."""
         if len(self._held) >= self._target // 2:
             return 0
         try:
@@ -104,7 +105,7 @@ class Sender:
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 raise
-            return 0  # another process writes (a publish): claim at the next poll
+            return None  # another process writes (a publish): claim at the next poll
         by_chat: dict[int, deque[Job]] = {}
         for job in jobs:
             by_chat.setdefault(job.chat_id, deque()).append(job)
@@ -151,9 +152,9 @@ class Sender:
                 task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            async with self._db:
-                await store.release(self.conn, self.owner)
-                await senders.retire_sender(self.conn, self.owner)
+            conn, owner = self.conn, self.owner
+            await self._write(lambda: store.release(conn, owner))
+            await self._write(lambda: senders.retire_sender(conn, owner))
             self.limiter.forget_idle(time.monotonic())
         if self._fatal is not None:
             raise SenderStopped(self._fatal)
@@ -168,7 +169,8 @@ class Sender:
                 last_refill = mono
                 claimed = await self._refill()
                 if not self._heap:
-                    idle = until_idle and not self._tasks and not claimed
+                    # Busy (None) is not idle: due rows may be waiting for that claim.
+                    idle = until_idle and not self._tasks and claimed == 0
                     if idle and not await self._others_hold_due_rows():
                         return
                     await self._sleep(stop, self.options.idle_poll_s)
