@@ -79,3 +79,11 @@ def test_preview_does_not_import_aiogram_or_the_emulator(seed_path: Path) -> Non
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_file_without_entries_is_not_mistaken_for_a_topic_miss(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.md"
+    notes.write_text("# 随便写写\n\n一些笔记，没有任何条目。\n", encoding="utf-8")
+    code, out, err = _run(str(notes))
+    assert (code, out) == (2, "")
+    assert "holds no digest entries" in err and "topics" not in err

@@ -116,6 +116,10 @@ def preview(
     except IssueFileError as exc:
         raise UnusableInput(str(exc)) from None
     issue = parse_issue(text, filename=file.name)
+    if not issue.entries:
+        raise UnusableInput(
+            f"{file} holds no digest entries (is it an issue? `bot lint {file}` says more)"
+        )
     parts = render_digest(
         issue,
         lang=lang,
