@@ -86,7 +86,7 @@ def test_empty_missing_and_duplicate_links() -> None:
 
 
 def test_unknown_section_and_missing_summary() -> None:
-    text = HEAD + "## 视频\n\n- [a](https://a.example)\n- [b](https://b.example)\n摘要：x\n"
+    text = HEAD + "## 杂谈\n\n- [a](https://a.example)\n- [b](https://b.example)\n摘要：x\n"
     assert _codes(text) == [("unknown-section", "warning", 5), ("no-summary", "info", 7)]
 
 

@@ -23,7 +23,16 @@ from bot.digest.model import Entry, Link
 
 _TAG = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*")
 _SOURCE_SPLIT = re.compile(r"\s+[|｜]\s*|\s*[|｜]\s+")
-_SUMMARY = re.compile(r"^\s*(?:\*\*)?(?:摘要|简介|概要)\s*(?:\*\*)?\s*[：:]\s*", re.I)
+_TIGHT_SOURCE = re.compile(
+    r"[|｜]([^|｜\s，。、！？；：:,!?“”]{1,20}(?: [^|｜\s，。、！？；：:,!?“”]{1,20}){0,2})$"
+)
+_SUMMARY = re.compile(
+    r"^\s*(?:"
+    r"(?:\*\*)?(?:摘要|简介|概要|abstract|summary|tl;?\s?dr)\s*(?:\*\*)?\s*[：:]\s*(?:\*\*(?!\s))?"
+    r"|[【\[]\s*(?:摘要|简介|概要)\s*[】\]]\s*[：:]?\s*"
+    r")",
+    re.I,
+)
 _URL = re.compile(r"(?:https?://|www\.)[^\s，。、；）)>\]」]+", re.I)
 _LABEL = re.compile(r"^\s*([^\s：:]{1,12})\s*[：:]\s*(.*)$")
 _META_LABELS = frozenset(
@@ -61,6 +70,9 @@ def _split_source(text: str) -> tuple[str, str | None]:
         title = re.sub(r"[\s|｜]+$", "", title)
         if title:
             return title, parts[-1].strip()
+    tight = _TIGHT_SOURCE.search(text)
+    if tight and tight.start() > 0:  # "title｜source", "title|source"
+        return text[: tight.start()], tight.group(1)
     return text, None
 
 
@@ -114,12 +126,12 @@ def parse_head(segments: Sequence[Segment]) -> Head:
     text = main.text
     if prefix and (not text.strip() or text.strip() == main.href):
         text = prefix  # "title | source <https://…>"
-    title, source = _split_source(text)
     rest = "".join(s.text for s in segments[first + 1 :] if s.href is None).strip()
-    if source is None:
-        after = re.match(r"^[|｜]\s*([^|｜\[\]]+?)\s*$", rest)
-        if after:
-            source, rest = after.group(1), ""
+    after = re.match(r"^[|｜]\s*([^|｜\[\]]+?)\s*$", rest)
+    if after:  # "[title](url) | source": the link text is all title
+        title, source, rest = text.strip(), after.group(1), ""
+    else:
+        title, source = _split_source(text)
     url = main.href if is_http(main.href) else None
     extra: list[Link] = []
     for seg in segments[first + 1 :]:
@@ -130,6 +142,15 @@ def parse_head(segments: Sequence[Segment]) -> Head:
         elif seg.href:
             extra.append(Link(_label_text(seg.text) or seg.href, seg.href))
     return Head(_unbracket(title), source, url, tuple(extra), tag, rest)
+
+
+def opens_with_link(segments: Sequence[Segment]) -> bool:
+    """The line starts with an http link, after at most a ``[tag]``: an entry's head."""
+    first = next((i for i, s in enumerate(segments) if s.href is not None), None)
+    if first is None or not is_http(segments[first].href):
+        return False
+    prefix = "".join(s.text for s in segments[:first]).strip()
+    return not prefix or _TAG.fullmatch(prefix) is not None
 
 
 def _line_urls(line: Line) -> list[str]:

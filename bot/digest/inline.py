@@ -116,11 +116,12 @@ def block_lines(tokens: Sequence[Token], start: int, stop: int) -> list[Line]:
                 counters.pop()
         elif kind == "list_item_open":
             number = counters[-1] if counters else None
-            if number is None:
+            if number is None and not tok.info:
                 pending_marker = BULLET
-            else:
+            else:  # an ordered item, even when its list opened before ``start``
                 pending_marker = f"{tok.info or number}{tok.markup or '.'} "
-                counters[-1] = number + 1
+                if number is not None:
+                    counters[-1] = number + 1
         elif kind in ("fence", "code_block"):
             lineno = tok.map[0] + 1 if tok.map else 0
             for offset, raw in enumerate(tok.content.splitlines()):

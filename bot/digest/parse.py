@@ -5,11 +5,12 @@ The walk goes over the top-level blocks once:
 * the ``# 嵌入式AI简报 (YYYY-MM-DD) title`` heading gives date and title;
 * before the first section: the ``导读`` paragraph (intro) and the warm-up news
   after ``热身小新闻`` (bullets, plus lines whose ``- `` was forgotten);
-* each section heading (``## 业界新闻``…) starts a section; every top-level bullet
-  in it starts an entry, and the paragraphs/lists that follow (inside the bullet
-  or after it) are that entry's body until the next bullet or heading;
-* ``往期回顾`` headings and horizontal rules start the footer, where nothing is an
-  entry until the next section heading.
+* each section heading (``## 业界新闻``, ``## 一、论文``, ``### 视频``…) starts a
+  section; every top-level bullet in it (or item of a numbered list of entries)
+  starts an entry, and the paragraphs/lists that follow (inside the bullet or
+  after it) are that entry's body until the next bullet or heading;
+* ``往期回顾`` headings, horizontal rules, the licence and links to past issues
+  start the footer, where nothing is an entry until the next section heading.
 
 ``parse_issue`` never raises: whatever it cannot make sense of becomes a warning.
 """
@@ -22,7 +23,14 @@ from collections.abc import Sequence
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.digest.entry import Head, build_entry, is_body_line, is_summary_line, parse_head
+from bot.digest.entry import (
+    Head,
+    build_entry,
+    is_body_line,
+    is_summary_line,
+    parse_head,
+)
+from bot.digest.footer import is_footer_block, is_footer_line, is_past_issue
 from bot.digest.heading import blank_front_matter, issue_date, title_heading
 from bot.digest.inline import (
     Line,
@@ -33,13 +41,11 @@ from bot.digest.inline import (
     segments_text,
 )
 from bot.digest.model import Entry, Finding, Issue
+from bot.digest.numbered import numbered_entries
 from bot.digest.sections import clean_heading, is_footer_heading, is_known_section
 from bot.digest.warmups import WarmupCollector
 
 _INTRO = re.compile(r"^\s*导读\s*[：:]?\s*")
-_FOOTER_LINE = re.compile(
-    r"^\s*(?:wechat(?:\s*id)?|微信(?:公众号|号)?|公众号|editor|project|编辑|作者)\s*[:：]", re.I
-)
 _PREAMBLE_HEADING = re.compile(r"导读|热身")
 _NOTE = re.compile(r"^\s*(?:注|note)\s*[：:]", re.I)
 
@@ -114,9 +120,16 @@ class _Walker:
         lines = inline_segments(inline.children or ())
         head_text = segments_text(lines[0]) if lines else ""
         lineno = _lineno(tokens[start])
-        if not head_text or _FOOTER_LINE.match(head_text):
+        if not head_text or is_footer_line(head_text):
+            return
+        if is_past_issue(head_text):  # "- [2023-02-27](…)": a link to a past issue
+            self._flush()
+            self.footer = True
             return
         indent = self._indent(lineno)
+        if self.head is not None and is_summary_line(head_text):
+            self.body.extend(block_lines(tokens, start + 1, stop))  # "- 摘要：… [slide](url)"
+            return
         if self.head is not None and not any(seg.href for seg in lines[0]):
             if is_body_line(head_text):  # "- 代码：url", "- 摘要：…"
                 self.body.extend(block_lines(tokens, start + 1, stop))
@@ -222,7 +235,10 @@ class _Walker:
                 self._preamble(i, end)
             elif self.footer or kind == "html_block":
                 pass
-            elif kind == "bullet_list_open":
+            elif kind == "bullet_list_open" or (
+                kind == "ordered_list_open"
+                and numbered_entries(tokens, i, end, after_entry=self.head is not None)
+            ):
                 self._list(i, end)
             elif self.head is not None:
                 self._body_block(i, end)
@@ -235,7 +251,8 @@ class _Walker:
         if not lines:
             return
         first = lines[0].text
-        if _FOOTER_LINE.match(first) or "往期回顾" in first:
+        raw = self.tokens[start + 1].content if start + 1 < len(self.tokens) else ""
+        if is_footer_line(first) or "往期回顾" in first or is_footer_block(raw):
             self._flush()
             self.footer = True
         elif not (self.tokens[start].type == "blockquote_open" and _NOTE.match(first)):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-KNOWN_SECTIONS: tuple[str, ...] = ("业界新闻", "论文", "开源项目", "博文", "应用")
+KNOWN_SECTIONS: tuple[str, ...] = ("业界新闻", "论文", "开源项目", "博文", "应用", "视频", "教程")
 FOOTER_HEADINGS: tuple[str, ...] = ("往期回顾", "历史文章", "往期推荐")
+_NUMBERING = re.compile(
+    r"^(?:第?[0-9一二三四五六七八九十]{1,3}\s*(?:[、.．:：)）]|部分)|[（(][0-9一二三四五六七八九十]{1,3}[)）])\s*"
+)
 _PAIRS = {"(": ")", "（": "）", "[": "]", "【": "】", "「": "」", "《": "》"}
 
 
@@ -26,6 +30,9 @@ def clean_heading(text: str) -> str:
     while j > i and not _wordy(text[j - 1]):
         j -= 1
     cleaned = text[i:j]
+    numbered = _NUMBERING.match(cleaned)
+    if numbered and cleaned[numbered.end() :].strip():  # "一、业界新闻", "1. 论文"
+        cleaned = cleaned[numbered.end() :].lstrip()
     for opener, closer in _PAIRS.items():
         if cleaned.count(opener) > cleaned.count(closer) and text[j:].startswith(closer):
             cleaned += closer
