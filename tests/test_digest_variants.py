@@ -158,3 +158,15 @@ def test_source_after_the_link_keeps_the_whole_link_text_as_title() -> None:
 def test_footers_without_a_heading_are_neither_entries_nor_summary(footer: str) -> None:
     text = f"## 博文\n\n- [博文甲 | 来源](https://a.example/1)\n摘要：正文。\n\n{footer}"
     assert _rows(text) == [("博文", "博文甲", "来源", "https://a.example/1", "正文。")]
+
+
+def test_a_rule_between_entries_does_not_end_the_section() -> None:
+    text = (
+        "## 论文\n\n---\n\n- [论文甲 | 来源](https://a.example/1)\n摘要：甲。\n\n---\n\n"
+        "- [2301.00003] [论文乙](https://arxiv.org/abs/2301.00003)\n\n----\n\n"
+        "- [2023-04-17](https://example.com/2023-04-17.md)\n- Editor: https://example.com/ed\n"
+    )
+    assert _rows(text) == [
+        ("论文", "论文甲", "来源", "https://a.example/1", "甲。"),
+        ("论文", "论文乙", None, "https://arxiv.org/abs/2301.00003", ""),
+    ]

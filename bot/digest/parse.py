@@ -28,6 +28,7 @@ from bot.digest.entry import (
     build_entry,
     is_body_line,
     is_summary_line,
+    opens_with_link,
     parse_head,
 )
 from bot.digest.footer import is_footer_block, is_footer_line, is_past_issue
@@ -94,6 +95,7 @@ class _Walker:
         self.sections: list[str] = []
         self.section: str | None = None
         self.footer = False
+        self.rule_end = -1
         self.entries: list[Entry] = []
         self.head: Head | None = None
         self.head_line = 0
@@ -170,6 +172,19 @@ class _Walker:
             else:
                 k += 1
 
+    def _entries_follow(self, start: int, stop: int) -> bool:
+        """A list right after a rule whose first item reads as an entry, not a footer."""
+        if self.tokens[start].type not in ("bullet_list_open", "ordered_list_open"):
+            return False
+        inline = next((t for t in self.tokens[start:stop] if t.type == "inline"), None)
+        if inline is None:
+            return False
+        head = inline_segments(inline.children or ())[0]
+        text = segments_text(head)
+        if is_footer_line(text) or is_past_issue(text):
+            return False
+        return opens_with_link(head) or parse_head(head).source is not None
+
     # -- headings ------------------------------------------------------------
     def _heading(self, i: int) -> None:
         tok = self.tokens[i]
@@ -231,8 +246,12 @@ class _Walker:
                 self._flush()
                 if self.section is not None:
                     self.footer = True
+                    self.rule_end = end + 1
             elif self.section is None:
                 self._preamble(i, end)
+            elif self.footer and i == self.rule_end and self._entries_follow(i, end):
+                self.footer = False  # "---" between entries, not before the footer
+                self._list(i, end)
             elif self.footer or kind == "html_block":
                 pass
             elif kind == "bullet_list_open" or (
