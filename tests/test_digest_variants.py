@@ -170,3 +170,14 @@ def test_a_rule_between_entries_does_not_end_the_section() -> None:
         ("论文", "论文甲", "来源", "https://a.example/1", "甲。"),
         ("论文", "论文乙", None, "https://arxiv.org/abs/2301.00003", ""),
     ]
+
+
+def test_emoji_before_a_head_is_not_part_of_the_title() -> None:
+    text = (
+        "## 业界新闻\n\n1. 🔥 没有链接的新闻 | 来源甲\n摘要：甲。\n"
+        "2. ⭐️ [有链接的新闻 | 来源乙](https://a.example/2)\n"
+    )
+    assert _rows(text) == [
+        ("业界新闻", "没有链接的新闻", "来源甲", None, "甲。"),
+        ("业界新闻", "有链接的新闻", "来源乙", "https://a.example/2", ""),
+    ]

@@ -45,6 +45,7 @@ _META_LABELS = frozenset(
 )
 _BROKEN_LINK = re.compile(r"^\[([^\[\]]+)\]\s*[（(]\s*<?(https?://[^)）>]+?)>?\s*[)）]")
 _BARE_URL = re.compile(r"https?://[^\s，。、；）)>\]」]+", re.I)
+_DECORATION = re.compile(r"^(?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]+\s*)+")
 _HTTP = re.compile(r"^https?://", re.I)
 
 
@@ -97,6 +98,7 @@ def _unlinked_head(text: str) -> Head:
     """A head without a Markdown link: ``title | source``, a broken ``[t] (url)``, a bare url."""
     tag: str | None = None
     url: str | None = None
+    text = _DECORATION.sub("", text)  # "🔥 title | source"
     broken = _BROKEN_LINK.match(text)
     if broken is None:
         tag, text = _split_tag(text)
@@ -149,7 +151,7 @@ def opens_with_link(segments: Sequence[Segment]) -> bool:
     first = next((i for i, s in enumerate(segments) if s.href is not None), None)
     if first is None or not is_http(segments[first].href):
         return False
-    prefix = "".join(s.text for s in segments[:first]).strip()
+    prefix = _DECORATION.sub("", "".join(s.text for s in segments[:first]).strip())
     return not prefix or _TAG.fullmatch(prefix) is not None
 
 
