@@ -40,8 +40,12 @@ class _RolledBack(Exception):
 
 
 async def publish_issue(
-    conn: aiosqlite.Connection, issue: Issue, text: str, settings: Settings,
-    *, dry_run: bool = False,
+    conn: aiosqlite.Connection,
+    issue: Issue,
+    text: str,
+    settings: Settings,
+    *,
+    dry_run: bool = False,
 ) -> Published:
     """Ingest ``issue`` (parsed from ``text``) and enqueue its delivery, atomically.
 
@@ -55,8 +59,12 @@ async def publish_issue(
             queued = None
             if ingested.status != "unchanged":
                 queued = await enqueue_issue(
-                    conn, ingested.issue_id, issue, default_tz=settings.tz,
-                    channel=settings.channel, revision_id=ingested.revision_id,
+                    conn,
+                    ingested.issue_id,
+                    issue,
+                    default_tz=settings.tz,
+                    channel=settings.channel,
+                    revision_id=ingested.revision_id,
                 )
             published = Published(ingested, to_send, chats, served, queued)
             if dry_run:
@@ -75,17 +83,18 @@ async def _deliverable(
     """
     stored = await get_issue(conn, ingested.date)
     assert stored is not None
-    wanted = set(stored.keys) if ingested.status == "new" else {*ingested.added,
-                                                                *ingested.changed}
-    entries = tuple(e for k, e in zip(stored.keys, stored.issue.entries, strict=True)
-                    if k in wanted)
+    wanted = set(stored.keys) if ingested.status == "new" else {*ingested.added, *ingested.changed}
+    entries = tuple(
+        e for k, e in zip(stored.keys, stored.issue.entries, strict=True) if k in wanted
+    )
     chats = await active_chats_with_topics(conn)
     topic_sets = Counter(
         (tuple(t.term for t in topics if not t.exclude), tuple(t.term for t in topics if t.exclude))
         for _, topics in chats
     )
     served = sum(
-        count for (include, exclude), count in topic_sets.items()
+        count
+        for (include, exclude), count in topic_sets.items()
         if any(entry_matches(e, include, exclude) for e in entries)
     )
     return entries, len(chats), served

@@ -58,7 +58,8 @@ def test_import_folder_then_again_is_unchanged(env: dict[str, str], folder: Path
     first = run(env, "import", str(folder))
     assert first.exit_code == 0, first.output
     assert first.stdout.strip() == (
-        "2 issue files: 2 new, 0 updated, 0 unchanged; 4 entries; 0 warnings")
+        "2 issue files: 2 new, 0 updated, 0 unchanged; 4 entries; 0 warnings"
+    )
     again = run(env, "import", str(folder / "2021-05-21.md"))
     assert "0 new, 0 updated, 1 unchanged" in again.stdout
     listing = run(env, "issues")
@@ -87,13 +88,27 @@ def test_search_text_and_json(env: dict[str, str], folder: Path) -> None:
     assert text.exit_code == 0
     assert text.stdout.startswith("1-1 of 2 results")
     assert "低比特**量化**新方法" in text.stdout
-    js = run(env, "search", "ＮＣＮＮ", "--format", "json", "--issue", "2021-05-21",
-             "--section", "开源项目")
-    assert json.loads(js.stdout) == [{
-        "issue_date": "2021-05-21", "section": "开源项目", "title": "ncnn 发布新版本",
-        "url": "https://b.example/2021-05-21", "snippet": "支持 Vulkan 推理。",
-        "score": json.loads(js.stdout)[0]["score"],
-    }]
+    js = run(
+        env,
+        "search",
+        "ＮＣＮＮ",
+        "--format",
+        "json",
+        "--issue",
+        "2021-05-21",
+        "--section",
+        "开源项目",
+    )
+    assert json.loads(js.stdout) == [
+        {
+            "issue_date": "2021-05-21",
+            "section": "开源项目",
+            "title": "ncnn 发布新版本",
+            "url": "https://b.example/2021-05-21",
+            "snippet": "支持 Vulkan 推理。",
+            "score": json.loads(js.stdout)[0]["score"],
+        }
+    ]
     assert run(env, "search", '"NEAR(', "*", "col:").exit_code == 0
 
 
@@ -143,9 +158,7 @@ def test_publish_lints_ingests_and_reports_what_would_be_sent(
     assert "identical file; nothing to send" in same.stdout
 
 
-def test_publish_refuses_lint_errors_unless_forced(
-    env: dict[str, str], seed_path: Path
-) -> None:
+def test_publish_refuses_lint_errors_unless_forced(env: dict[str, str], seed_path: Path) -> None:
     refused = run(env, "publish", str(seed_path))
     assert refused.exit_code == 1
     assert "error placeholder" in refused.stderr
@@ -184,6 +197,11 @@ def test_archive_commands_stay_light(env: dict[str, str], folder: Path) -> None:
         "main(['issues'], standalone_mode=False)\n"
         "print('heavy:', sorted(m for m in ('aiogram', 'pydantic') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, **env}, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
     assert out.stdout.strip().endswith("heavy: []")

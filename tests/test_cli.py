@@ -19,7 +19,9 @@ def test_help_lists_every_available_command() -> None:
 
 
 def test_help_does_not_import_aiogram() -> None:
-    code = "import sys; from bot.cli import main; main(['--help'], standalone_mode=False);" \
+    code = (
+        "import sys; from bot.cli import main; main(['--help'], standalone_mode=False);"
         "print('aiogram' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("False")

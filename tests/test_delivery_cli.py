@@ -33,10 +33,14 @@ CHANNEL = -1001234
 async def bot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     """Run the real `bot` CLI in a subprocess (the emulator keeps serving meanwhile)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
         env={**os.environ, **env, "COLUMNS": "200"},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
@@ -115,9 +119,13 @@ async def test_publish_without_send_never_imports_aiogram(
 
 async def _python(env: dict[str, str], code: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-c",
+        code,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 

@@ -47,11 +47,18 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 
 async def _start(rig: DeliveryRig, db_path: Path, owner: str) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", SENDER, str(db_path), rig.emulator.base_url, rig.emulator.token,
-        owner, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        SENDER,
+        str(db_path),
+        rig.emulator.base_url,
+        rig.emulator.token,
+        owner,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": ROOT},
-    )  # fmt: skip
+    )
     assert proc.stdout is not None
     assert (await asyncio.wait_for(proc.stdout.readline(), 60)).strip() == b"ready"
     return proc
@@ -113,8 +120,9 @@ async def test_drain_sends_what_a_killed_sender_still_held_once_its_lease_expire
     parts = len(render_digest(shapes_issue))
     # A sender leased the chat, started its first send, and was killed: its lease runs on.
     lease_end = time.time() + 1
-    await delivery.conn.execute("UPDATE outbox SET lease_owner = 'killed', lease_until = ?",
-                                (stamp(lease_end),))  # fmt: skip
+    await delivery.conn.execute(
+        "UPDATE outbox SET lease_owner = 'killed', lease_until = ?", (stamp(lease_end),)
+    )
     await delivery.conn.execute(
         "UPDATE outbox SET status = 'sending' WHERE id = (SELECT min(id) FROM outbox)"
     )
@@ -138,8 +146,9 @@ async def test_drain_is_not_fooled_into_idle_by_a_busy_database(
     async with open_db(db_path, busy_timeout_ms=20) as conn:
         # Another process (a big publish) holds the write lock when the drain starts.
         await delivery.conn.execute("BEGIN IMMEDIATE")
-        options = SenderOptions(limits=Limits(global_per_s=1000, chat_per_s=1000,
-                                              group_per_min=10**6), idle_poll_s=0.2)
+        options = SenderOptions(
+            limits=Limits(global_per_s=1000, chat_per_s=1000, group_per_min=10**6), idle_poll_s=0.2
+        )
         draining = asyncio.create_task(
             Sender(conn, client, "drain", options).run(asyncio.Event(), until_idle=True)
         )

@@ -24,8 +24,14 @@ def chat_section(output: str, name: str) -> str:
 
 def test_demo_runs_end_to_end_and_shows_what_each_reader_got(tmp_path: Path) -> None:
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "bot", "demo"], cwd=tmp_path, env=clean_env(),
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     elapsed = time.monotonic() - started
     assert out.returncode == 0, out.stdout + out.stderr
     assert elapsed < 60
@@ -52,7 +58,12 @@ def test_demo_runs_end_to_end_and_shows_what_each_reader_got(tmp_path: Path) -> 
 def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
     existing = tmp_path / "bot.sqlite3"
     existing.write_bytes(b"")
-    out = subprocess.run([sys.executable, "-m", "bot", "demo", "--db", str(existing)],
-                         cwd=tmp_path, env=clean_env(), capture_output=True, text=True,
-                         timeout=60)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "demo", "--db", str(existing)],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "already exists" in out.stderr

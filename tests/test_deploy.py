@@ -87,7 +87,8 @@ def test_systemd_analyze_would_catch_a_broken_unit(tmp_path: Path) -> None:
         pytest.skip("systemd-analyze not installed")
     bad = tmp_path / "digest-bot.service"
     bad.write_text(
-        UNIT.read_text(encoding="utf-8").replace("Restart=on-failure", "Restrat=on-failure")
+        UNIT.read_text(encoding="utf-8")
+        .replace("Restart=on-failure", "Restrat=on-failure")
         .replace("/opt/digest-bot/.venv/bin/bot", str(Path(sys.executable).parent / "bot")),
         encoding="utf-8",
     )
@@ -110,8 +111,22 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_dockerfile_is_slim_non_root_with_healthcheck() -> None:
-    known = {"FROM", "ENV", "RUN", "WORKDIR", "COPY", "USER", "VOLUME", "EXPOSE", "HEALTHCHECK",
-             "STOPSIGNAL", "ENTRYPOINT", "CMD", "ARG", "LABEL"}
+    known = {
+        "FROM",
+        "ENV",
+        "RUN",
+        "WORKDIR",
+        "COPY",
+        "USER",
+        "VOLUME",
+        "EXPOSE",
+        "HEALTHCHECK",
+        "STOPSIGNAL",
+        "ENTRYPOINT",
+        "CMD",
+        "ARG",
+        "LABEL",
+    }
     instructions = dockerfile_instructions()
     assert {word for word, _ in instructions} <= known
     assert instructions[0][0] == "FROM" and "slim" in instructions[0][1]
@@ -164,10 +179,20 @@ def run_forced_command(
     fake_bot = tmp_path / "bot"
     fake_bot.write_text('#!/bin/sh\necho "args: $*"\necho "db: $BOT_DB"\nhead -c 20 "$2"\n')
     fake_bot.chmod(0o755)
-    env = {"PATH": os.environ["PATH"], "SSH_ORIGINAL_COMMAND": command,
-           "DIGEST_BOT_ENV": str(env_file), "DIGEST_BOT_BIN": str(fake_bot)}
-    return subprocess.run(["sh", str(SCRIPT)], input=data.decode("latin-1"), env=env,
-                          capture_output=True, text=True, timeout=30)
+    env = {
+        "PATH": os.environ["PATH"],
+        "SSH_ORIGINAL_COMMAND": command,
+        "DIGEST_BOT_ENV": str(env_file),
+        "DIGEST_BOT_BIN": str(fake_bot),
+    }
+    return subprocess.run(
+        ["sh", str(SCRIPT)],
+        input=data.decode("latin-1"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def test_forced_command_publishes_the_issue_from_stdin(tmp_path: Path) -> None:
@@ -178,8 +203,17 @@ def test_forced_command_publishes_the_issue_from_stdin(tmp_path: Path) -> None:
     assert "# issue text" in out.stdout
 
 
-@pytest.mark.parametrize("command", ["", "rm -rf /", "publish ../etc/passwd", "publish *.md",
-                                     "publish a.md b.md", "publish 2021-01-05.md; id"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "",
+        "rm -rf /",
+        "publish ../etc/passwd",
+        "publish *.md",
+        "publish a.md b.md",
+        "publish 2021-01-05.md; id",
+    ],
+)
 def test_forced_command_refuses_anything_else(tmp_path: Path, command: str) -> None:
     out = run_forced_command(tmp_path, command, b"x")
     assert out.returncode == 2

@@ -27,9 +27,17 @@ def test_warmups_include_lines_missing_their_dash(shapes_issue: Issue) -> None:
 def test_sections_in_order_with_decoration_removed(shapes_issue: Issue) -> None:
     assert shapes_issue.sections == ("业界新闻", "论文", "开源项目", "博文", "应用")
     assert [e.section for e in shapes_issue.entries] == [
-        "业界新闻", "业界新闻", "论文", "论文", "论文", "论文",
-        "开源项目", "开源项目", "博文", "应用",
-    ]  # fmt: skip
+        "业界新闻",
+        "业界新闻",
+        "论文",
+        "论文",
+        "论文",
+        "论文",
+        "开源项目",
+        "开源项目",
+        "博文",
+        "应用",
+    ]
 
 
 def test_plain_entry_title_source_url_summary(shapes_issue: Issue) -> None:

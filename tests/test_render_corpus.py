@@ -101,7 +101,11 @@ def test_every_corpus_issue_renders_for_every_topic_set(
             exc = [normalize(term) for term in exclude]
             expected = [e for e in issue.entries if entry_matches(e, inc, exc)]
             parts = render_digest(
-                issue, lang=lang, include=include, exclude=exclude, mode=mode  # type: ignore[arg-type]
+                issue,
+                lang=lang,
+                include=include,
+                exclude=exclude,
+                mode=mode,  # type: ignore[arg-type]
             )
             _check(issue, parts, expected, mode, lang=lang, whole=False)
             rendered += len(parts)

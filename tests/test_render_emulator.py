@@ -28,7 +28,11 @@ async def test_the_emulator_accepts_every_part_of_every_issue(
         for lang, mode in (("zh", "full"), ("en", "compact"), ("zh", "titles")):
             for include, exclude in TOPIC_SETS:
                 parts = render_digest(
-                    issue, lang=lang, mode=mode, include=include, exclude=exclude  # type: ignore[arg-type]
+                    issue,
+                    lang=lang,
+                    mode=mode,
+                    include=include,
+                    exclude=exclude,  # type: ignore[arg-type]
                 )
                 for part in parts:
                     status, answer = await emulator.call(

@@ -30,7 +30,11 @@ class Hit:
 
 
 def _hit(
-    title: str, url: str | None, date: str | None, snippet: str, *needles: str,
+    title: str,
+    url: str | None,
+    date: str | None,
+    snippet: str,
+    *needles: str,
     section: str | None = "论文",
 ) -> Hit:
     return Hit(title, url, date, section, mark(title, needles), mark(snippet, needles))
@@ -129,7 +133,7 @@ result = st.builds(
         title, url, date, snippet, needle, section=section
     ),
     title=text,
-    url=st.one_of(st.none(), st.text(max_size=50), st.just("https://e.x/?q=<&>\"")),
+    url=st.one_of(st.none(), st.text(max_size=50), st.just('https://e.x/?q=<&>"')),
     date=st.one_of(st.none(), st.text(max_size=100)),
     section=st.one_of(st.none(), st.just("论文"), st.text(max_size=100)),
     snippet=text,

@@ -20,9 +20,14 @@ from tests.support.run import TEST_TOKEN, clean_env
 
 
 def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path,
-                          env=clean_env(BOT_DB=str(tmp_path / "bot.sqlite3"), **env),
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=clean_env(BOT_DB=str(tmp_path / "bot.sqlite3"), **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize(
@@ -32,8 +37,7 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ({"BOT_TOKEN": "not-a-token"}, (), "BOT_TOKEN must look like"),
         ({"BOT_TOKEN": TEST_TOKEN, "BOT_TZ": "Mars/Olympus"}, (), "BOT_TZ"),
         ({"BOT_TOKEN": TEST_TOKEN, "BOT_RATE": "fast"}, (), "BOT_RATE"),
-        ({"BOT_TOKEN": TEST_TOKEN}, ("--webhook", "https://example.org/tg"),
-         "BOT_WEBHOOK_SECRET"),
+        ({"BOT_TOKEN": TEST_TOKEN}, ("--webhook", "https://example.org/tg"), "BOT_WEBHOOK_SECRET"),
         ({"BOT_TOKEN": TEST_TOKEN}, ("--webhook", "http://example.org/tg"), "https://"),
         ({"BOT_TOKEN": TEST_TOKEN}, ("--listen", "nowhere"), "host:port"),
     ],
@@ -51,16 +55,30 @@ def test_bad_settings_give_one_sentence_and_exit_2(
 def test_at_is_read_in_bot_tz_unless_it_has_an_offset() -> None:
     now = datetime(2026, 11, 30, 0, 0, tzinfo=UTC)
     assert parse_at("2026-12-01 09:00", "Asia/Shanghai", now) == datetime(
-        2026, 12, 1, 1, 0, tzinfo=UTC)
+        2026, 12, 1, 1, 0, tzinfo=UTC
+    )
     assert parse_at("2026-12-01T09:00:30+00:00", "Asia/Shanghai", now) == datetime(
-        2026, 12, 1, 9, 0, 30, tzinfo=UTC)
+        2026, 12, 1, 9, 0, 30, tzinfo=UTC
+    )
 
 
-@pytest.mark.parametrize(("value", "says"), [("tomorrow 9am", "is not a time like"),
-                                             ("2020-01-01 09:00", "is in the past")])
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("tomorrow 9am", "is not a time like"), ("2020-01-01 09:00", "is in the past")],
+)
 def test_unusable_at_is_refused(seed_path: Path, tmp_path: Path, value: str, says: str) -> None:
-    result = CliRunner().invoke(main, ["publish", str(seed_path), "--force", "--at", value,
-                                       "--db", str(tmp_path / "bot.sqlite3")])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "publish",
+            str(seed_path),
+            "--force",
+            "--at",
+            value,
+            "--db",
+            str(tmp_path / "bot.sqlite3"),
+        ],
+    )
     assert result.exit_code == 2 and says in result.output
 
 
@@ -78,8 +96,9 @@ def test_publish_at_lints_now_and_records_the_issue(
     at = when.strftime("%Y-%m-%d %H:%M")
     refused = CliRunner().invoke(main, ["publish", str(seed_path), "--at", at, "--db", str(db)])
     assert refused.exit_code == 1 and "placeholder" in refused.output  # the draft's lint error
-    result = CliRunner().invoke(main, ["publish", str(seed_path), "--force", "--at", at,
-                                       "--db", str(db)])  # fmt: skip
+    result = CliRunner().invoke(
+        main, ["publish", str(seed_path), "--force", "--at", at, "--db", str(db)]
+    )
     assert result.exit_code == 0, result.output
     assert f"at {at}:00 Asia/Shanghai" in result.output and "no bot run is up" in result.output
     rows = asyncio.run(read_schedule(db))

@@ -69,9 +69,14 @@ class Cluster:
     hook_port: int
 
     def publish(self, path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bot", "publish", str(path), *args],
-                              env=self.env, cwd=self.workdir, capture_output=True, text=True,
-                              timeout=60)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "bot", "publish", str(path), *args],
+            env=self.env,
+            cwd=self.workdir,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
 
 def at(seconds: float) -> tuple[str, float]:
@@ -85,23 +90,39 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("run")
     emulator = EmulatorProcess(workdir / "emulator.log")
     hook_emulator = EmulatorProcess(workdir / "hook-emulator.log")
-    env = clean_env(BOT_TOKEN=TEST_TOKEN, BOT_API_BASE=emulator.base_url, BOT_TZ=TZ,
-                    BOT_DB=str(workdir / "bot.sqlite3"))  # fmt: skip
+    env = clean_env(
+        BOT_TOKEN=TEST_TOKEN,
+        BOT_API_BASE=emulator.base_url,
+        BOT_TZ=TZ,
+        BOT_DB=str(workdir / "bot.sqlite3"),
+    )
     health_port, hook_port = free_port(), free_port()
     poller = DaemonProcess("poller", workdir, env, "--health-port", str(health_port))
-    hook_env = clean_env(BOT_TOKEN=TEST_TOKEN, BOT_API_BASE=hook_emulator.base_url, BOT_TZ=TZ,
-                         BOT_DB=str(workdir / "hook.sqlite3"), BOT_WEBHOOK_SECRET=SECRET,
-                         BOT_LOG_FORMAT="json")  # fmt: skip
-    hook = DaemonProcess("hook", workdir, hook_env, "--webhook",
-                         f"http://127.0.0.1:{hook_port}/telegram/updates",
-                         "--listen", f"127.0.0.1:{hook_port}")  # fmt: skip
+    hook_env = clean_env(
+        BOT_TOKEN=TEST_TOKEN,
+        BOT_API_BASE=hook_emulator.base_url,
+        BOT_TZ=TZ,
+        BOT_DB=str(workdir / "hook.sqlite3"),
+        BOT_WEBHOOK_SECRET=SECRET,
+        BOT_LOG_FORMAT="json",
+    )
+    hook = DaemonProcess(
+        "hook",
+        workdir,
+        hook_env,
+        "--webhook",
+        f"http://127.0.0.1:{hook_port}/telegram/updates",
+        "--listen",
+        f"127.0.0.1:{hook_port}",
+    )
     poller.wait_log("event=lease.acquired")  # taken before the daemon's slow imports
     standby = DaemonProcess("standby", workdir, env, "--standby")
     standby.wait_log("event=lease.standby")
     poller.wait_log("event=run.started")
     hook.wait_log('"event": "run.started"')
-    cluster = Cluster(workdir, emulator, env, poller, standby, health_port, hook_emulator, hook,
-                      hook_port)
+    cluster = Cluster(
+        workdir, emulator, env, poller, standby, health_port, hook_emulator, hook, hook_port
+    )
     yield cluster
     for daemon in (poller, standby, hook):
         daemon.stop()
@@ -131,8 +152,9 @@ def test_publish_scheduled_in_two_seconds_arrives_once(cluster: Cluster) -> None
     assert out.returncode == 0, out.stderr
     assert "scheduled #" in out.stdout and "is up and will publish it then" in out.stdout
     assert "count-mismatch" in out.stderr  # lint's findings are shown when scheduling
-    everyone = wait_until(lambda: len(digest_parts(emu, 101, "2021-01-05")) >= 2, 20,
-                          "the digest in chat 101")  # fmt: skip
+    everyone = wait_until(
+        lambda: len(digest_parts(emu, 101, "2021-01-05")) >= 2, 20, "the digest in chat 101"
+    )
     assert time.time() >= due  # not before its time
     assert everyone
     filtered = wait_until(lambda: digest_parts(emu, 102, "2021-01-05"), 20, "chat 102's digest")
@@ -175,8 +197,14 @@ def test_healthz_reports_database_polling_and_deliveries(cluster: Cluster) -> No
 
 def test_second_run_on_the_same_database_refuses(cluster: Cluster) -> None:
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "bot", "run"], env=cluster.env,
-                         cwd=cluster.workdir, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        env=cluster.env,
+        cwd=cluster.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2
     assert "another bot run" in out.stderr and "--standby" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
@@ -192,10 +220,16 @@ def test_webhook_accepts_the_secret_and_refuses_others(cluster: Cluster) -> None
     emu.say(201, "/start")  # delivered by the emulator to the webhook, with the secret
     assert emu.wait_messages(201, 1)[0]["plain"]
     hook_url = f"http://127.0.0.1:{cluster.hook_port}/telegram/updates"
-    forged = {"update_id": 999, "message": {
-        "message_id": 5, "date": int(time.time()), "text": "/start",
-        "chat": {"id": 202, "type": "private", "first_name": "Eve"},
-        "from": {"id": 202, "is_bot": False, "first_name": "Eve"}}}
+    forged = {
+        "update_id": 999,
+        "message": {
+            "message_id": 5,
+            "date": int(time.time()),
+            "text": "/start",
+            "chat": {"id": 202, "type": "private", "first_name": "Eve"},
+            "from": {"id": 202, "is_bot": False, "first_name": "Eve"},
+        },
+    }
     emu.add_chat(202, "private")
     for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
         assert http("POST", hook_url, forged, headers)[0] == 401

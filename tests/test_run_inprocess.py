@@ -52,8 +52,9 @@ async def running(
     tmp_path: Path, emulator: EmulatorClient, seed_path: Path
 ) -> AsyncIterator[Running]:
     db = tmp_path / "bot.sqlite3"
-    settings = Settings.model_construct(token=SecretStr(TEST_TOKEN), api_base=emulator.base_url,
-                                        db=db, tz="Asia/Shanghai")  # fmt: skip
+    settings = Settings.model_construct(
+        token=SecretStr(TEST_TOKEN), api_base=emulator.base_url, db=db, tz="Asia/Shanghai"
+    )
     async with open_db(db) as conn:
         async with transaction(conn):
             for chat_id in CHATS:
@@ -82,8 +83,13 @@ async def test_stop_lets_in_flight_sends_finish(
     running: Running, emulator: EmulatorClient, seed_path: Path
 ) -> None:
     text = await asyncio.to_thread(seed_path.read_text, encoding="utf-8")
-    await add_scheduled(running.conn, file_name="2021-01-05.md", content=text, force=True,
-                        due_at=to_stamp(datetime.now(UTC)))  # fmt: skip
+    await add_scheduled(
+        running.conn,
+        file_name="2021-01-05.md",
+        content=text,
+        force=True,
+        due_at=to_stamp(datetime.now(UTC)),
+    )
 
     async def sending() -> bool:
         return (await count_by_status(running.conn))["sending"] > 0
@@ -103,11 +109,17 @@ async def test_delivery_time_holds_messages_and_schedules_a_wake_up(
     later = datetime.now(UTC) + timedelta(hours=3)
     async with transaction(running.conn):
         for chat_id in CHATS:
-            await update_settings(running.conn, chat_id, timezone="UTC",
-                                  delivery_time=later.strftime("%H:%M"))  # fmt: skip
+            await update_settings(
+                running.conn, chat_id, timezone="UTC", delivery_time=later.strftime("%H:%M")
+            )
     text = await asyncio.to_thread(seed_path.read_text, encoding="utf-8")
-    id_ = await add_scheduled(running.conn, file_name="2021-01-05.md", content=text,
-                              force=True, due_at=to_stamp(datetime.now(UTC)))  # fmt: skip
+    id_ = await add_scheduled(
+        running.conn,
+        file_name="2021-01-05.md",
+        content=text,
+        force=True,
+        due_at=to_stamp(datetime.now(UTC)),
+    )
 
     async def published() -> bool:
         row = await get_scheduled(running.conn, id_)

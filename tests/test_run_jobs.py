@@ -39,8 +39,14 @@ def source(conn: aiosqlite.Connection, settings: Settings, grace_min: int = 60) 
     async def publish(c: aiosqlite.Connection, name: str, text: str, force: bool) -> str:
         return await publish_text(c, name, text, force, settings)
 
-    return DbJobSource(conn, owner="test", publish=publish, drain=noop,
-                       grace=timedelta(minutes=grace_min), clock=lambda: NOW)  # fmt: skip
+    return DbJobSource(
+        conn,
+        owner="test",
+        publish=publish,
+        drain=noop,
+        grace=timedelta(minutes=grace_min),
+        clock=lambda: NOW,
+    )
 
 
 async def test_missed_beyond_grace_is_reported_not_sent(
@@ -49,10 +55,20 @@ async def test_missed_beyond_grace_is_reported_not_sent(
     caplog.set_level(logging.INFO)
     text = seed_text
     async with open_db(tmp_path / "bot.sqlite3") as conn:
-        late = await add_scheduled(conn, file_name="late.md", content=text, force=True,
-                                   due_at=to_stamp(NOW - timedelta(minutes=61)))  # fmt: skip
-        recent = await add_scheduled(conn, file_name="recent.md", content=text, force=True,
-                                     due_at=to_stamp(NOW - timedelta(minutes=59)))  # fmt: skip
+        late = await add_scheduled(
+            conn,
+            file_name="late.md",
+            content=text,
+            force=True,
+            due_at=to_stamp(NOW - timedelta(minutes=61)),
+        )
+        recent = await add_scheduled(
+            conn,
+            file_name="recent.md",
+            content=text,
+            force=True,
+            due_at=to_stamp(NOW - timedelta(minutes=59)),
+        )
         jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
         missed = await jobs.recover()
         assert [m.id for m in missed] == [late]
@@ -71,8 +87,9 @@ async def test_fired_publish_ingests_enqueues_and_runs_once(
     async with open_db(tmp_path / "bot.sqlite3") as conn:
         async with transaction(conn):
             await upsert_chat(conn, 7, "private", "reader", "zh")
-        id_ = await add_scheduled(conn, file_name="2021-01-05.md", content=text, force=True,
-                                  due_at=to_stamp(NOW))  # fmt: skip
+        id_ = await add_scheduled(
+            conn, file_name="2021-01-05.md", content=text, force=True, due_at=to_stamp(NOW)
+        )
         jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
         reporter = DeliveryReporter(conn)
         await reporter.check()
@@ -94,8 +111,9 @@ async def test_draft_with_lint_errors_is_refused_without_force(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with open_db(tmp_path / "bot.sqlite3") as conn:
-        id_ = await add_scheduled(conn, file_name="draft.md", content=BROKEN, force=False,
-                                  due_at=to_stamp(NOW))  # fmt: skip
+        id_ = await add_scheduled(
+            conn, file_name="draft.md", content=BROKEN, force=False, due_at=to_stamp(NOW)
+        )
         await source(conn, Settings(_env_file=None)).fire_publish(id_)  # type: ignore[call-arg]
         row = await get_scheduled(conn, id_)
         assert row is not None and row.status == "failed"
@@ -117,8 +135,12 @@ async def test_publish_runs_while_other_jobs_read_and_other_connections_write(
                 await upsert_chat(conn, chat, "private", f"reader{chat}", "zh")
         jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
         reporter = DeliveryReporter(conn, lock=jobs.lock)
-        ids = [await add_scheduled(conn, file_name="2021-01-05.md", content=seed_text,
-                                   force=True, due_at=to_stamp(NOW)) for _ in range(3)]  # fmt: skip
+        ids = [
+            await add_scheduled(
+                conn, file_name="2021-01-05.md", content=seed_text, force=True, due_at=to_stamp(NOW)
+            )
+            for _ in range(3)
+        ]
         writing = True
 
         async def writer() -> None:  # another process: a sender recording its sends
@@ -128,8 +150,9 @@ async def test_publish_runs_while_other_jobs_read_and_other_connections_write(
 
         async def readers() -> None:  # the poll and the drain, as often as they can
             for _ in range(40):
-                await asyncio.gather(jobs.pending_publishes(), reporter.check(),
-                                     jobs.next_delivery_at())  # fmt: skip
+                await asyncio.gather(
+                    jobs.pending_publishes(), reporter.check(), jobs.next_delivery_at()
+                )
 
         task = asyncio.create_task(writer())
         try:
@@ -149,8 +172,9 @@ async def test_busy_database_is_waited_out_and_the_publish_never_dropped(
     caplog.set_level(logging.INFO)
     db = tmp_path / "bot.sqlite3"
     async with open_db(db, busy_timeout_ms=50) as conn, open_db(db) as other:
-        id_ = await add_scheduled(conn, file_name="2021-01-05.md", content=seed_text,
-                                  force=True, due_at=to_stamp(NOW))  # fmt: skip
+        id_ = await add_scheduled(
+            conn, file_name="2021-01-05.md", content=seed_text, force=True, due_at=to_stamp(NOW)
+        )
         jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
         jobs.busy_patience_s = 0.2
         # Another process holds the write lock far longer than the busy timeout and the

@@ -81,10 +81,12 @@ async def test_standby_waits_until_the_holder_releases(tmp_path: Path) -> None:
 
 async def test_scheduled_rows_are_claimed_once_and_missed_ones_reported(tmp_path: Path) -> None:
     async with open_db(tmp_path / "bot.sqlite3") as conn:
-        old = await add_scheduled(conn, file_name="a.md", content="x",
-                                  due_at="2026-01-01 00:00:00", force=False)
-        soon = await add_scheduled(conn, file_name="b.md", content="y",
-                                   due_at="2026-11-27 09:00:00", force=True)
+        old = await add_scheduled(
+            conn, file_name="a.md", content="x", due_at="2026-01-01 00:00:00", force=False
+        )
+        soon = await add_scheduled(
+            conn, file_name="b.md", content="y", due_at="2026-11-27 09:00:00", force=True
+        )
         missed = await mark_missed(conn, older_than="2026-11-27 08:00:00")
         assert [m.id for m in missed] == [old]
         assert [p.id for p in await list_scheduled(conn)] == [soon]
@@ -102,8 +104,15 @@ async def test_previous_incarnation_with_our_pid_is_replaced(tmp_path: Path) -> 
     """A restarted container runs as pid 1 again: its old row must not lock it out."""
     async with open_db(tmp_path / "bot.sqlite3") as conn:
         fresh = DaemonLease(conn, ttl=3600)
-        await take_lease(conn, fresh.name, owner="before-restart", pid=os.getpid(),
-                         host=fresh.host, now=fresh.clock(), unless_alive=None)
+        await take_lease(
+            conn,
+            fresh.name,
+            owner="before-restart",
+            pid=os.getpid(),
+            host=fresh.host,
+            now=fresh.clock(),
+            unless_alive=None,
+        )
         await fresh.acquire()
 
 

@@ -29,8 +29,14 @@ def restore_root() -> Iterator[None]:
 def test_kv_lines_carry_event_and_fields(restore_root: None) -> None:
     out = io.StringIO()
     setup_logging("INFO", "kv", stream=out)
-    event(logging.getLogger("bot.run"), "delivery.summary", issue="2021-01-05", sent=3, failed=0,
-          note="two words")
+    event(
+        logging.getLogger("bot.run"),
+        "delivery.summary",
+        issue="2021-01-05",
+        sent=3,
+        failed=0,
+        note="two words",
+    )
     line = out.getvalue().strip()
     assert "\n" not in line
     assert "level=info" in line and "logger=bot.run" in line

@@ -16,19 +16,35 @@ from tests.support.store import make_entry, make_issue
 OLD = make_issue(
     "2020-06-03",
     make_entry("低比特量化综述", url="https://x.example/1", summary="讨论 INT8 与 4 比特量化。"),
-    make_entry("MobileNetV3 在手机上的推理", url="https://x.example/2",
-               summary="移动端 推理 加速，使用 ncnn。"),
-    make_entry("數量眾多的模型壓縮方法", url="https://x.example/3", section="博文",
-               summary="繁體中文的摘要：模型壓縮。"),
+    make_entry(
+        "MobileNetV3 在手机上的推理",
+        url="https://x.example/2",
+        summary="移动端 推理 加速，使用 ncnn。",
+    ),
+    make_entry(
+        "數量眾多的模型壓縮方法",
+        url="https://x.example/3",
+        section="博文",
+        summary="繁體中文的摘要：模型壓縮。",
+    ),
 )
 NEW = make_issue(
     "2021-01-05",
-    make_entry("YOLOv5 目标检测", url="https://y.example/1", section="开源",
-               summary="在移动端推理很快。招聘算法工程师。"),
-    make_entry("端侧部署综述", url="https://y.example/2",
-               summary="本文介绍量化、剪枝与蒸馏在端侧的应用。"),
-    make_entry("ＮＣＮＮ 新版本发布", url="https://y.example/3", source="ＯＰＥＮ ＡＩ Ｌａｂ",
-               summary="支持 Ｉｎｔ８ 推理。"),
+    make_entry(
+        "YOLOv5 目标检测",
+        url="https://y.example/1",
+        section="开源",
+        summary="在移动端推理很快。招聘算法工程师。",
+    ),
+    make_entry(
+        "端侧部署综述", url="https://y.example/2", summary="本文介绍量化、剪枝与蒸馏在端侧的应用。"
+    ),
+    make_entry(
+        "ＮＣＮＮ 新版本发布",
+        url="https://y.example/3",
+        source="ＯＰＥＮ ＡＩ Ｌａｂ",
+        summary="支持 Ｉｎｔ８ 推理。",
+    ),
 )
 
 
@@ -88,8 +104,7 @@ async def test_ties_put_the_newer_issue_first(db: aiosqlite.Connection) -> None:
 
 
 async def test_filters_by_issue_and_section(archive: aiosqlite.Connection) -> None:
-    assert await titles(archive, "推理", issue_date="2020-06-03") == [
-        "MobileNetV3 在手机上的推理"]
+    assert await titles(archive, "推理", issue_date="2020-06-03") == ["MobileNetV3 在手机上的推理"]
     assert await titles(archive, "量", section="博文") == ["數量眾多的模型壓縮方法"]
 
 
@@ -117,8 +132,22 @@ async def test_snippet_is_a_window_around_the_first_match(db: aiosqlite.Connecti
 
 
 async def test_hostile_and_odd_queries_are_data(archive: aiosqlite.Connection) -> None:
-    for query in ['"', 'NEAR(量化', "量化 AND", "OR", "*", "^量化", "t:量化", '"移动端 推理',
-                  "-", "--量化", "量化)", "'; DROP TABLE entries; --", "\x00量化", "c++"]:
+    for query in [
+        '"',
+        "NEAR(量化",
+        "量化 AND",
+        "OR",
+        "*",
+        "^量化",
+        "t:量化",
+        '"移动端 推理',
+        "-",
+        "--量化",
+        "量化)",
+        "'; DROP TABLE entries; --",
+        "\x00量化",
+        "c++",
+    ]:
         page = await search(archive, query)
         assert page.total >= 0
     assert {r.title for r in (await search(archive, "t:量化")).results} == set()
@@ -148,10 +177,18 @@ async def test_broad_terms_rank_title_hits_first_then_newest(
     archive: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past BROAD_TERM matches bm25 is too slow; the order stays sensible without it."""
-    await ingest_issue(archive, make_issue(
-        "2021-08-24", make_entry("端侧部署", url="https://z.example/1", summary="含量化一词")
-    ), "h3", "")
+    await ingest_issue(
+        archive,
+        make_issue(
+            "2021-08-24", make_entry("端侧部署", url="https://z.example/1", summary="含量化一词")
+        ),
+        "h3",
+        "",
+    )
     monkeypatch.setattr(engine, "BROAD_TERM", 2)
     page = await search(archive, "量化")
     assert [(r.title, r.score) for r in page.results] == [
-        ("低比特量化综述", 2.0), ("端侧部署", 1.0), ("端侧部署综述", 1.0)]
+        ("低比特量化综述", 2.0),
+        ("端侧部署", 1.0),
+        ("端侧部署综述", 1.0),
+    ]

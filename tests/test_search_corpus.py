@@ -87,7 +87,8 @@ async def test_sql_like_scan_is_a_subset_of_search(corpus_db: aiosqlite.Connecti
         ) as cur:
             like = {int(r[0]) for r in await cur.fetchall()}
         page = await search(corpus_db, term, limit=50)
-        found = set(await newest_ids(corpus_db, parse_query(term).expression or "", Scope(),
-                                     cap=10_000))
+        found = set(
+            await newest_ids(corpus_db, parse_query(term).expression or "", Scope(), cap=10_000)
+        )
         assert like and like <= found, term
         assert page.total == len(found)

@@ -19,11 +19,39 @@ from bot.store.db import open_db
 from bot.store.issues import ingest_issue
 from tests.support.store import make_entry, make_issue
 
-SYNTAX = ['"', "'", "*", "^", ":", "(", ")", "-", "+", "NEAR(", "AND", "OR", "NOT", "{", "}",
-          "t:", "col:", "\\", "%", "_", ";", "\x00", "ＮＣＮＮ", "量化", "推理", "int8", " ", "　"]
-QUERIES = st.lists(
-    st.one_of(st.sampled_from(SYNTAX), st.text(max_size=6)), max_size=30
-).map("".join) | st.text(max_size=250)
+SYNTAX = [
+    '"',
+    "'",
+    "*",
+    "^",
+    ":",
+    "(",
+    ")",
+    "-",
+    "+",
+    "NEAR(",
+    "AND",
+    "OR",
+    "NOT",
+    "{",
+    "}",
+    "t:",
+    "col:",
+    "\\",
+    "%",
+    "_",
+    ";",
+    "\x00",
+    "ＮＣＮＮ",
+    "量化",
+    "推理",
+    "int8",
+    " ",
+    "　",
+]
+QUERIES = st.lists(st.one_of(st.sampled_from(SYNTAX), st.text(max_size=6)), max_size=30).map(
+    "".join
+) | st.text(max_size=250)
 
 
 class Archive:

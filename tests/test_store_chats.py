@@ -32,14 +32,32 @@ async def test_new_chat_is_active_with_defaults_and_upsert_keeps_settings(
 ) -> None:
     chat = await upsert_chat(db, 42, "private", "Ann", "en")
     assert (chat.status, chat.language, chat.delivery_time, chat.summary_mode) == (
-        "active", "en", None, "full")
-    await update_settings(db, 42, delivery_time="21:30", quiet_hours=("23:00", "07:00"),
-                          summary_mode="titles", link_previews=True, timezone="Europe/Berlin")
+        "active",
+        "en",
+        None,
+        "full",
+    )
+    await update_settings(
+        db,
+        42,
+        delivery_time="21:30",
+        quiet_hours=("23:00", "07:00"),
+        summary_mode="titles",
+        link_previews=True,
+        timezone="Europe/Berlin",
+    )
     again = await upsert_chat(db, 42, "private", "Ann B.")
     assert (again.title, again.delivery_time, again.quiet_start, again.quiet_end) == (
-        "Ann B.", "21:30", "23:00", "07:00")
+        "Ann B.",
+        "21:30",
+        "23:00",
+        "07:00",
+    )
     assert (again.summary_mode, again.link_previews, again.timezone) == (
-        "titles", True, "Europe/Berlin")
+        "titles",
+        True,
+        "Europe/Berlin",
+    )
     reset = await update_settings(db, 42, delivery_time=None, quiet_hours=None)
     assert (reset.delivery_time, reset.quiet_start) == (None, None)
 
@@ -79,8 +97,11 @@ async def test_topics_are_normalized_bounded_and_listed_with_active_chats(
     await upsert_chat(db, 7, "supergroup", "群")
     topics = await add_topics(db, 7, ["ＮＣＮＮ", "壓縮", "-招聘", "  量化  "])
     assert [(t.term, t.display, t.exclude) for t in topics] == [
-        ("ncnn", "ＮＣＮＮ", False), ("压缩", "壓縮", False), ("招聘", "招聘", True),
-        ("量化", "量化", False)]
+        ("ncnn", "ＮＣＮＮ", False),
+        ("压缩", "壓縮", False),
+        ("招聘", "招聘", True),
+        ("量化", "量化", False),
+    ]
     include = [t.term for t in topics if not t.exclude]
     exclude = [t.term for t in topics if t.exclude]
     assert matches("ncnn 推理框架", include, exclude)
@@ -102,9 +123,7 @@ async def test_topics_are_normalized_bounded_and_listed_with_active_chats(
 async def test_migrated_group_keeps_topics_and_outbox(db: aiosqlite.Connection) -> None:
     await upsert_chat(db, -5, "group", "old")
     await add_topics(db, -5, ["量化"])
-    await db.execute(
-        "INSERT INTO issues VALUES (1, '2021-01-05', 't', '', 'h', '2021', '2021')"
-    )
+    await db.execute("INSERT INTO issues VALUES (1, '2021-01-05', 't', '', 'h', '2021', '2021')")
     assert await enqueue(db, 1, [OutboxPart(-5, 0, "<b>hi</b>")]) == 1
     await move_chat(db, -5, -1005)
     assert await get_chat(db, -5) is None

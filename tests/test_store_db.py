@@ -61,7 +61,9 @@ async def test_upgrade_from_every_earlier_version_keeps_data(db_path: Path, vers
                 " VALUES (1, 1, 'k', '论文', 0, '低比特量化综述', '')"
             )
         else:
-            issue = make_issue("2020-01-27", make_entry("低比特量化综述", url="https://a.example/1"))
+            issue = make_issue(
+                "2020-01-27", make_entry("低比特量化综述", url="https://a.example/1")
+            )
             await ingest_issue(conn, issue, "h", "text")
     async with open_db(db_path) as conn:
         assert await applied_steps(conn) == [name for name, _ in STEPS]
@@ -89,9 +91,10 @@ async def test_locked_database_is_a_clear_error(db_path: Path) -> None:
     holder = sqlite3.connect(db_path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     try:
-        async with open_db(db_path, busy_timeout_ms=50) as conn, conn.execute(
-            "SELECT count(*) FROM issues"
-        ) as cur:
+        async with (
+            open_db(db_path, busy_timeout_ms=50) as conn,
+            conn.execute("SELECT count(*) FROM issues") as cur,
+        ):
             assert (await cur.fetchone())[0] == 0, "readers still work"  # type: ignore[index]
         with pytest.raises(DatabaseUnavailable, match="locked by another process"):
             async with open_db(db_path, busy_timeout_ms=50) as conn, transaction(conn):

@@ -22,8 +22,9 @@ from bot.store.issues import (
 from tests.support.store import make_entry, make_issue
 
 A = make_entry("低比特量化综述", url="https://a.example/1", summary="量化到4比特。")
-B = make_entry("NCNN 推理框架更新", section="开源", url="https://b.example/2",
-               summary="ncnn 20210105")
+B = make_entry(
+    "NCNN 推理框架更新", section="开源", url="https://b.example/2", summary="ncnn 20210105"
+)
 C = make_entry("无链接的新闻", section="业界新闻", url=None, summary="某公司发布芯片")
 
 
@@ -42,7 +43,10 @@ async def _fts(db: aiosqlite.Connection, phrase: str) -> int:
 async def test_new_then_identical_then_revised(db: aiosqlite.Connection) -> None:
     first = await ingest_issue(db, make_issue("2021-01-05", A, B, C), "h1", "v1")
     assert (first.status, first.entries, first.added) == (
-        "new", 3, ("https://a.example/1", "https://b.example/2", "title:无链接的新闻"))
+        "new",
+        3,
+        ("https://a.example/1", "https://b.example/2", "title:无链接的新闻"),
+    )
     again = await ingest_issue(db, make_issue("2021-01-05", A, B, C), "h1", "v1")
     assert again.status == "unchanged" and again.revision_id is None
     assert await _count(db, "SELECT count(*) FROM revisions") == 1
@@ -51,7 +55,11 @@ async def test_new_then_identical_then_revised(db: aiosqlite.Connection) -> None
     d = make_entry("模型剪枝新方法", url="https://d.example/4")
     revised = await ingest_issue(db, make_issue("2021-01-05", d, A, b2), "h2", "v2")
     assert (revised.status, revised.added, revised.changed, revised.removed) == (
-        "updated", ("https://d.example/4",), ("https://b.example/2",), ("title:无链接的新闻",))
+        "updated",
+        ("https://d.example/4",),
+        ("https://b.example/2",),
+        ("title:无链接的新闻",),
+    )
     stored = await get_issue(db, "2021-01-05")
     assert stored is not None
     assert [e.title for e in stored.issue.entries] == ["模型剪枝新方法", A.title, B.title]
@@ -74,7 +82,10 @@ async def test_moving_an_entry_is_not_a_change_and_a_new_link_keeps_the_entry(
     assert (result.added, result.changed, result.removed) == ((), ("https://c.example/3",), ())
     async with db.execute("SELECT key, position FROM entries ORDER BY position") as cur:
         assert [tuple(r) for r in await cur.fetchall()] == [
-            ("https://b.example/2", 0), ("https://c.example/3", 1), ("https://a.example/1", 2)]
+            ("https://b.example/2", 0),
+            ("https://c.example/3", 1),
+            ("https://a.example/1", 2),
+        ]
 
 
 async def test_duplicate_keys_in_one_issue_are_kept_apart() -> None:
@@ -113,7 +124,8 @@ async def test_the_26_revisions_in_order(
         assert all(k in before and k not in now for k in result.removed)
         for key in result.changed:
             old = before.get(key) or next(
-                e for k, e in before.items() if k not in now and e.title == now[key].title)
+                e for k, e in before.items() if k not in now and e.title == now[key].title
+            )
             assert _content(old) != _content(now[key])
         # Nothing else changed.
         untouched = set(now) - set(result.added) - set(result.changed)
@@ -125,11 +137,16 @@ async def test_the_26_revisions_in_order(
     # The draft was dated 2021-01-01 until revision 9 fixed the date.
     assert statuses == ["new"] + ["updated"] * 7 + ["new"] + ["updated"] * 17
     assert [(s.date, s.revisions) for s in await list_issues(db)] == [
-        ("2021-01-05", 18), ("2021-01-01", 8)]
+        ("2021-01-05", 18),
+        ("2021-01-01", 8),
+    ]
     # Revision 3 gave the JAX entry its link: the same entry, changed in place.
     draft = await list_revisions(db, "2021-01-01")
     assert (draft[2].added, draft[2].changed, draft[2].removed) == (
-        (), ("https://mp.weixin.qq.com/s/SBOOGgclAYBw7F0lmtyxjA",), ())
+        (),
+        ("https://mp.weixin.qq.com/s/SBOOGgclAYBw7F0lmtyxjA",),
+        (),
+    )
     final = await list_revisions(db, "2021-01-05")
     assert len(final) == 18 and len(final[0].added) == 12
     # Ingesting the final file again is a no-op.

@@ -15,10 +15,13 @@ from tests.support.telegram import BotHarness, buttons, entity_texts
 
 async def seed(db: aiosqlite.Connection) -> None:
     entries = [
-        make_entry(f"量化方法 No.{n} <script>", url=f"https://example.com/q{n}",
-                   summary=f"第 {n} 种低比特量化 & 剪枝技巧")
+        make_entry(
+            f"量化方法 No.{n} <script>",
+            url=f"https://example.com/q{n}",
+            summary=f"第 {n} 种低比特量化 & 剪枝技巧",
+        )
         for n in range(12)
-    ]  # fmt: skip
+    ]
     entries.append(make_entry("NCNN 发布", url="https://example.com/ncnn", summary="移动端推理"))
     entries.append(make_entry("移动端部署", section="博文", summary="用 NCNN 部署到手机"))
     entries.append(make_entry('Tag <b>&" 标签', summary="HTML 里的粗体"))
@@ -101,7 +104,7 @@ async def test_search_without_results_gives_tips(telegram: BotHarness) -> None:
     await seed(telegram.db)
     chat = await telegram.private(802, language_code="en")
     none = await telegram.ask(chat, '/search "zzz" NEAR( *')
-    assert none.startswith("Nothing found for “\"zzz\" NEAR( *”.\nTry shorter words")
+    assert none.startswith('Nothing found for “"zzz" NEAR( *”.\nTry shorter words')
     assert "NCNN" in none
     assert "Usage" in await telegram.ask(chat, "/search")
     assert "too long" in await telegram.ask(chat, "/search " + "量" * 600)

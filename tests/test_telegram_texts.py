@@ -38,8 +38,14 @@ def test_html_fragments_are_kept_and_plain_values_escaped() -> None:
 
 def test_language_codes() -> None:
     assert [lang_of(c) for c in ("zh", "zh-hans", "ZH-TW", "en", "de", None, "")] == [
-        "zh", "zh", "zh", "en", "en", "en", "en",
-    ]  # fmt: skip
+        "zh",
+        "zh",
+        "zh",
+        "en",
+        "en",
+        "en",
+        "en",
+    ]
 
 
 def test_help_parses_in_both_languages() -> None:

@@ -33,8 +33,10 @@ async def test_topic_adds_several_and_counts_matches_in_latest(telegram: BotHarn
     assert "最新一期（2021-01-05）有 4/4 条" in text
     stored = await list_topics(telegram.db, chat)
     assert [(t.display, t.exclude) for t in stored] == [
-        ("量化", False), ("NCNN", False), ("剪枝", False),
-    ]  # fmt: skip
+        ("量化", False),
+        ("NCNN", False),
+        ("剪枝", False),
+    ]
     excluded = await telegram.say(chat, "/topic -招聘")
     assert "排除：招聘" in excluded[0]["plain"]
     assert "有 3/4 条" in excluded[0]["plain"]

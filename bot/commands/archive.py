@@ -79,11 +79,16 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
 
     tally = ImportTally()
     console = Console(stderr=True)
-    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.description}"))
+    columns = (
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+    )
     async with database(db_path) as conn, transaction(conn):
-        with Progress(*columns, console=console, transient=True,
-                      disable=not console.is_terminal) as progress:
+        with Progress(
+            *columns, console=console, transient=True, disable=not console.is_terminal
+        ) as progress:
             task = progress.add_task("", total=len(files))
             for path in files:
                 progress.update(task, description=path.name)
@@ -95,8 +100,9 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
                     message = str(exc).rstrip(".")
                     if not message.startswith(str(path)):
                         message = f"{path}: {message}"
-                    console.print(f"Error: {message}.", markup=False, highlight=False,
-                                  soft_wrap=True)
+                    console.print(
+                        f"Error: {message}.", markup=False, highlight=False, soft_wrap=True
+                    )
                     tally.skipped.append(str(path))
                     progress.advance(task)
                     continue
@@ -108,8 +114,14 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: one line per issue; json: a list of objects.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per issue; json: a list of objects.",
+)
 @DB_OPTION
 def issues(fmt: str, db_path: Path | None) -> None:
     """List the issues in the archive, newest first."""
@@ -129,8 +141,10 @@ def issues(fmt: str, db_path: Path | None) -> None:
     for row in rows:
         label = str(row["title"] or row["intro"] or "")
         label = clip(label, 48)
-        click.echo(f"{row['date']}  {row['entries']:>3} entries  {row['revisions']:>2} rev  "
-                   f"{label}".rstrip())
+        click.echo(
+            f"{row['date']}  {row['entries']:>3} entries  {row['revisions']:>2} rev  "
+            f"{label}".rstrip()
+        )
     click.echo(f"{len(rows)} issues")
 
 
@@ -145,17 +159,40 @@ def _check_date(value: str | None) -> str | None:
 
 @click.command()
 @click.argument("query", nargs=-1, metavar="QUERY...")
-@click.option("--limit", type=click.IntRange(1, 50), default=10, show_default=True,
-              help="How many results to show.")
-@click.option("--offset", type=click.IntRange(0, 999), default=0, show_default=True,
-              help="Skip this many results (for the next page).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 50),
+    default=10,
+    show_default=True,
+    help="How many results to show.",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(0, 999),
+    default=0,
+    show_default=True,
+    help="Skip this many results (for the next page).",
+)
 @click.option("--issue", "issue_date", metavar="DATE", help="Only the issue of DATE (YYYY-MM-DD).")
 @click.option("--section", metavar="NAME", help="Only entries of this section, e.g. 论文.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people; json: a list of result objects.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people; json: a list of result objects.",
+)
 @DB_OPTION
-def search(query: tuple[str, ...], limit: int, offset: int, issue_date: str | None,
-           section: str | None, fmt: str, db_path: Path | None) -> None:
+def search(
+    query: tuple[str, ...],
+    limit: int,
+    offset: int,
+    issue_date: str | None,
+    section: str | None,
+    fmt: str,
+    db_path: Path | None,
+) -> None:
     """Search every entry of the archive.
 
     Words are ANDed, "quoted words" form a phrase, -word excludes; case, full-width
@@ -173,19 +210,32 @@ def search(query: tuple[str, ...], limit: int, offset: int, issue_date: str | No
 
     async def find() -> SearchPage:
         async with database(db_path, must_exist=True) as conn:
-            return await run_search(conn, text, limit=limit, offset=offset, issue_date=day,
-                                    section=section)
+            return await run_search(
+                conn, text, limit=limit, offset=offset, issue_date=day, section=section
+            )
 
     page = run_async(find())
     for notice in page.query.notices:
         click.echo(NOTICE_TEXT[notice], err=True)
     bold = ("\x1b[1m", "\x1b[0m") if fmt == "text" and sys.stdout.isatty() else ("**", "**")
     if fmt == "json":
-        click.echo(json.dumps([
-            {"issue_date": r.issue_date, "section": r.section, "title": r.title, "url": r.url,
-             "snippet": render(r.snippet_segments), "score": r.score}
-            for r in page.results
-        ], ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "issue_date": r.issue_date,
+                        "section": r.section,
+                        "title": r.title,
+                        "url": r.url,
+                        "snippet": render(r.snippet_segments),
+                        "score": r.score,
+                    }
+                    for r in page.results
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     if not page.results:
         click.echo("No results." if page.total == 0 else f"No results past {page.total}.")

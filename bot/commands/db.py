@@ -31,9 +31,7 @@ async def database(
     """The migrated archive; StoreError → CommandFailed (exit 1) with its sentence."""
     db_path = path or default_db_path()
     if must_exist and not db_path.exists():
-        raise CommandFailed(
-            f"there is no archive at {db_path} yet; run `bot import FOLDER` first"
-        )
+        raise CommandFailed(f"there is no archive at {db_path} yet; run `bot import FOLDER` first")
     try:
         async with open_db(db_path) as conn:
             yield conn

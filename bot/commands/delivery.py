@@ -64,8 +64,13 @@ async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: in
 @click.command()
 @click.option("--failed", is_flag=True, help="Only deliveries that failed, with Telegram's reason.")
 @click.option("--retry", is_flag=True, help="Put every failed delivery back in the queue.")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True,
-              help="Show at most this many rows.")  # fmt: skip
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=50,
+    show_default=True,
+    help="Show at most this many rows.",
+)
 @DB_OPTION
 def deliveries(failed: bool, retry: bool, limit: int, db_path: Path | None) -> None:
     """List deliveries that are pending or failed, and why; --retry requeues failed ones."""
@@ -117,9 +122,14 @@ def stats(db_path: Path | None) -> None:
 
 
 def deliver_after_publish(
-    settings: Settings, db_path: Path | None, issue_id: int, sender: str | None, *,
-    send: bool, wait: bool,
-) -> str:  # fmt: skip
+    settings: Settings,
+    db_path: Path | None,
+    issue_id: int,
+    sender: str | None,
+    *,
+    send: bool,
+    wait: bool,
+) -> str:
     """`bot publish --send` / `--wait`: send here, or watch the running sender."""
     from bot.delivery.foreground import describe_progress, describe_sent
     from bot.delivery.progress import wait_drained

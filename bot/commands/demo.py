@@ -14,12 +14,21 @@ SEED = Path(__file__).resolve().parent.parent.parent / "seeds" / "2021-01-05.md"
 
 
 @click.command(name="demo")
-@click.option("--db", "db_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Keep the demo's database in this file (default: a temporary one, "
-                   "removed afterwards). Never use your real bot's database.")  # fmt: skip
-@click.option("--issue", "issue", type=click.Path(path_type=Path, dir_okay=False),
-              default=SEED, show_default="seeds/2021-01-05.md",
-              help="The issue file to publish.")  # fmt: skip
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Keep the demo's database in this file (default: a temporary one, "
+    "removed afterwards). Never use your real bot's database.",
+)
+@click.option(
+    "--issue",
+    "issue",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=SEED,
+    show_default="seeds/2021-01-05.md",
+    help="The issue file to publish.",
+)
 @click.option("--verbose", is_flag=True, help="Also print the daemon's log lines (stderr).")
 def demo(db_path: Path | None, issue: Path, verbose: bool) -> None:
     """Show the whole bot working, with no token and no network.

@@ -12,14 +12,31 @@ from bot.commands.common import UnusableInput, run_async
 
 
 @click.command(name="emulator")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (keep it on loopback).")  # fmt: skip
-@click.option("--port", default=8081, show_default=True, type=click.IntRange(0, 65535),
-              help="TCP port to listen on (0 picks a free one).")  # fmt: skip
-@click.option("--seed", default=0, show_default=True, type=int,
-              help="Seed of the fault injection, so faulty runs can be replayed.")  # fmt: skip
-@click.option("--no-limits", is_flag=True,
-              help="Lift the flood limits (30/s, 1/s per chat, 20/min per group).")  # fmt: skip
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (keep it on loopback).",
+)
+@click.option(
+    "--port",
+    default=8081,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Seed of the fault injection, so faulty runs can be replayed.",
+)
+@click.option(
+    "--no-limits",
+    is_flag=True,
+    help="Lift the flood limits (30/s, 1/s per chat, 20/min per group).",
+)
 def emulator(host: str, port: int, seed: int, no_limits: bool) -> None:
     """Run the local Telegram Bot API emulator.
 
@@ -47,8 +64,9 @@ async def _serve(host: str, port: int, seed: int, no_limits: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
     click.echo(f"Telegram Bot API emulator listening on {emu.base_url}", err=True)
     click.echo(f"  bot:     BOT_API_BASE={emu.base_url} BOT_TOKEN=123456:TEST-token", err=True)
-    click.echo(f"  control: {emu.base_url}/_emu/ (chats, updates, messages, stats, config)",
-               err=True)  # fmt: skip
+    click.echo(
+        f"  control: {emu.base_url}/_emu/ (chats, updates, messages, stats, config)", err=True
+    )
     try:
         await stop.wait()
     finally:

@@ -22,9 +22,7 @@ MAX_TOPICS = 20
 MAX_TOPIC_LEN = 32
 
 
-def split_topics(
-    values: tuple[str, ...], excludes: tuple[str, ...]
-) -> tuple[list[str], list[str]]:
+def split_topics(values: tuple[str, ...], excludes: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """Include and exclude terms: ``--topic=-招聘`` is an exclusion, like ``/topic -招聘``."""
     include: list[str] = []
     exclude = [x.strip() for x in excludes if x.strip()]
@@ -83,20 +81,37 @@ def _json(parts: list[Part]) -> str:
     "`--topic=-招聘` excludes.",
 )
 @click.option(
-    "--exclude", "excludes", multiple=True, metavar="TERM",
+    "--exclude",
+    "excludes",
+    multiple=True,
+    metavar="TERM",
     help="Drop entries containing TERM (repeatable).",
-)  # fmt: skip
-@click.option("--lang", type=click.Choice(LANGS), default="zh", show_default=True,
-              help="Language of the bot's wording.")  # fmt: skip
-@click.option("--mode", type=click.Choice(MODES), default="full", show_default=True,
-              help="Summary length: full, compact (one short line) or titles only.")  # fmt: skip
-@click.option("--full-text", is_flag=True,
-              help="Keep summaries whole (long entries are cut across messages).")  # fmt: skip
+)
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text",
+    "--lang",
+    type=click.Choice(LANGS),
+    default="zh",
+    show_default=True,
+    help="Language of the bot's wording.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="full",
+    show_default=True,
+    help="Summary length: full, compact (one short line) or titles only.",
+)
+@click.option(
+    "--full-text", is_flag=True, help="Keep summaries whole (long entries are cut across messages)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "html", "json"]),
+    default="text",
     show_default=True,
     help="text: what the reader sees; html: the raw messages; json: messages with sizes.",
-)  # fmt: skip
+)
 def preview(
     file: Path,
     topics: tuple[str, ...],

@@ -25,8 +25,9 @@ def _finding(path: Path, finding: Finding) -> str:
     return f"{path}:{finding.line}: {finding.severity} {finding.code}: {finding.message}"
 
 
-async def _publish(path: Path, text: str, issue: Issue, dry_run: bool,
-                   db_path: Path | None, settings: Settings) -> tuple[Published, str | None]:
+async def _publish(
+    path: Path, text: str, issue: Issue, dry_run: bool, db_path: Path | None, settings: Settings
+) -> tuple[Published, str | None]:
     """What was (or, dry run, would be) published and queued, and who will send it."""
     from bot.delivery.foreground import who_sends
     from bot.publishing import publish_issue
@@ -43,18 +44,34 @@ async def _publish(path: Path, text: str, issue: Issue, dry_run: bool,
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
 @click.option("--force", is_flag=True, help="Publish even when lint finds errors.")
-@click.option("--dry-run", is_flag=True,
-              help="Lint and show what would change and be sent; write nothing.")
-@click.option("--at", "at", metavar="TIME",
-              help="Publish later: at TIME ('2026-12-01 09:00', in BOT_TZ), done by the running"
-                   " `bot run`. Lint runs now too.")  # fmt: skip
-@click.option("--send", is_flag=True,
-              help="Send the queued messages now, from this process (when no `bot run` is up).")
-@click.option("--wait", is_flag=True,
-              help="Show a progress bar until this issue's messages have gone out.")
+@click.option(
+    "--dry-run", is_flag=True, help="Lint and show what would change and be sent; write nothing."
+)
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    help="Publish later: at TIME ('2026-12-01 09:00', in BOT_TZ), done by the running"
+    " `bot run`. Lint runs now too.",
+)
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Send the queued messages now, from this process (when no `bot run` is up).",
+)
+@click.option(
+    "--wait", is_flag=True, help="Show a progress bar until this issue's messages have gone out."
+)
 @DB_OPTION
-def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: str | None,
-            send: bool, wait: bool) -> None:
+def publish(
+    file: Path,
+    force: bool,
+    dry_run: bool,
+    db_path: Path | None,
+    at: str | None,
+    send: bool,
+    wait: bool,
+) -> None:
     """Lint a released issue FILE, ingest it into the archive and deliver it.
 
     Refuses when lint finds errors (they are printed) unless --force. A revised
@@ -90,8 +107,11 @@ def publish(file: Path, force: bool, dry_run: bool, db_path: Path | None, at: st
     if not dry_run and (send or wait):
         from bot.commands.delivery import deliver_after_publish
 
-        click.echo(deliver_after_publish(settings, db_path, published.ingested.issue_id,
-                                         sender, send=send, wait=wait))
+        click.echo(
+            deliver_after_publish(
+                settings, db_path, published.ingested.issue_id, sender, send=send, wait=wait
+            )
+        )
 
 
 def _delivery_settings(send: bool, wait: bool, later: bool) -> Settings:
@@ -104,8 +124,9 @@ def _delivery_settings(send: bool, wait: bool, later: bool) -> Settings:
     except SettingsError as exc:
         raise UnusableInput(str(exc)) from None
     if send and settings.token is None:
-        raise UnusableInput("--send needs BOT_TOKEN (the token from @BotFather) in the"
-                            " environment or .env")
+        raise UnusableInput(
+            "--send needs BOT_TOKEN (the token from @BotFather) in the environment or .env"
+        )
     return settings
 
 
@@ -117,8 +138,10 @@ def _describe(report: Published, sender: str | None, dry_run: bool) -> str:
     if r.status == "new":
         head = f"{r.date}: {would}published as a new issue with {r.entries} entries."
     else:
-        head = (f"{r.date}: {would}updated in place: {len(r.added)} added, "
-                f"{len(r.changed)} changed, {len(r.removed)} removed.")
+        head = (
+            f"{r.date}: {would}updated in place: {len(r.added)} added, "
+            f"{len(r.changed)} changed, {len(r.removed)} removed."
+        )
     lines = [head]
     if report.to_send:
         lines.append(
@@ -138,11 +161,19 @@ def _describe(report: Published, sender: str | None, dry_run: bool) -> str:
     return "\n".join(lines)
 
 
-def _schedule(file: Path, text: str, force: bool, dry_run: bool, at: str,
-              db_path: Path | None, settings: Settings) -> str:
+def _schedule(
+    file: Path,
+    text: str,
+    force: bool,
+    dry_run: bool,
+    at: str,
+    db_path: Path | None,
+    settings: Settings,
+) -> str:
     from bot.run.schedule_cli import schedule_publish
 
     if dry_run:
         raise UnusableInput("--at and --dry-run do not go together: drop one of them")
-    return schedule_publish(file, text, force, at, db_path, settings.publish_grace_minutes,
-                            settings.tz)
+    return schedule_publish(
+        file, text, force, at, db_path, settings.publish_grace_minutes, settings.tz
+    )

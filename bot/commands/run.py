@@ -22,22 +22,40 @@ log = logging.getLogger("bot.run")
 
 
 @click.command(name="run")
-@click.option("--webhook", "webhook_url", metavar="URL",
-              help="Take updates by webhook at this https URL instead of long polling "
-                   "(needs BOT_WEBHOOK_SECRET). Default: BOT_WEBHOOK_URL.")  # fmt: skip
-@click.option("--listen", metavar="HOST:PORT",
-              help="Where the webhook server (and /healthz) listens. Default: BOT_LISTEN "
-                   "(127.0.0.1:8080).")  # fmt: skip
-@click.option("--health-port", type=click.IntRange(1, 65535), metavar="PORT",
-              help="In polling mode, serve GET /healthz on this port. "
-                   "Default: BOT_HEALTH_PORT (off).")  # fmt: skip
-@click.option("--standby", is_flag=True,
-              help="If another bot run holds this database, wait and take over when it "
-                   "stops, instead of refusing to start.")  # fmt: skip
-@click.option("--log-format", type=click.Choice(["kv", "json"]),
-              help="key=value or JSON log lines. Default: BOT_LOG_FORMAT (kv).")  # fmt: skip
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False),
-              help="The SQLite database. Default: BOT_DB (data/bot.sqlite3).")  # fmt: skip
+@click.option(
+    "--webhook",
+    "webhook_url",
+    metavar="URL",
+    help="Take updates by webhook at this https URL instead of long polling "
+    "(needs BOT_WEBHOOK_SECRET). Default: BOT_WEBHOOK_URL.",
+)
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    help="Where the webhook server (and /healthz) listens. Default: BOT_LISTEN (127.0.0.1:8080).",
+)
+@click.option(
+    "--health-port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="In polling mode, serve GET /healthz on this port. Default: BOT_HEALTH_PORT (off).",
+)
+@click.option(
+    "--standby",
+    is_flag=True,
+    help="If another bot run holds this database, wait and take over when it "
+    "stops, instead of refusing to start.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["kv", "json"]),
+    help="key=value or JSON log lines. Default: BOT_LOG_FORMAT (kv).",
+)
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The SQLite database. Default: BOT_DB (data/bot.sqlite3).",
+)
 def run(
     webhook_url: str | None,
     listen: str | None,
@@ -68,8 +86,13 @@ def _configure(
     from bot.logs import setup_logging
     from bot.run.options import RunOptions
 
-    given = {"webhook_url": webhook_url, "listen": listen, "health_port": health_port,
-             "log_format": log_format, "db": db}  # fmt: skip
+    given = {
+        "webhook_url": webhook_url,
+        "listen": listen,
+        "health_port": health_port,
+        "log_format": log_format,
+        "db": db,
+    }
     try:
         settings = load_settings(**{k: v for k, v in given.items() if v is not None})
     except SettingsError as exc:
@@ -87,8 +110,12 @@ def _configure(
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     setup_logging(settings.log_level, settings.log_format, secrets=secrets)
-    options = RunOptions(webhook_url=settings.webhook_url, listen=settings.listen,
-                         health_port=settings.health_port, standby=standby)  # fmt: skip
+    options = RunOptions(
+        webhook_url=settings.webhook_url,
+        listen=settings.listen,
+        health_port=settings.health_port,
+        standby=standby,
+    )
     return settings, options
 
 
@@ -110,8 +137,9 @@ async def _run(settings: Settings, options: RunOptions) -> int:
             loop.add_signal_handler(sig, on_signal, sig)
     try:
         # The lease first: a second instance is refused before aiogram's slow import.
-        async with held_lease(settings.db, ttl=options.lease_ttl, standby=options.standby,
-                              stop=stop) as lease:  # fmt: skip
+        async with held_lease(
+            settings.db, ttl=options.lease_ttl, standby=options.standby, stop=stop
+        ) as lease:
             if lease is None:
                 return 0  # stopped while standing by
             # aiogram takes seconds to import: in a thread, so the lease heartbeat goes on.
@@ -125,4 +153,3 @@ async def _run(settings: Settings, options: RunOptions) -> int:
         raise UnusableInput(str(exc)) from None
     except RunFailed as exc:
         raise CommandFailed(str(exc)) from None
-

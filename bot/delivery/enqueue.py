@@ -59,8 +59,10 @@ def channel_chat_id(channel: str) -> tuple[int, str | None]:
 def render_key(chat: Chat, topics: Sequence[Topic]) -> RenderKey:
     include = tuple(t.term for t in topics if not t.exclude)
     exclude = tuple(t.term for t in topics if t.exclude)
-    labels = (*(t.display for t in topics if not t.exclude),
-              *(f"-{t.display}" for t in topics if t.exclude))  # fmt: skip
+    labels = (
+        *(t.display for t in topics if not t.exclude),
+        *(f"-{t.display}" for t in topics if t.exclude),
+    )
     return chat.language, chat.summary_mode, include, exclude, labels
 
 
@@ -149,8 +151,12 @@ async def enqueue_issue(
         due_cache: dict[tuple[str, str | None, str | None, str | None], str] = {}
         for key, chats in groups.items():
             for chat in chats:
-                slot = (chat.timezone or default_tz, chat.delivery_time,
-                        chat.quiet_start, chat.quiet_end)  # fmt: skip
+                slot = (
+                    chat.timezone or default_tz,
+                    chat.delivery_time,
+                    chat.quiet_start,
+                    chat.quiet_end,
+                )
                 due = due_cache.get(slot)
                 if due is None:
                     quiet = (slot[2], slot[3]) if slot[2] and slot[3] else None

@@ -49,8 +49,12 @@ async def wait_drained(
                 elapsed = max(time.monotonic() - started, 1e-6)
                 rate = (current.sent - first_sent) / elapsed
                 total = current.sent + current.pending + current.failed
-                bar.update(task, total=total, completed=current.sent + current.failed,
-                           line=_line(current, rate))  # fmt: skip
+                bar.update(
+                    task,
+                    total=total,
+                    completed=current.sent + current.failed,
+                    line=_line(current, rate),
+                )
                 finished = done is not None and done.is_set()
                 if current.pending == 0 or finished:
                     return current

@@ -118,8 +118,11 @@ async def run_demo(db_path: Path, seed: Path) -> None:
     findings = lint_issue(issue, text)
     # Built, not read: the demo must not pick up (or trip over) the operator's BOT_* settings.
     settings = Settings.model_construct(
-        token=SecretStr(DEMO_TOKEN), api_base="http://127.0.0.1:1", db=db_path,
-        tz="Asia/Shanghai", log_level="ERROR",
+        token=SecretStr(DEMO_TOKEN),
+        api_base="http://127.0.0.1:1",
+        db=db_path,
+        tz="Asia/Shanghai",
+        log_level="ERROR",
     )
     stop = asyncio.Event()
     async with Emulator(EmulatorConfig()) as emu, aiohttp.ClientSession() as http:
@@ -143,11 +146,20 @@ async def _story(
 ) -> None:
     _print("1. Readers join — real updates sent through the emulator:")
     for reader in READERS:
-        await control.call("POST", "chats", json={
-            "id": reader.chat_id, "type": reader.kind, "language_code": "zh",
-            **({"title": reader.title, "admins": [reader.user_id]} if reader.kind == "group"
-               else {"username": reader.title.lower()}),
-        })  # fmt: skip
+        await control.call(
+            "POST",
+            "chats",
+            json={
+                "id": reader.chat_id,
+                "type": reader.kind,
+                "language_code": "zh",
+                **(
+                    {"title": reader.title, "admins": [reader.user_id]}
+                    if reader.kind == "group"
+                    else {"username": reader.title.lower()}
+                ),
+            },
+        )
         for command in reader.commands:
             await control.say(reader.chat_id, command, reader.user_id)
         _print(f"   {pad(reader.label(), 34)} sent {', '.join(reader.commands)}")
@@ -156,20 +168,26 @@ async def _story(
     if errors:
         _print(f"\n2. Publishing {seed.name}. It is still a draft — lint says:")
     else:
-        _print(f"\n2. Publishing {seed.name}. Lint finds no errors"
-               + (":" if findings else "."))
+        _print(f"\n2. Publishing {seed.name}. Lint finds no errors" + (":" if findings else "."))
     for f in findings:
         _print(f"     line {f.line}: {f.severity} {f.code}: {f.message}")
     if errors:
-        _print(f"   {errors} error(s): `bot publish` would refuse it. The demo publishes it"
-               " anyway (as `bot publish --force` does),")
+        _print(
+            f"   {errors} error(s): `bot publish` would refuse it. The demo publishes it"
+            " anyway (as `bot publish --force` does),"
+        )
     _print("   scheduled for now, so the daemon's scheduler fires it and its sender delivers.")
     started = time.monotonic()
     async with open_db(settings.db) as conn:
-        id_ = await retry_busy(lambda: add_scheduled(
-            conn, file_name=seed.name, content=text, force=True,
-            due_at=to_stamp(datetime.now(UTC)),
-        ))  # like `bot publish --at`, from outside the daemon, which may be writing
+        id_ = await retry_busy(
+            lambda: add_scheduled(
+                conn,
+                file_name=seed.name,
+                content=text,
+                force=True,
+                due_at=to_stamp(datetime.now(UTC)),
+            )
+        )  # like `bot publish --at`, from outside the daemon, which may be writing
 
         async def delivered() -> dict[str, int] | None:
             row = await get_scheduled(conn, id_)
@@ -183,8 +201,10 @@ async def _story(
         row = await get_scheduled(conn, id_)
     assert row is not None
     _print(f"   → {row.detail}")
-    _print(f"   → delivered in {time.monotonic() - started:.1f} s: {counts['sent']} sent,"
-           f" {counts['failed']} failed (Telegram's flood limits respected).\n")
+    _print(
+        f"   → delivered in {time.monotonic() - started:.1f} s: {counts['sent']} sent,"
+        f" {counts['failed']} failed (Telegram's flood limits respected).\n"
+    )
 
     chat_id, query = SEARCH
     answer = await control.say(chat_id, query, None)

@@ -28,9 +28,12 @@ CONFLICT_WEBHOOK = (
     "delete the webhook first"
 )
 _SEND_OPTIONS = (
-    "disable_notification", "protect_content", "allow_paid_broadcast",
-    "disable_web_page_preview", "message_effect_id",
-)  # fmt: skip
+    "disable_notification",
+    "protect_content",
+    "allow_paid_broadcast",
+    "disable_web_page_preview",
+    "message_effect_id",
+)
 
 
 @dataclass(frozen=True, slots=True)

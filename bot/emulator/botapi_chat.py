@@ -15,10 +15,15 @@ from bot.emulator.runtime import Runtime
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _SCOPES = frozenset(
     {
-        "default", "all_private_chats", "all_group_chats", "all_chat_administrators",
-        "chat", "chat_administrators", "chat_member",
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
     }
-)  # fmt: skip
+)
 
 
 @method("getChat")

@@ -56,9 +56,15 @@ async def send_document(rt: Runtime, p: Params, bot_id: int) -> Any:
         stored = rt.state.store_file(name, mime, document.content)
     version = Version(fmt.text, fmt.plain, fmt.entities, markup, now())
     msg = rt.state.add_message(
-        chat, True, bot_id, version, document=stored, thread_id=p.integer("message_thread_id"),
-        options=options, reply_to=reply_to,
-    )  # fmt: skip
+        chat,
+        True,
+        bot_id,
+        version,
+        document=stored,
+        thread_id=p.integer("message_thread_id"),
+        options=options,
+        reply_to=reply_to,
+    )
     record_entities(rt, msg, fmt, "sendDocument")
     return objects.message(msg, rt.config)
 

@@ -13,8 +13,16 @@ from bot.emulator.runtime import Runtime
 from bot.emulator.state import CHAT_TYPES, CallbackQuery, Chat, Message, Version, now
 from bot.emulator.users import chat_member_update, migration_updates, user_message
 
-_CHAT_FIELDS = ("id", "type", "title", "username", "language_code", "admins", "blocked",
-                "migrate_to")  # fmt: skip
+_CHAT_FIELDS = (
+    "id",
+    "type",
+    "title",
+    "username",
+    "language_code",
+    "admins",
+    "blocked",
+    "migrate_to",
+)
 
 
 def _int(body: dict[str, Any], key: str, required: bool = False) -> int | None:
@@ -132,8 +140,9 @@ def make_update(rt: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     if data is not None:
         msg = _find_button_message(rt, chat, data, _int(body, "message_id"))
         rt.state.seq += 1
-        query = CallbackQuery(f"{4_000_000_000_000 + rt.state.seq}", chat.id, user_id,
-                              msg.message_id, data)  # fmt: skip
+        query = CallbackQuery(
+            f"{4_000_000_000_000 + rt.state.seq}", chat.id, user_id, msg.message_id, data
+        )
         rt.state.callbacks[query.id] = query
         payload = {
             "id": query.id,

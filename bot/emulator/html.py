@@ -19,10 +19,24 @@ from bot.emulator.html_refs import NAMED_REFS, decode_reference, entity_order, t
 
 ALLOWED_TAGS = frozenset(
     {
-        "a", "b", "strong", "i", "em", "s", "strike", "del", "u", "ins",
-        "tg-spoiler", "tg-emoji", "span", "pre", "code", "blockquote",
+        "a",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "s",
+        "strike",
+        "del",
+        "u",
+        "ins",
+        "tg-spoiler",
+        "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
     }
-)  # fmt: skip
+)
 
 _SIMPLE_TYPES = {
     "b": "bold",

@@ -58,10 +58,18 @@ def to_utf16(plain: str, entities: list[dict[str, Any]]) -> None:
 
 # tdlib's order for entities over the same range (MessageEntity::get_type_priority).
 _PRIORITY = {
-    "blockquote": 0, "expandable_blockquote": 0, "pre": 11, "code": 20, "text_link": 49,
-    "bold": 90, "italic": 91, "underline": 92, "strikethrough": 93, "spoiler": 94,
+    "blockquote": 0,
+    "expandable_blockquote": 0,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
     "custom_emoji": 99,
-}  # fmt: skip
+}
 
 
 def entity_order(entity: dict[str, Any]) -> tuple[int, int, int]:

@@ -17,10 +17,17 @@ MAX_CALLBACK_DATA = 64
 MAX_BUTTONS = 100
 MAX_ROW = 8
 _BUTTON_KINDS = (
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
-    "copy_text", "callback_game", "pay",
-)  # fmt: skip
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+)
 _URL_SCHEMES = ("http://", "https://", "tg://")
 
 
@@ -96,8 +103,11 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
     if rows is None:
         return markup
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard button: field \"inline_keyboard\" "
-                          "must be an Array of Arrays", rule="markup")  # fmt: skip
+        raise bad_request(
+            'can\'t parse inline keyboard button: field "inline_keyboard" '
+            "must be an Array of Arrays",
+            rule="markup",
+        )
     total = sum(len(row) for row in rows)
     if total > MAX_BUTTONS or any(len(row) > MAX_ROW for row in rows):
         raise bad_request("reply markup is too long", rule="markup_too_long")
@@ -109,8 +119,9 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
 
 def _check_button(button: Any) -> None:
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-        raise bad_request("can't parse inline keyboard button: Text must be a String",
-                          rule="markup")  # fmt: skip
+        raise bad_request(
+            "can't parse inline keyboard button: Text must be a String", rule="markup"
+        )
     kinds = [kind for kind in _BUTTON_KINDS if kind in button]
     if not kinds:
         raise bad_request("text buttons are unallowed in the inline keyboard", rule="markup")

@@ -95,11 +95,18 @@ def message(msg: Message, config: EmulatorConfig, nested: bool = True) -> dict[s
 def member(user_data: dict[str, Any], status: str) -> dict[str, Any]:
     if status == "administrator":
         rights = (
-            "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
-            "can_restrict_members", "can_promote_members", "can_change_info",
-            "can_invite_users", "can_post_stories", "can_edit_stories",
-            "can_delete_stories", "can_send_welcome_messages",
-        )  # fmt: skip
+            "can_manage_chat",
+            "can_delete_messages",
+            "can_manage_video_chats",
+            "can_restrict_members",
+            "can_promote_members",
+            "can_change_info",
+            "can_invite_users",
+            "can_post_stories",
+            "can_edit_stories",
+            "can_delete_stories",
+            "can_send_welcome_messages",
+        )
         return {
             "status": status,
             "user": user_data,

@@ -200,11 +200,13 @@ class State:
                 return chat
         return None
 
-    def add_message(self, chat: Chat, from_bot: bool, user_id: int, version: Version,
-                    **extra: Any) -> Message:  # fmt: skip
+    def add_message(
+        self, chat: Chat, from_bot: bool, user_id: int, version: Version, **extra: Any
+    ) -> Message:
         self.seq += 1
-        message = Message(chat, chat.next_message_id(), from_bot, user_id, version, self.seq,
-                          **extra)  # fmt: skip
+        message = Message(
+            chat, chat.next_message_id(), from_bot, user_id, version, self.seq, **extra
+        )
         self.messages[(chat.id, message.message_id)] = message
         return message
 

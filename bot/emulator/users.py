@@ -20,8 +20,9 @@ def user_message(
     thread_id: int | None,
     reply_to: Message | None = None,
 ) -> dict[str, Any]:
-    msg = rt.state.add_message(chat, False, user_id, version, document=document,
-                               thread_id=thread_id, reply_to=reply_to)  # fmt: skip
+    msg = rt.state.add_message(
+        chat, False, user_id, version, document=document, thread_id=thread_id, reply_to=reply_to
+    )
     kind = "channel_post" if chat.type == "channel" else "message"
     return rt.queue.push(kind, objects.message(msg, rt.config))
 

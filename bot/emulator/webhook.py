@@ -133,8 +133,9 @@ class Webhook:
         if self.secret:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.secret
         try:
-            async with self.session.post(self.url, data=json.dumps(update),
-                                         headers=headers) as resp:  # fmt: skip
+            async with self.session.post(
+                self.url, data=json.dumps(update), headers=headers
+            ) as resp:
                 if resp.status // 100 != 2:
                     await resp.read()
                     self._error(f"Wrong response from the webhook: {resp.status} {resp.reason}")

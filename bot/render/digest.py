@@ -57,9 +57,7 @@ def select_entries(
     return [e for e in issue.entries if entry_matches(e, inc, exc)]
 
 
-def _filter_line(
-    lang: str, labels: Sequence[str], matched: int, total: int
-) -> str | None:
+def _filter_line(lang: str, labels: Sequence[str], matched: int, total: int) -> str | None:
     shown = [trim(one_line(label), MAX_LABEL) for label in labels if one_line(label)]
     if not shown:
         return None
@@ -95,11 +93,7 @@ def render_digest(
     if not chosen:
         return []
     filtered = any(normalize(x).strip() for x in (*include, *exclude))
-    labels = (
-        topic_labels
-        if topic_labels is not None
-        else [*include, *(f"-{x}" for x in exclude)]
-    )
+    labels = topic_labels if topic_labels is not None else [*include, *(f"-{x}" for x in exclude)]
     header_ctx = {
         "name": t(lang, "digest.name"),
         "title": trim(one_line(issue.title), MAX_TITLE),

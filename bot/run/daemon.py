@@ -73,8 +73,14 @@ class Daemon:
                     "Telegram refused BOT_TOKEN (401 Unauthorized); check it with @BotFather"
                 ) from None
             except TelegramNetworkError as exc:
-                event(log, "telegram.unreachable", logging.WARNING, api=self.settings.api_base,
-                      error=str(exc), retry_in_s=delay)
+                event(
+                    log,
+                    "telegram.unreachable",
+                    logging.WARNING,
+                    api=self.settings.api_base,
+                    error=str(exc),
+                    retry_in_s=delay,
+                )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)
                 if stop.is_set():
@@ -82,8 +88,10 @@ class Daemon:
                 continue
             event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
             return
-        raise RunFailed(f"cannot reach the Bot API at {self.settings.api_base}; check the"
-                        " network (or BOT_API_BASE) — the service manager will retry")
+        raise RunFailed(
+            f"cannot reach the Bot API at {self.settings.api_base}; check the"
+            " network (or BOT_API_BASE) — the service manager will retry"
+        )
 
     async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
         settings, options = self.settings, self.options
@@ -111,26 +119,47 @@ class Daemon:
         # The sender polls the outbox itself (due rows, not_before included) every second;
         # the scheduler's drain and wake-up jobs report each issue once it has drained.
         source = DbJobSource(
-            sched_conn, owner=lease.owner, publish=partial(publish_text, settings=settings),
-            drain=reporter.check, grace=timedelta(minutes=settings.publish_grace_minutes),
+            sched_conn,
+            owner=lease.owner,
+            publish=partial(publish_text, settings=settings),
+            drain=reporter.check,
+            grace=timedelta(minutes=settings.publish_grace_minutes),
             lock=sched_lock,
         )
         await source.recover()
         scheduler = self.scheduler = DaemonScheduler(
             source, poll_seconds=options.poll_seconds, drain_seconds=options.drain_seconds
         )
-        server = UpdateServer(dp, bot, settings, options.webhook_url, options.listen,
-                              options.health_port, self.health,
-                              counts_reader(await self._open(stack)))
+        server = UpdateServer(
+            dp,
+            bot,
+            settings,
+            options.webhook_url,
+            options.listen,
+            options.health_port,
+            self.health,
+            counts_reader(await self._open(stack)),
+        )
 
         await server.start(options.polling_timeout)  # may refuse (RunRefused, RunFailed)
         sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
-        waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(lease.lost.wait()),
-                   sender_task, *server.tasks()]  # fmt: skip
+        waiters = [
+            asyncio.create_task(stop.wait()),
+            asyncio.create_task(lease.lost.wait()),
+            sender_task,
+            *server.tasks(),
+        ]
         try:
             await scheduler.start()
-            event(log, "run.started", mode=self.health.mode, pid=os.getpid(),
-                  db=str(settings.db), api=settings.api_base, tz=settings.tz)
+            event(
+                log,
+                "run.started",
+                mode=self.health.mode,
+                pid=os.getpid(),
+                db=str(settings.db),
+                api=settings.api_base,
+                tz=settings.tz,
+            )
             self.ready.set()
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -141,8 +170,12 @@ class Daemon:
             await server.stop_updates()
             failure = server.failure()
             if failure is not None:
-                event(log, "polling.failed", logging.ERROR,
-                      error=f"{type(failure).__name__}: {failure}")
+                event(
+                    log,
+                    "polling.failed",
+                    logging.ERROR,
+                    error=f"{type(failure).__name__}: {failure}",
+                )
                 self.exit_code = EXIT_FAILED
             await scheduler.stop()
             sender_stop.set()
@@ -156,8 +189,12 @@ class Daemon:
         done, _ = await asyncio.wait([task], timeout=STOP_BUDGET)
         if not done:
             task.cancel()
-            event(log, "sender.cut_short", logging.WARNING,
-                  hint="sends still in flight are retried at the next start")
+            event(
+                log,
+                "sender.cut_short",
+                logging.WARNING,
+                hint="sends still in flight are retried at the next start",
+            )
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             return

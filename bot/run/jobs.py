@@ -95,8 +95,14 @@ class DbJobSource:
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
-                event(log, "publish.waiting", logging.WARNING, step=what, error=str(exc),
-                      hint="another process holds the database; still trying")
+                event(
+                    log,
+                    "publish.waiting",
+                    logging.WARNING,
+                    step=what,
+                    error=str(exc),
+                    hint="another process holds the database; still trying",
+                )
 
     async def recover(self) -> list[ScheduledPublish]:
         """At start: retry publishes a dead daemon left running; report the hopelessly late."""
@@ -108,9 +114,16 @@ class DbJobSource:
         if requeued:
             event(log, "publish.requeued", count=requeued)
         for row in missed:
-            event(log, "publish.missed", logging.WARNING, id=row.id, file=row.file_name,
-                  due=row.due_at + "Z", grace_minutes=int(self.grace.total_seconds() // 60),
-                  hint="publish it now with: bot publish FILE")
+            event(
+                log,
+                "publish.missed",
+                logging.WARNING,
+                id=row.id,
+                file=row.file_name,
+                due=row.due_at + "Z",
+                grace_minutes=int(self.grace.total_seconds() // 60),
+                hint="publish it now with: bot publish FILE",
+            )
         return missed
 
     async def pending_publishes(self) -> list[tuple[int, datetime]]:
@@ -141,19 +154,32 @@ class DbJobSource:
                 await self._patiently(
                     lambda: finish_scheduled(self.conn, id_, "failed", reason), "finish"
                 )
-                event(log, "publish.failed", logging.ERROR, id=id_, file=row.file_name,
-                      error=reason)
+                event(
+                    log, "publish.failed", logging.ERROR, id=id_, file=row.file_name, error=reason
+                )
                 return
             except sqlite3.OperationalError as exc:
                 await self._patiently(lambda: release_scheduled(self.conn, id_), "release")
-                event(log, "publish.retry", logging.WARNING, id=id_, file=row.file_name,
-                      error=str(exc))
+                event(
+                    log,
+                    "publish.retry",
+                    logging.WARNING,
+                    id=id_,
+                    file=row.file_name,
+                    error=str(exc),
+                )
                 return
             await self._patiently(
                 lambda: finish_scheduled(self.conn, id_, "done", summary), "finish"
             )
-        event(log, "publish.fired", id=id_, file=row.file_name, late_s=round(max(late, 0), 1),
-              result=summary)
+        event(
+            log,
+            "publish.fired",
+            id=id_,
+            file=row.file_name,
+            late_s=round(max(late, 0), 1),
+            result=summary,
+        )
         await self._drain()
 
     async def next_delivery_at(self) -> datetime | None:
@@ -194,10 +220,16 @@ class DeliveryReporter:
             return
         for date, counts in (await delivery_counts(self.conn, drained)).values():
             fields: dict[str, object] = {
-                "issue": date, "sent": counts.get("sent", 0), "failed": counts.get("failed", 0),
+                "issue": date,
+                "sent": counts.get("sent", 0),
+                "failed": counts.get("failed", 0),
                 "cancelled": counts.get("cancelled", 0),
             }
             if counts.get("failed"):
                 fields["hint"] = "see bot deliveries --failed"
-            event(log, "delivery.summary", logging.WARNING if counts.get("failed") else
-                  logging.INFO, **fields)
+            event(
+                log,
+                "delivery.summary",
+                logging.WARNING if counts.get("failed") else logging.INFO,
+                **fields,
+            )

@@ -94,14 +94,20 @@ class DaemonLease:
             if holder is not None and holder.owner != self.owner and not self._stale(holder):
                 return holder
             taken = await take_lease(
-                self.conn, self.name, owner=self.owner, pid=self.pid, host=self.host,
-                now=self.clock(), unless_alive=holder,
+                self.conn,
+                self.name,
+                owner=self.owner,
+                pid=self.pid,
+                host=self.host,
+                now=self.clock(),
+                unless_alive=holder,
             )
             if taken:
                 DaemonLease._held_here.add(self.owner)
                 if holder is not None and holder.owner != self.owner:
-                    event(log, "lease.taken_over", previous_pid=holder.pid,
-                          previous_host=holder.host)
+                    event(
+                        log, "lease.taken_over", previous_pid=holder.pid, previous_host=holder.host
+                    )
                 return None
         holder = await lease_holder(self.conn, self.name)
         assert holder is not None
@@ -146,12 +152,21 @@ class DaemonLease:
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
-                event(log, "lease.beat_delayed", logging.WARNING, error=str(exc),
-                      hint="the database stayed busy; trying again")
+                event(
+                    log,
+                    "lease.beat_delayed",
+                    logging.WARNING,
+                    error=str(exc),
+                    hint="the database stayed busy; trying again",
+                )
                 continue
             if not held:
-                event(log, "lease.lost", logging.ERROR,
-                      hint="another bot run took over this database; stopping")
+                event(
+                    log,
+                    "lease.lost",
+                    logging.ERROR,
+                    hint="another bot run took over this database; stopping",
+                )
                 self.lost.set()
                 return
 

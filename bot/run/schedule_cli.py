@@ -42,8 +42,13 @@ async def _record(
     text: str, file_name: str, force: bool, due: datetime, db_path: Path | None
 ) -> tuple[int, str | None]:
     async with database(db_path) as conn:
-        id_ = await add_scheduled(conn, file_name=file_name, content=text,
-                                  due_at=due.strftime("%Y-%m-%d %H:%M:%S"), force=force)
+        id_ = await add_scheduled(
+            conn,
+            file_name=file_name,
+            content=text,
+            due_at=due.strftime("%Y-%m-%d %H:%M:%S"),
+            force=force,
+        )
         holder = await lease_holder(conn, LEASE_NAME)
     running = None
     if holder is not None and time.time() - holder.heartbeat < 60:
@@ -52,15 +57,22 @@ async def _record(
 
 
 def schedule_publish(
-    path: Path, text: str, force: bool, at: str, db_path: Path | None, grace_minutes: int,
+    path: Path,
+    text: str,
+    force: bool,
+    at: str,
+    db_path: Path | None,
+    grace_minutes: int,
     tz: str,
 ) -> str:
     """Record the publish; return what to tell the user."""
     due = parse_at(at, tz, datetime.now(UTC))
     id_, running = asyncio.run(_record(text, path.name, force, due, db_path))
     local = due.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
-    lines = [f"scheduled #{id_}: {path.name} will be published at {local} {tz}"
-             f" ({due.strftime('%Y-%m-%d %H:%M:%S')} UTC)" + (" with --force" if force else "")]
+    lines = [
+        f"scheduled #{id_}: {path.name} will be published at {local} {tz}"
+        f" ({due.strftime('%Y-%m-%d %H:%M:%S')} UTC)" + (" with --force" if force else "")
+    ]
     if running:
         lines.append(f"{running} is up and will publish it then.")
     else:

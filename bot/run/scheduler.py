@@ -78,8 +78,9 @@ class DaemonScheduler:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a job failing must not stop the scheduler; it is logged
-                event(log, "job.failed", logging.ERROR, job=name,
-                      error=f"{type(exc).__name__}: {exc}")
+                event(
+                    log, "job.failed", logging.ERROR, job=name, error=f"{type(exc).__name__}: {exc}"
+                )
             finally:
                 self._running.discard(task)
 
@@ -87,8 +88,13 @@ class DaemonScheduler:
 
     def _add(self, job_id: str, job: Job, **trigger: Any) -> None:
         self.scheduler.add_job(
-            self._guarded(job_id, job), id=job_id, replace_existing=True,
-            misfire_grace_time=None, coalesce=True, max_instances=1, **trigger,
+            self._guarded(job_id, job),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+            **trigger,
         )
 
     async def start(self) -> None:
@@ -96,8 +102,13 @@ class DaemonScheduler:
         self.scheduler.start()
         await self.sync()
         self._add(SYNC_JOB, self.sync, trigger="interval", seconds=self.poll_seconds)
-        self._add(DRAIN_JOB, self.source.drain, trigger="interval", seconds=self.drain_seconds,
-                  next_run_time=self.clock())
+        self._add(
+            DRAIN_JOB,
+            self.source.drain,
+            trigger="interval",
+            seconds=self.drain_seconds,
+            next_run_time=self.clock(),
+        )
 
     def _publish_job(self, id_: int) -> Job:
         async def fire() -> None:
@@ -121,8 +132,12 @@ class DaemonScheduler:
                 if id_ in have:
                     continue
                 run_at = max(due, now)
-                self._add(f"{PUBLISH_PREFIX}{id_}", self._publish_job(id_), trigger="date",
-                          run_date=run_at)
+                self._add(
+                    f"{PUBLISH_PREFIX}{id_}",
+                    self._publish_job(id_),
+                    trigger="date",
+                    run_date=run_at,
+                )
                 event(log, "publish.scheduled", id=id_, due=due.isoformat(timespec="seconds"))
             await self._schedule_wake(now)
 
@@ -157,4 +172,3 @@ class DaemonScheduler:
                 task.cancel()
         self.scheduler.shutdown(wait=False)
         await asyncio.sleep(0)
-

@@ -121,11 +121,20 @@ class UpdateServer:
             try:
                 await self.bot.delete_webhook(drop_pending_updates=False)
             except TelegramNetworkError as exc:  # polling retries with backoff by itself
-                event(log, "telegram.unreachable", logging.WARNING, error=str(exc),
-                      hint="polling will keep retrying")
+                event(
+                    log,
+                    "telegram.unreachable",
+                    logging.WARNING,
+                    error=str(exc),
+                    hint="polling will keep retrying",
+                )
             self.polling = asyncio.create_task(
-                self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False,
-                                      polling_timeout=polling_timeout),
+                self.dp.start_polling(
+                    self.bot,
+                    handle_signals=False,
+                    close_bot_session=False,
+                    polling_timeout=polling_timeout,
+                ),
                 name="polling",
             )
         if self.serve_http:
@@ -137,10 +146,17 @@ class UpdateServer:
                 await self.runner.cleanup()
                 self.runner = None
                 await self.stop_updates()
-                raise OSError(f"cannot listen on {self.host}:{self.port}: "
-                              f"{exc.strerror or exc}") from None
-            event(log, "http.listening", host=self.host, port=self.runner.addresses[0][1],
-                  healthz="/healthz", webhook=self.webhook_url is not None)
+                raise OSError(
+                    f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+                ) from None
+            event(
+                log,
+                "http.listening",
+                host=self.host,
+                port=self.runner.addresses[0][1],
+                healthz="/healthz",
+                webhook=self.webhook_url is not None,
+            )
 
     async def _start_webhook(self, app: web.Application) -> None:
         assert self.webhook_url is not None
@@ -151,8 +167,9 @@ class UpdateServer:
         # Not handler.register(): its shutdown hook would close the bot's session while
         # the sender still finishes in-flight sends.
         app.router.add_post(urlsplit(self.webhook_url).path or "/", handler.handle)
-        await self.dp.emit_startup(bot=self.bot, dispatcher=self.dp, bots=(self.bot,),
-                                   **self.dp.workflow_data)
+        await self.dp.emit_startup(
+            bot=self.bot, dispatcher=self.dp, bots=(self.bot,), **self.dp.workflow_data
+        )
         try:
             await self.bot.set_webhook(
                 self.webhook_url,
@@ -162,8 +179,9 @@ class UpdateServer:
         except TelegramNetworkError as exc:
             raise RunFailed(f"cannot reach Telegram to register the webhook: {exc}") from None
         except TelegramAPIError as exc:
-            raise RunRefused(f"Telegram refused the webhook {self.webhook_url}: "
-                             f"{exc.message}") from None
+            raise RunRefused(
+                f"Telegram refused the webhook {self.webhook_url}: {exc.message}"
+            ) from None
         event(log, "webhook.set", url=self.webhook_url)
 
     def failure(self) -> BaseException | None:
@@ -187,8 +205,9 @@ class UpdateServer:
         if self.webhook_url is not None and self.runner is not None:
             await self.runner.cleanup()  # stops accepting; /healthz goes with it
             self.runner = None
-            await self.dp.emit_shutdown(bot=self.bot, dispatcher=self.dp, bots=(self.bot,),
-                                        **self.dp.workflow_data)
+            await self.dp.emit_shutdown(
+                bot=self.bot, dispatcher=self.dp, bots=(self.bot,), **self.dp.workflow_data
+            )
 
     async def close(self) -> None:
         if self.runner is not None:

@@ -53,8 +53,13 @@ def needles(query: Query) -> list[str]:
 
 
 async def search(
-    conn: aiosqlite.Connection, query: str, *, limit: int = 10, offset: int = 0,
-    issue_date: str | None = None, section: str | None = None,
+    conn: aiosqlite.Connection,
+    query: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    issue_date: str | None = None,
+    section: str | None = None,
 ) -> SearchPage:
     """Search the archive; never raises on what the user typed.
 
@@ -85,8 +90,14 @@ async def search(
     marks = needles(parsed)
     results = tuple(
         SearchResult(
-            hit.issue_date, hit.section, hit.title, hit.source, hit.url, round(-hit.score, 4),
-            mark(hit.title, marks), snippet((hit.summary, hit.source or ""), marks),
+            hit.issue_date,
+            hit.section,
+            hit.title,
+            hit.source,
+            hit.url,
+            round(-hit.score, 4),
+            mark(hit.title, marks),
+            snippet((hit.summary, hit.source or ""), marks),
         )
         for hit in await sql.hits(conn, ranked)
     )
@@ -103,8 +114,12 @@ async def _narrow(conn: aiosqlite.Connection, query: Query) -> bool:
 
 
 async def _title_first(
-    conn: aiosqlite.Connection, query: Query, scope: sql.Scope, window: list[int],
-    limit: int, offset: int,
+    conn: aiosqlite.Connection,
+    query: Query,
+    scope: sql.Scope,
+    window: list[int],
+    limit: int,
+    offset: int,
 ) -> list[tuple[int, float]]:
     """Broad queries: title hits first, then the rest, newest first within each.
 

@@ -44,12 +44,27 @@ CHAT_COLUMNS = (
 
 def chat_from_row(row: aiosqlite.Row | tuple[object, ...]) -> Chat:
     r = tuple(row)
-    return Chat(int(str(r[0])), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-                bool(r[10]), None if r[11] is None else int(str(r[11])))
+    return Chat(
+        int(str(r[0])),
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        r[8],
+        r[9],
+        bool(r[10]),
+        None if r[11] is None else int(str(r[11])),
+    )
 
 
 async def upsert_chat(
-    conn: aiosqlite.Connection, chat_id: int, type_: ChatType, title: str | None = None,
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    type_: ChatType,
+    title: str | None = None,
     language: Language | None = None,
 ) -> Chat:
     """Create the chat (active) or refresh its type and title; language only on creation
@@ -99,10 +114,15 @@ UNSET = _Unset.UNSET
 
 
 async def update_settings(
-    conn: aiosqlite.Connection, chat_id: int, *, language: Language | None = None,
-    timezone: str | _Unset | None = UNSET, delivery_time: str | _Unset | None = UNSET,
+    conn: aiosqlite.Connection,
+    chat_id: int,
+    *,
+    language: Language | None = None,
+    timezone: str | _Unset | None = UNSET,
+    delivery_time: str | _Unset | None = UNSET,
     quiet_hours: tuple[str, str] | _Unset | None = UNSET,
-    summary_mode: SummaryMode | None = None, link_previews: bool | None = None,
+    summary_mode: SummaryMode | None = None,
+    link_previews: bool | None = None,
     thread_id: int | _Unset | None = UNSET,
 ) -> Chat:
     """Change some settings; ``None`` resets the nullable ones (delivery_time None =

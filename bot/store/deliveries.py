@@ -123,12 +123,17 @@ async def claim(
                     target = title
                 jobs.append(
                     Job(
-                        int(id_), int(issue_id), int(chat_id), target, int(part_no), str(text),
+                        int(id_),
+                        int(issue_id),
+                        int(chat_id),
+                        target,
+                        int(part_no),
+                        str(text),
                         None if text_id is None else int(text_id),
                         None if message_id is None else int(message_id),
                         None if thread_id is None else int(thread_id),
                     )
-                )  # fmt: skip
+                )
                 taken.append(int(id_))
         await conn.executemany(
             "UPDATE outbox SET status = 'cancelled', last_error = ?, lease_owner = NULL,"

@@ -54,10 +54,20 @@ async def list_open(
         (*statuses, limit),
     ) as cur:
         rows = [
-            DeliveryRow(int(r[0]), str(r[1]), int(r[2]), r[3], int(r[4]), str(r[5]), int(r[6]),
-                        r[7], r[8], bool(r[9]))
+            DeliveryRow(
+                int(r[0]),
+                str(r[1]),
+                int(r[2]),
+                r[3],
+                int(r[4]),
+                str(r[5]),
+                int(r[6]),
+                r[7],
+                r[8],
+                bool(r[9]),
+            )
             for r in await cur.fetchall()
-        ]  # fmt: skip
+        ]
     return rows, total
 
 

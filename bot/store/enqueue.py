@@ -66,10 +66,16 @@ async def rows_of_issue(conn: aiosqlite.Connection, issue_id: int) -> list[Outbo
         (issue_id,),
     ) as cur:
         return [
-            OutboxRow(int(r[0]), int(r[1]), int(r[2]), str(r[3]),
-                      None if r[4] is None else int(r[4]), None if r[5] is None else int(r[5]))
+            OutboxRow(
+                int(r[0]),
+                int(r[1]),
+                int(r[2]),
+                str(r[3]),
+                None if r[4] is None else int(r[4]),
+                None if r[5] is None else int(r[5]),
+            )
             for r in await cur.fetchall()
-        ]  # fmt: skip
+        ]
 
 
 async def insert_rows(

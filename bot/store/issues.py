@@ -79,8 +79,13 @@ def keyed_entries(entries: Sequence[Entry]) -> dict[str, Entry]:
 def _row(entry: Entry) -> dict[str, object]:
     links = json.dumps([[link.text, link.url] for link in entry.links], ensure_ascii=False)
     return {
-        "section": entry.section, "position": entry.position, "title": entry.title,
-        "source": entry.source, "url": entry.url, "links": links, "tag": entry.tag,
+        "section": entry.section,
+        "position": entry.position,
+        "title": entry.title,
+        "source": entry.source,
+        "url": entry.url,
+        "links": links,
+        "tag": entry.tag,
         "summary": entry.summary,
     }
 
@@ -127,13 +132,27 @@ async def ingest_issue(
         cursor = await conn.execute(
             "INSERT INTO revisions (issue_id, file_hash, ingested_at, added, changed, removed,"
             " source_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (issue_id, file_hash, now, json.dumps(added, ensure_ascii=False),
-             json.dumps(changed, ensure_ascii=False), json.dumps(removed, ensure_ascii=False),
-             text),
+            (
+                issue_id,
+                file_hash,
+                now,
+                json.dumps(added, ensure_ascii=False),
+                json.dumps(changed, ensure_ascii=False),
+                json.dumps(removed, ensure_ascii=False),
+                text,
+            ),
         )
     status: Status = "new" if found is None else "updated"
-    return IngestResult(status, date, issue_id, len(new), int(cursor.lastrowid or 0),
-                        tuple(added), tuple(changed), tuple(removed))
+    return IngestResult(
+        status,
+        date,
+        issue_id,
+        len(new),
+        int(cursor.lastrowid or 0),
+        tuple(added),
+        tuple(changed),
+        tuple(removed),
+    )
 
 
 async def _stored_rows(conn: aiosqlite.Connection, issue_id: int) -> dict[str, dict[str, object]]:
@@ -147,7 +166,10 @@ async def _stored_rows(conn: aiosqlite.Connection, issue_id: int) -> dict[str, d
 
 
 async def _apply(
-    conn: aiosqlite.Connection, issue_id: int, day: Date, old: dict[str, dict[str, object]],
+    conn: aiosqlite.Connection,
+    issue_id: int,
+    day: Date,
+    old: dict[str, dict[str, object]],
     new: dict[str, Entry],
 ) -> tuple[list[str], list[str], list[str]]:
     base = day.toordinal() * SLOTS
@@ -182,8 +204,9 @@ async def _apply(
         content_changed = any(before[name] != row[name] for name in _CONTENT)
         if content_changed:
             await _unindex(conn, [before])
-            await fts.add(conn, [(int(str(before["id"])), entry.title, entry.source,
-                                  entry.summary)])
+            await fts.add(
+                conn, [(int(str(before["id"])), entry.title, entry.source, entry.summary)]
+            )
             changed.append(key)
         if content_changed or any(before[n] != row[n] for n in ("section", "position")):
             await conn.execute(
@@ -215,11 +238,18 @@ def _renamed(
 
 
 async def _unindex(conn: aiosqlite.Connection, rows: Sequence[dict[str, object]]) -> None:
-    await fts.remove(conn, [
-        (int(str(r["id"])), str(r["title"]), None if r["source"] is None else str(r["source"]),
-         str(r["summary"]))
-        for r in rows
-    ])
+    await fts.remove(
+        conn,
+        [
+            (
+                int(str(r["id"])),
+                str(r["title"]),
+                None if r["source"] is None else str(r["source"]),
+                str(r["summary"]),
+            )
+            for r in rows
+        ],
+    )
 
 
 async def list_issues(conn: aiosqlite.Connection) -> list[IssueSummary]:
@@ -231,8 +261,9 @@ async def list_issues(conn: aiosqlite.Connection) -> list[IssueSummary]:
         " FROM issues i ORDER BY date DESC"
     ) as cursor:
         return [
-            IssueSummary(str(r[0]), str(r[1]), str(r[2]), int(r[5]), int(r[6]), str(r[3]),
-                         str(r[4]))
+            IssueSummary(
+                str(r[0]), str(r[1]), str(r[2]), int(r[5]), int(r[6]), str(r[3]), str(r[4])
+            )
             for r in await cursor.fetchall()
         ]
 
@@ -252,8 +283,16 @@ async def get_issue(conn: aiosqlite.Connection, date: str | None = None) -> Stor
     ) as cursor:
         rows = await cursor.fetchall()
     entries = tuple(
-        Entry(section=r[1], position=r[2], title=r[3], source=r[4], url=r[5],
-              links=tuple(Link(t, u) for t, u in json.loads(r[6])), tag=r[7], summary=r[8])
+        Entry(
+            section=r[1],
+            position=r[2],
+            title=r[3],
+            source=r[4],
+            url=r[5],
+            links=tuple(Link(t, u) for t, u in json.loads(r[6])),
+            tag=r[7],
+            summary=r[8],
+        )
         for r in rows
     )
     sections = tuple(dict.fromkeys(e.section for e in entries))
@@ -279,7 +318,13 @@ async def list_revisions(conn: aiosqlite.Connection, date: str) -> list[Revision
         (date,),
     ) as cursor:
         return [
-            Revision(int(r[0]), str(r[1]), str(r[2]), tuple(json.loads(r[3])),
-                     tuple(json.loads(r[4])), tuple(json.loads(r[5])))
+            Revision(
+                int(r[0]),
+                str(r[1]),
+                str(r[2]),
+                tuple(json.loads(r[3])),
+                tuple(json.loads(r[4])),
+                tuple(json.loads(r[5])),
+            )
             for r in await cursor.fetchall()
         ]

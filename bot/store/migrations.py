@@ -135,8 +135,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
 async def applied_steps(conn: aiosqlite.Connection) -> list[str]:
     """Names of the steps recorded in this database, in order."""
     await conn.execute(
-        "CREATE TABLE IF NOT EXISTS migrations ("
-        " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS migrations ( name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
     )
     async with conn.execute("SELECT name FROM migrations ORDER BY rowid") as cursor:
         return [str(row[0]) async for row in cursor]

@@ -28,7 +28,9 @@ class OutboxPart:
 
 
 async def enqueue(
-    conn: aiosqlite.Connection, issue_id: int, parts: Iterable[OutboxPart],
+    conn: aiosqlite.Connection,
+    issue_id: int,
+    parts: Iterable[OutboxPart],
     revision_id: int | None = None,
 ) -> int:
     """Add pending rows for these parts; returns how many were added."""
@@ -36,8 +38,7 @@ async def enqueue(
     cursor = await conn.executemany(
         "INSERT INTO outbox (issue_id, revision_id, chat_id, part_no, text, not_before,"
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ((issue_id, revision_id, p.chat_id, p.part_no, p.text, p.not_before, now)
-         for p in parts),
+        ((issue_id, revision_id, p.chat_id, p.part_no, p.text, p.not_before, now) for p in parts),
     )
     return max(cursor.rowcount, 0)
 

@@ -92,7 +92,12 @@ async def _all(
 def _row(row: aiosqlite.Row | tuple[object, ...]) -> ScheduledPublish:
     id_, name, content, due, force, status, detail = tuple(row)
     return ScheduledPublish(
-        int(str(id_)), str(name), str(content), str(due), bool(force), cast(Status, status),
+        int(str(id_)),
+        str(name),
+        str(content),
+        str(due),
+        bool(force),
+        cast(Status, status),
         str(detail),
     )
 
@@ -118,8 +123,7 @@ async def list_scheduled(
     marks = ",".join("?" for _ in statuses)
     rows = await _all(
         conn,
-        f"SELECT {_COLUMNS} FROM scheduled_publishes WHERE status IN ({marks})"
-        " ORDER BY due_at, id",
+        f"SELECT {_COLUMNS} FROM scheduled_publishes WHERE status IN ({marks}) ORDER BY due_at, id",
         statuses,
     )
     return [_row(r) for r in rows]
@@ -164,12 +168,15 @@ async def finish_scheduled(
 async def mark_missed(conn: aiosqlite.Connection, older_than: str) -> list[ScheduledPublish]:
     """Mark pending rows due before ``older_than`` (UTC) as missed; return them."""
     async with transaction(conn):
-        rows = [_row(r) for r in await _all(
-            conn,
-            f"SELECT {_COLUMNS} FROM scheduled_publishes"
-            " WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
-            (older_than,),
-        )]
+        rows = [
+            _row(r)
+            for r in await _all(
+                conn,
+                f"SELECT {_COLUMNS} FROM scheduled_publishes"
+                " WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
+                (older_than,),
+            )
+        ]
         await conn.execute(
             "UPDATE scheduled_publishes SET status = 'missed', finished_at = ?,"
             " detail = 'due while no bot run was up, later than the grace period'"
@@ -245,7 +252,8 @@ async def drop_lease(conn: aiosqlite.Connection, name: str, owner: str) -> None:
 async def next_not_before(conn: aiosqlite.Connection, after: str) -> str | None:
     """The earliest ``not_before`` later than ``after`` among pending outbox rows."""
     row = await _one(
-        conn, "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?",
+        conn,
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?",
         (after,),
     )
     return None if row is None or row[0] is None else str(row[0])

@@ -78,7 +78,11 @@ async def count_upto(conn: aiosqlite.Connection, expression: str, limit: int) ->
 
 
 async def ranked_ids(
-    conn: aiosqlite.Connection, expression: str, scope: Scope, floor: int, limit: int,
+    conn: aiosqlite.Connection,
+    expression: str,
+    scope: Scope,
+    floor: int,
+    limit: int,
     offset: int,
 ) -> list[tuple[int, float]]:
     """(id, bm25) best first among matches with id ≥ floor; newer first on ties."""

@@ -103,13 +103,19 @@ def settings_keyboard(
             btn(tr(lang, "summary_titles"), "summary", "titles"),
         ],
         [
-            btn(tr(lang, "btn_previews_off" if previews else "btn_previews_on"), "previews",
-                "0" if previews else "1"),
-            btn(tr(lang, "btn_quiet_off" if quiet else "btn_quiet"), "quiet",
-                "off" if quiet else "2300-0700"),
+            btn(
+                tr(lang, "btn_previews_off" if previews else "btn_previews_on"),
+                "previews",
+                "0" if previews else "1",
+            ),
+            btn(
+                tr(lang, "btn_quiet_off" if quiet else "btn_quiet"),
+                "quiet",
+                "off" if quiet else "2300-0700",
+            ),
         ],
         [btn(tr(lang, "btn_resume" if paused else "btn_pause"), "pause", "0" if paused else "1")],
-    ]  # fmt: skip
+    ]
     if in_thread:
         rows.append([btn(tr(lang, "btn_here_thread"), "thread", "here")])
     return InlineKeyboardMarkup(inline_keyboard=rows)

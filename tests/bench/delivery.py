@@ -73,8 +73,9 @@ def start_emulator() -> tuple[subprocess.Popen[str], str]:
     return proc, match.group(1)
 
 
-async def control(session: aiohttp.ClientSession, base: str, method: str, path: str,
-                  body: Any = None) -> Any:  # fmt: skip
+async def control(
+    session: aiohttp.ClientSession, base: str, method: str, path: str, body: Any = None
+) -> Any:
     async with session.request(method, f"{base}/_emu/{path}", json=body) as resp:
         return await resp.json()
 
@@ -96,9 +97,18 @@ async def make_db(path: Path, chats: list[int], issues: int, *, emu: Any = None)
             await conn.executemany(
                 "INSERT INTO chats (id, type, language, summary_mode, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [(c, "group" if c < 0 else "private", rng.choice(["zh", "zh", "en"]),
-                  rng.choice(["full", "full", "compact", "titles"]), now, now) for c in chats],
-            )  # fmt: skip
+                [
+                    (
+                        c,
+                        "group" if c < 0 else "private",
+                        rng.choice(["zh", "zh", "en"]),
+                        rng.choice(["full", "full", "compact", "titles"]),
+                        now,
+                        now,
+                    )
+                    for c in chats
+                ],
+            )
             topic_rows = []
             for c in chats:
                 for topic in rng.choice(TOPICS):
@@ -170,8 +180,9 @@ async def register(session: aiohttp.ClientSession, base: str, chats: list[int]) 
         await control(session, base, "POST", "chats", {"id": c, "type": kind})
 
 
-async def limited(session: aiohttp.ClientSession, base: str, work: Path, chats: int,
-                  issues: int) -> dict[str, Any]:  # fmt: skip
+async def limited(
+    session: aiohttp.ClientSession, base: str, work: Path, chats: int, issues: int
+) -> dict[str, Any]:
     ids = chat_ids(chats)
     await control(session, base, "POST", "reset")
     await control(session, base, "POST", "config", SCALED)
@@ -180,9 +191,15 @@ async def limited(session: aiohttp.ClientSession, base: str, work: Path, chats: 
     tally, wall, _ = await send_all(work / "limited.sqlite3", base, SCALED_LIMITS)
     found = await audit(session, base, work / "limited.sqlite3")
     rate = (tally.sent + tally.edited) / wall
-    return {"chats": chats, "issues": issues, **found, "seconds": round(wall, 1),
-            "rate": round(rate, 1), "rate_over_limit": round(rate / 300, 3),
-            "floods_honoured": tally.floods}  # fmt: skip
+    return {
+        "chats": chats,
+        "issues": issues,
+        **found,
+        "seconds": round(wall, 1),
+        "rate": round(rate, 1),
+        "rate_over_limit": round(rate / 300, 3),
+        "floods_honoured": tally.floods,
+    }
 
 
 async def faults(session: aiohttp.ClientSession, base: str, work: Path) -> dict[str, Any]:
@@ -195,8 +212,12 @@ async def faults(session: aiohttp.ClientSession, base: str, work: Path) -> dict[
     await make_db(work / "faults.sqlite3", ids, 3)
     tally, wall, _ = await send_all(work / "faults.sqlite3", base, SCALED_LIMITS)
     found = await audit(session, base, work / "faults.sqlite3")
-    return {**found, "retried": tally.retried, "floods_honoured": tally.floods,
-            "seconds": round(wall, 1)}  # fmt: skip
+    return {
+        **found,
+        "retried": tally.retried,
+        "floods_honoured": tally.floods,
+        "seconds": round(wall, 1),
+    }
 
 
 async def naive(base: str, path: Path) -> tuple[int, float]:
@@ -232,9 +253,13 @@ async def lifted(session: aiohttp.ClientSession, base: str, work: Path) -> dict[
     count, naive_s = await naive(base, work / "lifted.sqlite3")
     tally, wall, cpu = await send_all(work / "lifted.sqlite3", base, LIFTED_LIMITS)
     sent = tally.sent + tally.edited
-    return {"messages": sent, "cpu_s_per_1000": round(cpu / sent * 1000, 3),
-            "rate": round(sent / wall, 1), "naive_rate": round(count / naive_s, 1),
-            "ratio_vs_naive": round((sent / wall) / (count / naive_s), 1)}  # fmt: skip
+    return {
+        "messages": sent,
+        "cpu_s_per_1000": round(cpu / sent * 1000, 3),
+        "rate": round(sent / wall, 1),
+        "naive_rate": round(count / naive_s, 1),
+        "ratio_vs_naive": round((sent / wall) / (count / naive_s), 1),
+    }
 
 
 def peak_rss_kb() -> int:
@@ -258,9 +283,15 @@ async def memory_child(base: str, db: str, seconds: float) -> None:
         tally = await run
     await client.close()
     peak = peak_rss_kb()
-    print(json.dumps({"rss_after_imports_mb": round(before / 1024, 1),
-                      "peak_rss_mb": round(peak / 1024, 1),
-                      "processed_in_5s": tally.sent + tally.failed}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "rss_after_imports_mb": round(before / 1024, 1),
+                "peak_rss_mb": round(peak / 1024, 1),
+                "processed_in_5s": tally.sent + tally.failed,
+            }
+        )
+    )
 
 
 async def memory(session: aiohttp.ClientSession, base: str, work: Path) -> dict[str, Any]:

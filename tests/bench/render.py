@@ -27,8 +27,12 @@ from bot.search.topics import entry_matches
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS: list[tuple[list[str], list[str]]] = [
-    ([], []), (["量化"], []), (["NCNN", "TensorRT"], []), (["剪枝"], ["招聘"]), ([], ["模型"]),
-]  # fmt: skip
+    ([], []),
+    (["量化"], []),
+    (["NCNN", "TensorRT"], []),
+    (["剪枝"], ["招聘"]),
+    ([], ["模型"]),
+]
 
 
 def _issues() -> list[Issue]:

@@ -45,8 +45,16 @@ from bot.store.search import Scope, newest_ids  # noqa: E402
 PER_ISSUE = 40
 # Controlled terms and the share of entries that contain them.
 RATES = {
-    "模型": 0.34, "推理": 0.13, "移动端": 0.08, "芯片": 0.06, "量化": 0.05, "NCNN": 0.04,
-    "TensorRT": 0.03, "模型压缩": 0.02, "int8 量化": 0.01, "昇腾": 0.0002,
+    "模型": 0.34,
+    "推理": 0.13,
+    "移动端": 0.08,
+    "芯片": 0.06,
+    "量化": 0.05,
+    "NCNN": 0.04,
+    "TensorRT": 0.03,
+    "模型压缩": 0.02,
+    "int8 量化": 0.01,
+    "昇腾": 0.0002,
 }
 # Filler: no character of the controlled terms or of the no-hit query.
 _EXCLUDED = set("模型推理移动端芯片量化压缩昇腾子纠缠")
@@ -64,9 +72,33 @@ _COMMON = (
 FILLER_CHARS = "".join(c for c in dict.fromkeys(_COMMON) if c not in _EXCLUDED)
 # Character frequencies fall off like real text (Zipf-like): a few very common ones.
 _ZIPF = list(itertools.accumulate(1 / (rank + 10) for rank in range(len(FILLER_CHARS))))
-ENGLISH = ["ARM", "GPU", "NPU", "CUDA", "Vulkan", "ONNX", "PyTorch", "TFLite", "YOLOv5",
-           "MobileNetV3", "BERT", "Transformer", "MNN", "TVM", "OpenCL", "Metal", "FP16",
-           "benchmark", "kernel", "latency", "SIMD", "NEON", "RISC-V", "Edge", "SoC"]
+ENGLISH = [
+    "ARM",
+    "GPU",
+    "NPU",
+    "CUDA",
+    "Vulkan",
+    "ONNX",
+    "PyTorch",
+    "TFLite",
+    "YOLOv5",
+    "MobileNetV3",
+    "BERT",
+    "Transformer",
+    "MNN",
+    "TVM",
+    "OpenCL",
+    "Metal",
+    "FP16",
+    "benchmark",
+    "kernel",
+    "latency",
+    "SIMD",
+    "NEON",
+    "RISC-V",
+    "Edge",
+    "SoC",
+]
 TRADITIONAL = {"模型压缩": "模型壓縮"}
 FULL_WIDTH = {"NCNN": "ＮＣＮＮ", "TensorRT": "ＴｅｎｓｏｒＲＴ"}
 QUERIES = {
@@ -82,13 +114,26 @@ QUERIES = {
     "no_hit": "量子纠缠",
 }
 LIKE = {  # the same queries as LIKE conditions (ASCII case-insensitive substring)
-    "cjk_1char": (["芯"], []), "cjk_2char": (["量化"], []), "cjk_4char": (["模型压缩"], []),
-    "english_word": (["TensorRT"], []), "mixed_cjk_english": (["移动端", "NCNN"], []),
-    "phrase": (["int8 量化"], []), "exclusion": (["量化"], ["int8"]),
-    "third_of_entries": (["模型"], []), "rare_term": (["昇腾"], []), "no_hit": (["量子纠缠"], []),
+    "cjk_1char": (["芯"], []),
+    "cjk_2char": (["量化"], []),
+    "cjk_4char": (["模型压缩"], []),
+    "english_word": (["TensorRT"], []),
+    "mixed_cjk_english": (["移动端", "NCNN"], []),
+    "phrase": (["int8 量化"], []),
+    "exclusion": (["量化"], ["int8"]),
+    "third_of_entries": (["模型"], []),
+    "rare_term": (["昇腾"], []),
+    "no_hit": (["量子纠缠"], []),
 }
-SINGLE_TERMS = ["cjk_1char", "cjk_2char", "cjk_4char", "english_word", "third_of_entries",
-                "rare_term", "no_hit"]
+SINGLE_TERMS = [
+    "cjk_1char",
+    "cjk_2char",
+    "cjk_4char",
+    "english_word",
+    "third_of_entries",
+    "rare_term",
+    "no_hit",
+]
 
 
 def _words(rng: random.Random, count: int) -> list[str]:
@@ -158,8 +203,10 @@ async def build(path: Path, n: int) -> dict[str, float]:
         t = time.perf_counter()
         await conn.execute("INSERT INTO entry_fts (entry_fts) VALUES ('optimize')")
         optimize_s = time.perf_counter() - t
-        figures = {"generate_tokenize_insert_s": round(insert_s, 1),
-                   "optimize_s": round(optimize_s, 1)}
+        figures = {
+            "generate_tokenize_insert_s": round(insert_s, 1),
+            "optimize_s": round(optimize_s, 1),
+        }
         await conn.execute("CREATE TABLE bench_build (figures TEXT NOT NULL)")
         await conn.execute("INSERT INTO bench_build VALUES (?)", (json.dumps(figures),))
         await conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -203,8 +250,9 @@ async def measure(path: Path, runs: int, like_runs: int) -> dict[str, object]:
             page_times, scan_times = [], []
             for _ in range(like_runs):
                 t = time.perf_counter()
-                raw.execute(f"SELECT id FROM entries WHERE {where} ORDER BY id DESC LIMIT 10",
-                            params).fetchall()
+                raw.execute(
+                    f"SELECT id FROM entries WHERE {where} ORDER BY id DESC LIMIT 10", params
+                ).fetchall()
                 page_times.append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
                 raw.execute(f"SELECT id FROM entries WHERE {where}", params).fetchall()
@@ -212,7 +260,9 @@ async def measure(path: Path, runs: int, like_runs: int) -> dict[str, object]:
             p50 = statistics.median(times)
             like_scan = statistics.median(scan_times)
             kinds[kind] = {
-                "query": query, "total": page.total_label, "p50_ms": round(p50, 2),
+                "query": query,
+                "total": page.total_label,
+                "p50_ms": round(p50, 2),
                 "p95_ms": round(_pct(times, 0.95), 2),
                 # LIKE newest-first page (stops early for common terms) and full scan
                 "like_page_p50_ms": round(statistics.median(page_times), 1),
@@ -227,8 +277,9 @@ async def measure(path: Path, runs: int, like_runs: int) -> dict[str, object]:
     return {"kinds": kinds, "recall_min": recall_min, "precision_min": precision_min}
 
 
-async def _check(conn: object, raw: sqlite3.Connection, kind: str,
-                 query: str) -> tuple[float, float, int]:
+async def _check(
+    conn: object, raw: sqlite3.Connection, kind: str, query: str
+) -> tuple[float, float, int]:
     """Recall against the full LIKE scan; precision on up to 3000 results."""
     where, params = _like(kind)
     like_ids = {r[0] for r in raw.execute(f"SELECT id FROM entries WHERE {where}", params)}
@@ -241,13 +292,40 @@ async def _check(conn: object, raw: sqlite3.Connection, kind: str,
     good = 0
     for i in sample:
         title, source, summary = raw.execute(
-            "SELECT title, source, summary FROM entries WHERE id = ?", (i,)).fetchone()
+            "SELECT title, source, summary FROM entries WHERE id = ?", (i,)
+        ).fetchone()
         good += needle in normalize(f"{title}\n{source}\n{summary}")
     return round(recall, 4), round(good / len(sample), 4) if sample else 1.0, len(found)
 
 
-HOSTILE = ['"', "'", "*", "^", ":", "(", ")", "-", "+", "NEAR(", "AND", "OR", "NOT", "{", "}",
-           "col:", "\\", "%", " ", "量化", "ncnn", "c++", "\x00", "　", "“", "」"]
+HOSTILE = [
+    '"',
+    "'",
+    "*",
+    "^",
+    ":",
+    "(",
+    ")",
+    "-",
+    "+",
+    "NEAR(",
+    "AND",
+    "OR",
+    "NOT",
+    "{",
+    "}",
+    "col:",
+    "\\",
+    "%",
+    " ",
+    "量化",
+    "ncnn",
+    "c++",
+    "\x00",
+    "　",
+    "“",
+    "」",
+]
 
 
 async def hostile(path: Path, count: int) -> dict[str, int]:
@@ -263,9 +341,11 @@ async def hostile(path: Path, count: int) -> dict[str, int]:
             except sqlite3.Error:
                 ours += 1
             try:
-                await (await conn.execute(
-                    "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? LIMIT 1", (text,)
-                )).fetchall()
+                await (
+                    await conn.execute(
+                        "SELECT rowid FROM entry_fts WHERE entry_fts MATCH ? LIMIT 1", (text,)
+                    )
+                ).fetchall()
             except sqlite3.Error:
                 raw_errors += 1
     return {"hostile_queries": count, "hostile_errors": ours, "raw_match_errors": raw_errors}
@@ -315,13 +395,17 @@ async def main() -> None:
     kinds = figures["kinds"]
     assert isinstance(kinds, dict)
     result = {
-        "bench": "search", "entries": args.entries, "sqlite": sqlite3.sqlite_version,
-        **built, "db_mb": size_mb, **figures,
+        "bench": "search",
+        "entries": args.entries,
+        "sqlite": sqlite3.sqlite_version,
+        **built,
+        "db_mb": size_mb,
+        **figures,
         "worst_p95_ms": max(k["p95_ms"] for k in kinds.values()),
-        "selective_speedup_min": min(
-            kinds[k]["speedup_vs_scan"] for k in ("rare_term", "no_hit")),
+        "selective_speedup_min": min(kinds[k]["speedup_vs_scan"] for k in ("rare_term", "no_hit")),
         "corpus_30_ingest_s": await corpus_ingest(),
-        "loadavg_1m": round(os.getloadavg()[0], 2), "cores": os.cpu_count(),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+        "cores": os.cpu_count(),
     }
     print(json.dumps(result, ensure_ascii=False))
 

@@ -40,4 +40,3 @@ def assert_telegram_parts(parts: Sequence[Part]) -> list[str]:
         assert parsed.plain.strip() == parsed.plain, "no leading or trailing whitespace"
         plains.append(parsed.plain)
     return plains
-

@@ -36,12 +36,20 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
-         timeout: float = 10.0) -> tuple[int, Any]:
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json",
-                                              **(headers or {})})  # fmt: skip
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             raw = resp.read()
@@ -73,7 +81,10 @@ class EmulatorProcess:
         with log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot", "emulator", "--port", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, env=clean_env(), cwd=log.parent,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=clean_env(),
+                cwd=log.parent,
             )
         wait_until(self._up, 30, "the emulator to listen")
 
@@ -101,8 +112,13 @@ class EmulatorProcess:
         return list(self.control("GET", f"messages?chat_id={chat_id}"))
 
     def wait_messages(self, chat_id: int, count: int, within: float = 20) -> list[dict[str, Any]]:
-        return list(wait_until(lambda: (m := self.messages(chat_id)) and len(m) >= count and m,
-                               within, f"{count} messages in chat {chat_id}"))  # fmt: skip
+        return list(
+            wait_until(
+                lambda: (m := self.messages(chat_id)) and len(m) >= count and m,
+                within,
+                f"{count} messages in chat {chat_id}",
+            )
+        )
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -118,7 +134,10 @@ class DaemonProcess:
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot", "run", *args],
-                stdout=out, stderr=subprocess.STDOUT, env=env, cwd=workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=workdir,
             )
 
     def text(self) -> str:

@@ -25,12 +25,26 @@ async def db(db_path: Path) -> AsyncIterator[aiosqlite.Connection]:
 
 
 def make_entry(
-    title: str, *, section: str = "论文", position: int = 0, url: str | None = None,
-    source: str | None = "机器之心", summary: str = "", tag: str | None = None,
+    title: str,
+    *,
+    section: str = "论文",
+    position: int = 0,
+    url: str | None = None,
+    source: str | None = "机器之心",
+    summary: str = "",
+    tag: str | None = None,
 ) -> Entry:
     links = (Link("原文", url),) if url else ()
-    return Entry(section=section, position=position, title=title, source=source, url=url,
-                 links=links, tag=tag, summary=summary)
+    return Entry(
+        section=section,
+        position=position,
+        title=title,
+        source=source,
+        url=url,
+        links=links,
+        tag=tag,
+        summary=summary,
+    )
 
 
 def make_issue(date: str, *entries: Entry, title: str | None = None) -> Issue:
@@ -40,5 +54,10 @@ def make_issue(date: str, *entries: Entry, title: str | None = None) -> Issue:
         for i, e in enumerate(entries)
     )
     sections = tuple(dict.fromkeys(e.section for e in numbered))
-    return Issue(date=date, title=title or f"嵌入式AI简报 ({date})", intro="导读",
-                 sections=sections, entries=numbered)
+    return Issue(
+        date=date,
+        title=title or f"嵌入式AI简报 ({date})",
+        intro="导读",
+        sections=sections,
+        entries=numbered,
+    )

@@ -31,9 +31,15 @@ async def run_search(
     page = await search(db, raw, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     pages = max(1, math.ceil(min(page.total, RANK_CAP) / PER_PAGE))
     text = render_search_page(
-        page.results, query=raw, total=page.total_label, page=number, pages=pages,
-        per_page=PER_PAGE, lang=lang, notices=page.query.notices,
-    )  # fmt: skip
+        page.results,
+        query=raw,
+        total=page.total_label,
+        page=number,
+        pages=pages,
+        per_page=PER_PAGE,
+        lang=lang,
+        notices=page.query.notices,
+    )
     return text, search_keyboard(token, number, pages) if page.results else None
 
 

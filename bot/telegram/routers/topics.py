@@ -65,9 +65,14 @@ async def topics_view(
             exc = [t.term for t in topics if t.exclude]
             matched = sum(entry_matches(e, inc, exc) for e in stored.issue.entries)
             lines.append(
-                tr(lang, "topics_match", date=stored.issue.date or "?", matched=matched,
-                   total=len(stored.issue.entries))
-            )  # fmt: skip
+                tr(
+                    lang,
+                    "topics_match",
+                    date=stored.issue.date or "?",
+                    matched=matched,
+                    total=len(stored.issue.entries),
+                )
+            )
     return "\n".join(lines), topics_keyboard(lang, [label(t) for t in topics])
 
 
