@@ -15,8 +15,8 @@ from bot.render.digest import Part, render_digest
 from bot.render.entry import MAX_TITLE
 from bot.render.i18n import t
 from bot.render.text import clean, one_line, trim
-from bot.search.normalize import normalize
 from bot.search.topics import entry_matches, entry_text
+from bot.text.normalize import normalize
 from tests.support.render import assert_telegram_parts
 
 pytestmark = pytest.mark.corpus

@@ -13,7 +13,7 @@ from bot.digest.parse import parse_issue
 from bot.render.digest import ISSUE_BASE, render_digest
 from bot.render.entry import render_entry
 from bot.render.env import environment, templates_dir
-from bot.search.normalize import normalize
+from bot.text.normalize import normalize
 from tests.support.render import assert_telegram_parts, make_entry, make_issue
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"

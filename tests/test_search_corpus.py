@@ -16,11 +16,11 @@ import pytest
 
 from bot.digest.parse import parse_issue
 from bot.search.engine import search
-from bot.search.normalize import normalize
 from bot.search.query import parse_query
 from bot.store.db import transaction
 from bot.store.issues import file_hash, ingest_issue
 from bot.store.search import Scope, newest_ids
+from bot.text.normalize import normalize
 
 pytestmark = pytest.mark.corpus
 

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.search.engine import search
-from bot.search.normalize import normalize
 from bot.search.query import MAX_TERMS, parse_query
 from bot.store.db import open_db
 from bot.store.issues import ingest_issue
+from bot.text.normalize import normalize
 from tests.support.store import make_entry, make_issue
 
 SYNTAX = [

@@ -18,8 +18,8 @@ from bot.render.env import render
 from bot.render.i18n import section_name, t
 from bot.render.split import Block, Limits, Packer, RenderError
 from bot.render.text import measure, one_line, trim
-from bot.search.normalize import normalize
 from bot.search.topics import entry_matches
+from bot.text.normalize import normalize
 
 ISSUE_BASE: Final = (
     "https://github.com/ysh329/embedded-ai.bi-weekly/blob/master/embedded-ai-report/"

@@ -2,7 +2,7 @@
 
 Terms separated by spaces are ANDed, ``"quoted phrase"`` (also “…” and 「…」)
 keeps words together, ``-term`` excludes. Only runs of letters, digits and CJK
-characters survive (see bot.search.tokens), so quotes, ``*``, ``^``, ``:``,
+characters survive (see bot.text.tokens), so quotes, ``*``, ``^``, ``:``,
 ``NEAR(`` or ``AND`` are plain data. Everything is bounded: the query to
 ``MAX_QUERY_CHARS``, ``MAX_TERMS`` terms of ``MAX_TERM_CHARS`` characters.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.search.normalize import normalize
-from bot.search.tokens import Run, runs, term_expression
+from bot.text.normalize import normalize
+from bot.text.tokens import Run, runs, term_expression
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 8

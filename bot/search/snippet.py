@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.search.normalize import normalize_mapped
+from bot.text.normalize import normalize_mapped
 
 SNIPPET_CHARS = 120
 BEFORE_CHARS = 30

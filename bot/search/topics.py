@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.digest.model import Entry
-from bot.search.normalize import normalize
+from bot.text.normalize import normalize
 
 
 def entry_text(entry: Entry) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 import aiosqlite
 
-from bot.search.normalize import NORMALIZATION_VERSION, normalize
-from bot.search.tokens import TOKENIZER_VERSION, index_streams
+from bot.text.normalize import NORMALIZATION_VERSION, normalize
+from bot.text.tokens import TOKENIZER_VERSION, index_streams
 
 INDEX_VERSION = f"{TOKENIZER_VERSION}.{NORMALIZATION_VERSION}"
 # Title columns weigh far more than the body, so title hits rank first.

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.search.normalize import normalize
 from bot.store.chats import CHAT_COLUMNS, Chat, chat_from_row
 from bot.store.db import StoreError, utc_now
+from bot.text.normalize import normalize
 
 MAX_TOPICS = 20
 MAX_TOPIC_CHARS = 32

@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bot.search.engine import search  # noqa: E402
-from bot.search.normalize import normalize  # noqa: E402
 from bot.search.query import parse_query  # noqa: E402
 from bot.store import fts  # noqa: E402
 from bot.store.db import open_db, transaction  # noqa: E402
 from bot.store.issues import SLOTS  # noqa: E402
 from bot.store.search import Scope, newest_ids  # noqa: E402
+from bot.text.normalize import normalize  # noqa: E402
 
 PER_ISSUE = 40
 # Controlled terms and the share of entries that contain them.
