@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,14 +15,18 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/bot demo
 
-test: $(BIN)/.installed
-	$(BIN)/ruff check bot tests
-	$(BIN)/mypy
+test: lint
 	$(BIN)/pytest -q
+
+# The same without the tests marked slow (subprocesses, many seconds each).
+test-fast: lint
+	$(BIN)/pytest -q -m "not slow"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check bot tests
+	$(BIN)/ruff format --check bot tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 bench: $(BIN)/.installed
 	for b in tests/bench/*.py; do $(BIN)/python $$b || exit 1; done

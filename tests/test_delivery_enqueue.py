@@ -8,7 +8,7 @@ import aiosqlite
 import pytest
 
 from bot.delivery.enqueue import EnqueueResult, channel_chat_id, enqueue_issue
-from bot.delivery.schedule import next_delivery
+from bot.delivery.timing import next_delivery
 from bot.digest.model import Issue
 from bot.render.digest import render_digest
 from bot.store.chats import update_settings, upsert_chat

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiosqlite
 
 from bot.config import Settings
-from bot.publishing import publish_issue
+from bot.publishing.pipeline import publish_issue
 from bot.store.chats import upsert_chat
 from bot.store.topics import add_topics
 from tests.support.store import make_entry, make_issue

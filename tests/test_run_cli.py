@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.run.schedule_cli import parse_at
+from bot.commands.schedule import parse_at
 from bot.store.db import open_db
-from bot.store.schedule import list_scheduled
+from bot.store.scheduled import list_scheduled
 from tests.support.run import TEST_TOKEN, clean_env
 
 

@@ -18,13 +18,13 @@ from bot.config import Settings
 from bot.emulator.config import EmulatorConfig
 from bot.run.daemon import Daemon
 from bot.run.health import HealthState, report
-from bot.run.jobs import to_stamp
 from bot.run.lease import DaemonLease, held_lease
 from bot.run.options import RunOptions
+from bot.store.base import to_stamp
 from bot.store.chats import update_settings, upsert_chat
 from bot.store.db import open_db, transaction
 from bot.store.outbox import count_by_status
-from bot.store.schedule import add_scheduled, get_scheduled
+from bot.store.scheduled import add_scheduled, get_scheduled
 from tests.support.emulator import EmulatorClient
 from tests.support.run import TEST_TOKEN
 

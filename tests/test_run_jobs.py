@@ -12,11 +12,12 @@ import pytest
 
 from bot.config import Settings
 from bot.logs import fields_of
-from bot.run.jobs import DbJobSource, DeliveryReporter, to_stamp
-from bot.run.publishing import publish_text
+from bot.publishing.release import publish_text
+from bot.run.jobs import DbJobSource, DeliveryReporter
+from bot.store.base import to_stamp
 from bot.store.chats import upsert_chat
 from bot.store.db import open_db, transaction
-from bot.store.schedule import add_scheduled, get_scheduled, list_scheduled
+from bot.store.scheduled import add_scheduled, get_scheduled, list_scheduled
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 BROKEN = "# 嵌入式AI简报 (2021-02-02)\n\n## 业界新闻\n\n- [<标题> | 来源](https://example.org/x)\n"

@@ -12,15 +12,14 @@ import pytest
 
 from bot.run.lease import DaemonLease, LeaseHeld, held_lease
 from bot.store.db import open_db
-from bot.store.schedule import (
+from bot.store.leases import lease_holder, take_lease
+from bot.store.scheduled import (
     add_scheduled,
     claim_scheduled,
     finish_scheduled,
-    lease_holder,
     list_scheduled,
     mark_missed,
     requeue_running,
-    take_lease,
 )
 
 

@@ -6,6 +6,7 @@ import aiosqlite
 import pytest
 
 from bot.search.topics import matches
+from bot.store.base import StoreError
 from bot.store.chats import (
     count_chats,
     get_chat,
@@ -14,7 +15,6 @@ from bot.store.chats import (
     update_settings,
     upsert_chat,
 )
-from bot.store.db import StoreError
 from bot.store.outbox import OutboxPart, count_by_status, enqueue
 from bot.store.topics import (
     MAX_TOPICS,

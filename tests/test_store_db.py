@@ -11,7 +11,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store.db import DatabaseUnavailable, StoreError, open_db, savepoint, transaction
+from bot.store.base import DatabaseUnavailable, StoreError
+from bot.store.db import open_db, savepoint, transaction
 from bot.store.issues import ingest_issue
 from bot.store.migrations import STEPS, applied_steps, migrate
 from tests.support.store import make_entry, make_issue

@@ -10,7 +10,7 @@ import pytest
 
 from bot.digest.model import Entry
 from bot.digest.parse import parse_issue
-from bot.store.db import StoreError
+from bot.store.base import StoreError
 from bot.store.issues import (
     file_hash,
     get_issue,

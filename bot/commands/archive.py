@@ -15,7 +15,8 @@ import click
 from bot.commands.common import UnusableInput, run_async
 from bot.commands.db import DB_OPTION, database
 from bot.render.text import clip
-from bot.store.db import StoreError, transaction
+from bot.store.base import StoreError
+from bot.store.db import transaction
 
 if TYPE_CHECKING:
     from bot.search.engine import SearchPage

@@ -13,7 +13,8 @@ import aiosqlite
 import click
 
 from bot.commands.common import CommandFailed, UnusableInput, run_async
-from bot.store.db import StoreError, default_db_path, open_db
+from bot.store.base import StoreError
+from bot.store.db import default_db_path, open_db
 
 DB_OPTION = click.option(
     "--db",

@@ -13,7 +13,7 @@ import click
 from bot.commands.common import CommandFailed, run_async
 from bot.commands.db import DB_OPTION, database
 from bot.render.text import clip
-from bot.store.db import utc_now
+from bot.store.base import utc_now
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -81,7 +81,7 @@ async def _stats(db_path: Path | None) -> str:
     import time
 
     from bot.store.delivery_report import failure_reasons, per_issue, subscribers
-    from bot.store.senders import live_senders
+    from bot.store.leases import live_senders
 
     async with database(db_path) as conn:
         subs = await subscribers(conn)

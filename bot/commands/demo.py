@@ -43,7 +43,7 @@ def demo(db_path: Path | None, issue: Path, verbose: bool) -> None:
     from bot.demo.scenario import DemoError, run_demo  # aiogram: a few seconds to import
     from bot.issuefile import IssueFileError
     from bot.logs import setup_logging
-    from bot.store.db import StoreError
+    from bot.store.base import StoreError
 
     setup_logging("INFO" if verbose else "ERROR", "kv")
     try:

@@ -18,7 +18,7 @@ from bot.digest.model import Finding, Issue
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.publishing import Published
+    from bot.publishing.pipeline import Published
 
 
 def _finding(path: Path, finding: Finding) -> str:
@@ -30,8 +30,8 @@ async def _publish(
 ) -> tuple[Published, str | None]:
     """What was (or, dry run, would be) published and queued, and who will send it."""
     from bot.delivery.foreground import who_sends
-    from bot.publishing import publish_issue
-    from bot.store.db import StoreError
+    from bot.publishing.pipeline import publish_issue
+    from bot.store.base import StoreError
 
     async with database(db_path) as conn:
         try:
@@ -170,7 +170,7 @@ def _schedule(
     db_path: Path | None,
     settings: Settings,
 ) -> str:
-    from bot.run.schedule_cli import schedule_publish
+    from bot.commands.schedule import schedule_publish
 
     if dry_run:
         raise UnusableInput("--at and --dry-run do not go together: drop one of them")

@@ -123,7 +123,7 @@ async def _run(settings: Settings, options: RunOptions) -> int:
     from bot.logs import event
     from bot.run.lease import LeaseHeld, held_lease
     from bot.run.options import RunFailed, RunRefused
-    from bot.store.db import StoreError
+    from bot.store.base import StoreError
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

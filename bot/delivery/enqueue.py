@@ -21,17 +21,17 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.delivery.schedule import next_delivery
+from bot.delivery.timing import next_delivery
 from bot.digest.model import Issue
 from bot.render.digest import render_digest
 from bot.store import enqueue as db
+from bot.store.base import to_stamp
 from bot.store.chats import Chat
 from bot.store.db import savepoint
 from bot.store.enqueue import REMOVED, Change, NewRow, OutboxRow
 from bot.store.topics import Topic, active_chats_with_topics
 
 RenderKey = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-STAMP = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ async def enqueue_issue(
 ) -> EnqueueResult:
     """Plan and write the outbox rows of ``issue`` for every subscribed active chat."""
     moment = now or datetime.now(UTC)
-    now_s = moment.astimezone(UTC).strftime(STAMP)
+    now_s = to_stamp(moment)
     audience = [(c, t) for c, t in await active_chats_with_topics(conn) if c.type != "channel"]
     groups: dict[RenderKey, list[Chat]] = defaultdict(list)
     for chat, topics in audience:
@@ -161,7 +161,7 @@ async def enqueue_issue(
                 if due is None:
                     quiet = (slot[2], slot[3]) if slot[2] and slot[3] else None
                     when = next_delivery(moment, slot[0], slot[1], quiet)
-                    due = due_cache[slot] = max(when.strftime(STAMP), now_s)
+                    due = due_cache[slot] = max(to_stamp(when), now_s)
                 plan.append((chat.id, rendered[key], due, chat.language))
         if channel:
             chat_id, name = channel_chat_id(channel)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import aiosqlite
 
 from bot.store.delivery_report import IssueProgress, issue_progress
-from bot.store.senders import live_senders
+from bot.store.leases import live_senders
 
 if TYPE_CHECKING:
     from bot.config import Settings

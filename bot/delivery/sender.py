@@ -35,7 +35,7 @@ from bot.delivery.errors import Failure, Kind, classify
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.state import ChatQueue, SenderOptions, SenderStopped, Tally
 from bot.store import deliveries as store
-from bot.store import senders
+from bot.store import leases
 from bot.store.db import is_busy
 from bot.store.deliveries import Job
 
@@ -129,7 +129,7 @@ class Sender:
     async def _heartbeat(self) -> None:
         conn, owner, pid, host = self.conn, self.owner, os.getpid(), socket.gethostname()
         while True:
-            await self._write(lambda: senders.announce_sender(conn, owner, pid, host, time.time()))
+            await self._write(lambda: leases.announce_sender(conn, owner, pid, host, time.time()))
             await asyncio.sleep(self.options.lease_s / 3)
             await self._write(self._extend)
 
@@ -154,7 +154,7 @@ class Sender:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             conn, owner = self.conn, self.owner
             await self._write(lambda: store.release(conn, owner))
-            await self._write(lambda: senders.retire_sender(conn, owner))
+            await self._write(lambda: leases.retire_sender(conn, owner))
             self.limiter.forget_idle(time.monotonic())
         if self._fatal is not None:
             raise SenderStopped(self._fatal)

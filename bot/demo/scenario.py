@@ -27,12 +27,12 @@ from bot.emulator.config import EmulatorConfig
 from bot.emulator.server import Emulator
 from bot.issuefile import read_issue_text
 from bot.run.daemon import Daemon
-from bot.run.jobs import to_stamp
 from bot.run.lease import held_lease
 from bot.run.options import RunOptions
+from bot.store.base import to_stamp
 from bot.store.db import open_db, retry_busy
 from bot.store.outbox import count_by_status
-from bot.store.schedule import add_scheduled, get_scheduled
+from bot.store.scheduled import add_scheduled, get_scheduled
 
 DEMO_TOKEN = "123456:DEMO-token-no-network"
 WAIT = 30.0

@@ -26,11 +26,11 @@ from bot.delivery.client import DigestClient
 from bot.delivery.ratelimit import Limits
 from bot.delivery.sender import Sender, SenderOptions, SenderStopped
 from bot.logs import event
+from bot.publishing.release import publish_text
 from bot.run.health import HealthState
 from bot.run.jobs import DbJobSource, DeliveryReporter
 from bot.run.lease import DaemonLease
 from bot.run.options import RunFailed, RunOptions, RunRefused
-from bot.run.publishing import publish_text
 from bot.run.scheduler import DaemonScheduler
 from bot.run.updates import UpdateServer, counts_reader, track_health
 from bot.store.db import open_db

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bot.store.db import StoreError
+from bot.store.base import StoreError
 
 POLL_STALE_SECONDS = 120.0
 

@@ -24,42 +24,33 @@ from typing import TypeVar
 import aiosqlite
 
 from bot.logs import event
-from bot.store.db import StoreError, is_busy, retry_busy
-from bot.store.schedule import (
-    ScheduledPublish,
-    claim_scheduled,
+from bot.publishing.release import PublishRefused
+from bot.store.base import StoreError, parse_stamp, to_stamp
+from bot.store.db import is_busy, retry_busy
+from bot.store.delivery_report import (
     delivery_counts,
-    finish_scheduled,
-    get_scheduled,
     issues_enqueued_after,
-    list_scheduled,
-    mark_missed,
     next_not_before,
     open_issue_ids,
+)
+from bot.store.scheduled import (
+    ScheduledPublish,
+    claim_scheduled,
+    finish_scheduled,
+    get_scheduled,
+    list_scheduled,
+    mark_missed,
     release_scheduled,
     requeue_running,
 )
 
 log = logging.getLogger("bot.run")
 
-STAMP = "%Y-%m-%d %H:%M:%S"
 BUSY_PATIENCE_S = 30.0  # of waiting for a busy database between two warnings
 T = TypeVar("T")
 
 # (connection, file name, issue text, force) -> one line saying what was published.
 Publish = Callable[[aiosqlite.Connection, str, str, bool], Awaitable[str]]
-
-
-class PublishRefused(Exception):
-    """The scheduled issue cannot be published (lint errors, no date...): one sentence."""
-
-
-def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, STAMP).replace(tzinfo=UTC)
-
-
-def to_stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(STAMP)
 
 
 class DbJobSource:

@@ -24,7 +24,7 @@ import aiosqlite
 
 from bot.logs import event
 from bot.store.db import is_busy, open_db, retry_busy
-from bot.store.schedule import LeaseHolder, beat_lease, drop_lease, lease_holder, take_lease
+from bot.store.leases import LeaseHolder, beat_lease, drop_lease, lease_holder, take_lease
 
 LEASE_NAME = "bot-run"
 DEFAULT_TTL = 30.0

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiosqlite
 
-from bot.store.db import StoreError, utc_now
+from bot.store.base import StoreError, utc_now
 
 ChatType = Literal["private", "group", "supergroup", "channel"]
 ChatStatus = Literal["active", "paused", "blocked"]

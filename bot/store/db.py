@@ -19,17 +19,11 @@ from typing import TypeVar
 
 import aiosqlite
 
+from bot.store.base import DatabaseUnavailable
+
 DEFAULT_DB = Path("data/bot.sqlite3")
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 T = TypeVar("T")
-
-
-class StoreError(Exception):
-    """A storage problem, described in one sentence."""
-
-
-class DatabaseUnavailable(StoreError):
-    """The database file cannot be used (read-only, locked, not SQLite, ...)."""
 
 
 def default_db_path() -> Path:
@@ -83,6 +77,7 @@ async def open_db(
     WAL journal, foreign keys on, a busy timeout. Any file-level problem,
     on open or later inside the block, raises :class:`DatabaseUnavailable`.
     """
+    from bot.store import fts
     from bot.store.migrations import migrate
 
     db_path = Path(path) if path is not None else default_db_path()
@@ -104,6 +99,10 @@ async def open_db(
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await migrate(conn)
+        if await fts.needs_rebuild(conn):  # the tokenizer or normalization changed
+            async with transaction(conn):
+                if await fts.needs_rebuild(conn):
+                    await fts.rebuild(conn)
         yield conn
     except sqlite3.Error as exc:
         mapped = explain(exc, db_path)
@@ -178,10 +177,3 @@ async def savepoint(conn: aiosqlite.Connection, name: str) -> AsyncIterator[None
         await conn.execute(f"RELEASE {name}")
         raise
     await conn.execute(f"RELEASE {name}")
-
-
-def utc_now() -> str:
-    """Timestamps are stored as SQLite's ``YYYY-MM-DD HH:MM:SS`` in UTC."""
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -13,29 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.store.db import transaction, utc_now
-
-MIGRATION_NAME = "0005_outbox_shared_texts"
-MIGRATION_SQL = (
-    "CREATE TABLE outbox_texts (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE,"
-    " html TEXT NOT NULL)",
-    "ALTER TABLE outbox ADD COLUMN text_id INTEGER REFERENCES outbox_texts(id)",
-    "CREATE UNIQUE INDEX outbox_one_row_per_part ON outbox (issue_id, chat_id, part_no)",
-    "CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL",
-)
+from bot.store.base import stamp, utc_now
+from bot.store.db import transaction
 
 MAX_REASON = 500
 PER_CHAT = 20  # rows of one chat taken per claim; the rest wait for the next one
-
-
-def stamp(epoch: float) -> str:
-    """Epoch seconds as the store's UTC timestamp text (whole seconds, rounded up)."""
-    whole = int(epoch) + (1 if epoch % 1 else 0)
-    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.store.db import utc_now
+from bot.store.base import utc_now
 from bot.store.outbox import STATUSES
 
 
@@ -139,3 +139,62 @@ async def subscribers(conn: aiosqlite.Connection) -> dict[str, int]:
         for kind, n in await cur.fetchall():
             counts[f"active {kind}"] = int(n)
     return counts
+
+
+async def _one(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()
+) -> aiosqlite.Row | None:
+    async with conn.execute(sql, params) as cur:
+        return await cur.fetchone()
+
+
+async def _all(
+    conn: aiosqlite.Connection, sql: str, params: tuple[object, ...] = ()
+) -> list[aiosqlite.Row]:
+    async with conn.execute(sql, params) as cur:
+        return list(await cur.fetchall())
+
+
+async def next_not_before(conn: aiosqlite.Connection, after: str) -> str | None:
+    """The earliest ``not_before`` later than ``after`` among pending outbox rows."""
+    row = await _one(
+        conn,
+        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?",
+        (after,),
+    )
+    return None if row is None or row[0] is None else str(row[0])
+
+
+async def open_issue_ids(conn: aiosqlite.Connection) -> set[int]:
+    """Issues with deliveries still pending or being sent."""
+    rows = await _all(
+        conn, "SELECT DISTINCT issue_id FROM outbox WHERE status IN ('pending', 'sending')"
+    )
+    return {int(r[0]) for r in rows}
+
+
+async def delivery_counts(
+    conn: aiosqlite.Connection, issue_ids: set[int]
+) -> dict[int, tuple[str, dict[str, int]]]:
+    """Per issue: its date and how many outbox rows are in each status."""
+    out: dict[int, tuple[str, dict[str, int]]] = {}
+    for issue_id in sorted(issue_ids):
+        rows = await _all(
+            conn,
+            "SELECT i.date, o.status, count(*) FROM issues i LEFT JOIN outbox o"
+            " ON o.issue_id = i.id WHERE i.id = ? GROUP BY o.status",
+            (issue_id,),
+        )
+        for date, status, n in rows:
+            counts = out.setdefault(issue_id, (str(date), {}))[1]
+            if status is not None:
+                counts[str(status)] = int(n)
+    return out
+
+
+async def issues_enqueued_after(conn: aiosqlite.Connection, row_id: int) -> tuple[set[int], int]:
+    """Issues with outbox rows newer than ``row_id``, and the newest row id now."""
+    rows = await _all(conn, "SELECT DISTINCT issue_id FROM outbox WHERE id > ?", (row_id,))
+    issues = {int(r[0]) for r in rows}
+    row = await _one(conn, "SELECT coalesce(max(id), 0) FROM outbox")
+    return issues, int(row[0]) if row else 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.store.db import utc_now
+from bot.store.base import utc_now
 
 REMOVED = "removed in a revision of the issue"
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import aiosqlite
 
+from bot.store.migrations import FTS_TABLE
 from bot.text.normalize import NORMALIZATION_VERSION, normalize
 from bot.text.tokens import TOKENIZER_VERSION, index_streams
 
@@ -19,10 +20,6 @@ INDEX_VERSION = f"{TOKENIZER_VERSION}.{NORMALIZATION_VERSION}"
 # Title columns weigh far more than the body, so title hits rank first.
 WEIGHTS = (20.0, 1.0, 10.0, 0.5)
 
-_CREATE = (
-    "CREATE VIRTUAL TABLE entry_fts USING fts5(t, b, ts, bs, content='', detail=full,"
-    " prefix='1', tokenize='unicode61 remove_diacritics 0')"
-)
 _INSERT = "INSERT INTO entry_fts (rowid, t, b, ts, bs) VALUES (?, ?, ?, ?, ?)"
 _DELETE = "INSERT INTO entry_fts (entry_fts, rowid, t, b, ts, bs) VALUES ('delete', ?, ?, ?, ?, ?)"
 
@@ -60,7 +57,7 @@ async def needs_rebuild(conn: aiosqlite.Connection) -> bool:
 async def rebuild(conn: aiosqlite.Connection) -> None:
     """Drop and refill the index from the entries table (inside the caller's transaction)."""
     await conn.execute("DROP TABLE IF EXISTS entry_fts")
-    await conn.execute(_CREATE)
+    await conn.execute(FTS_TABLE)
     async with conn.execute("SELECT id, title, source, summary FROM entries") as cursor:
         rows = [(int(r[0]), str(r[1]), r[2], str(r[3])) for r in await cursor.fetchall()]
     await add(conn, rows)

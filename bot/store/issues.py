@@ -17,7 +17,8 @@ import aiosqlite
 
 from bot.digest.model import Entry, Issue, Link, normalize_title
 from bot.store import fts
-from bot.store.db import StoreError, savepoint, utc_now
+from bot.store.base import StoreError, utc_now
+from bot.store.db import savepoint
 
 SLOTS = 4096
 Status = Literal["new", "updated", "unchanged"]

@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import aiosqlite
 
-from bot.store import deliveries, fts, schedule
-from bot.store.db import StoreError, utc_now
+from bot.store.base import StoreError, utc_now
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -65,9 +64,13 @@ _ARCHIVE = _sql(
 )
 
 
-async def _search_index(conn: aiosqlite.Connection) -> None:
-    await conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    await fts.rebuild(conn)
+# The search index (see bot.store.fts, which fills it and re-creates it when the
+# tokenizer changes: its rows are tokens built in Python, not SQL).
+FTS_TABLE = (
+    "CREATE VIRTUAL TABLE entry_fts USING fts5(t, b, ts, bs, content='', detail=full,"
+    " prefix='1', tokenize='unicode61 remove_diacritics 0')"
+)
+_search_index = _sql("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)", FTS_TABLE)
 
 
 _CHATS = _sql(
@@ -122,13 +125,46 @@ _OUTBOX = _sql(
     "CREATE INDEX outbox_by_chat ON outbox (chat_id, issue_id, part_no)",
 )
 
+_OUTBOX_SHARED_TEXTS = _sql(
+    "CREATE TABLE outbox_texts (id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE,"
+    " html TEXT NOT NULL)",
+    "ALTER TABLE outbox ADD COLUMN text_id INTEGER REFERENCES outbox_texts(id)",
+    "CREATE UNIQUE INDEX outbox_one_row_per_part ON outbox (issue_id, chat_id, part_no)",
+    "CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL",
+)
+
+_SCHEDULES_LEASES = _sql(
+    """CREATE TABLE scheduled_publishes (
+        id INTEGER PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        content TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        force INTEGER NOT NULL DEFAULT 0 CHECK (force IN (0, 1)),
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'running', 'done', 'failed', 'missed', 'cancelled')),
+        detail TEXT NOT NULL DEFAULT '',
+        claimed_by TEXT,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+    )""",
+    "CREATE INDEX scheduled_publishes_by_status ON scheduled_publishes (status, due_at)",
+    """CREATE TABLE daemon_lease (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        heartbeat REAL NOT NULL
+    )""",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
     ("0003_chats_topics", _CHATS),
     ("0004_outbox", _OUTBOX),
-    (deliveries.MIGRATION_NAME, _sql(*deliveries.MIGRATION_SQL)),
-    (schedule.MIGRATION_NAME, _sql(*schedule.MIGRATION_SQL)),
+    ("0005_outbox_shared_texts", _OUTBOX_SHARED_TEXTS),
+    ("0006_scheduled_publishes_daemon_lease", _SCHEDULES_LEASES),
 )
 
 
@@ -142,14 +178,11 @@ async def applied_steps(conn: aiosqlite.Connection) -> list[str]:
 
 
 async def migrate(conn: aiosqlite.Connection, *, upto: int | None = None) -> list[str]:
-    """Apply the pending steps (the first ``upto`` only, for tests); return their names.
-
-    Also re-indexes search when the tokenizer or normalization changed.
-    """
+    """Apply the pending steps (the first ``upto`` only, for tests); return their names."""
     steps = STEPS if upto is None else STEPS[:upto]
     known = {name for name, _ in STEPS}
     done = await _check(conn, known)
-    if all(name in done for name, _ in steps) and not await fts.needs_rebuild(conn):
+    if all(name in done for name, _ in steps):
         return []
     await conn.execute("BEGIN IMMEDIATE")
     try:
@@ -162,8 +195,6 @@ async def migrate(conn: aiosqlite.Connection, *, upto: int | None = None) -> lis
                     "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, utc_now())
                 )
                 applied.append(name)
-        if await fts.needs_rebuild(conn):
-            await fts.rebuild(conn)
     except BaseException:
         await conn.execute("ROLLBACK")
         raise

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.store.db import utc_now
+from bot.store.base import utc_now
 
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled")  # the outbox CHECK constraint
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.store.base import StoreError, utc_now
 from bot.store.chats import CHAT_COLUMNS, Chat, chat_from_row
-from bot.store.db import StoreError, utc_now
 from bot.text.normalize import normalize
 
 MAX_TOPICS = 20

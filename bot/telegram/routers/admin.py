@@ -21,12 +21,12 @@ from bot.config import Settings
 from bot.digest.lint import lint_issue
 from bot.digest.model import Finding, Issue
 from bot.digest.parse import parse_issue
+from bot.publishing.release import PublishRefused, publish_text
 from bot.render.digest import render_digest
 from bot.render.text import one_line, trim
-from bot.run.jobs import PublishRefused
-from bot.run.publishing import publish_text
+from bot.store.base import StoreError
 from bot.store.chats import count_chats
-from bot.store.db import StoreError, open_db
+from bot.store.db import open_db
 from bot.store.issues import list_issues
 from bot.store.outbox import count_by_status
 from bot.telegram.callbacks import PublishAction, TokenCache

@@ -1,7 +1,8 @@
-"""Publishing a scheduled issue from inside the daemon (and Telegram's /publish).
+"""Publishing an issue's text as the daemon does: lint, then the one pipeline.
 
-The text was read (and linted) when `bot publish --at` scheduled it; it is linted again
-here because lint rules may have changed since. Ingest and enqueue are bot.publishing's
+Used for scheduled publishes (the text was linted when `bot publish --at`
+scheduled it, and is linted again here because lint rules may have changed since)
+and Telegram's /publish. Ingest and enqueue are :func:`bot.publishing.pipeline.publish_issue`'s
 one transaction, the same as `bot publish`.
 """
 
@@ -12,8 +13,11 @@ import aiosqlite
 from bot.config import Settings
 from bot.digest.lint import lint_issue
 from bot.digest.parse import parse_issue
-from bot.publishing import publish_issue
-from bot.run.jobs import PublishRefused
+from bot.publishing.pipeline import publish_issue
+
+
+class PublishRefused(Exception):
+    """The issue cannot be published (lint errors, no date...): one sentence."""
 
 
 async def publish_text(

@@ -1,14 +1,11 @@
-"""Scheduled publishes (`bot publish FILE --at …`) and the `bot run` single-instance lease.
+"""Scheduled publishes (`bot publish FILE --at …`), fired by `bot run`.
 
 The database is the only source of truth for schedules: `bot run` rebuilds its
 jobs from ``scheduled_publishes`` on start and polls it for rows added by the CLI.
 Each row moves ``pending`` → ``running`` (claimed by one daemon) → ``done`` /
 ``failed``, or ``pending`` → ``missed`` when it was due longer ago than the grace
-period while no daemon ran. Times are UTC ``YYYY-MM-DD HH:MM:SS`` like the rest
-of the store.
-
-``daemon_lease`` holds one row per lease name: who runs (owner id, pid, host) and
-when it last said so (``heartbeat``, epoch seconds).
+period while no daemon ran. Every function runs inside the caller's write
+transaction (``Database.write``) or is a plain read.
 """
 
 from __future__ import annotations
@@ -18,33 +15,8 @@ from typing import Literal, cast
 
 import aiosqlite
 
-from bot.store.db import transaction, utc_now
-
-MIGRATION_NAME = "0006_scheduled_publishes_daemon_lease"
-MIGRATION_SQL = (
-    """CREATE TABLE scheduled_publishes (
-        id INTEGER PRIMARY KEY,
-        file_name TEXT NOT NULL,
-        content TEXT NOT NULL,
-        due_at TEXT NOT NULL,
-        force INTEGER NOT NULL DEFAULT 0 CHECK (force IN (0, 1)),
-        status TEXT NOT NULL DEFAULT 'pending'
-            CHECK (status IN ('pending', 'running', 'done', 'failed', 'missed', 'cancelled')),
-        detail TEXT NOT NULL DEFAULT '',
-        claimed_by TEXT,
-        created_at TEXT NOT NULL,
-        finished_at TEXT
-    )""",
-    "CREATE INDEX scheduled_publishes_by_status ON scheduled_publishes (status, due_at)",
-    """CREATE TABLE daemon_lease (
-        name TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        host TEXT NOT NULL,
-        acquired_at TEXT NOT NULL,
-        heartbeat REAL NOT NULL
-    )""",
-)
+from bot.store.base import utc_now
+from bot.store.db import transaction
 
 Status = Literal["pending", "running", "done", "failed", "missed", "cancelled"]
 MAX_DETAIL = 500
@@ -59,15 +31,6 @@ class ScheduledPublish:
     force: bool
     status: Status
     detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class LeaseHolder:
-    owner: str
-    pid: int
-    host: str
-    acquired_at: str
-    heartbeat: float
 
 
 _COLUMNS = "id, file_name, content, due_at, force, status, detail"
@@ -194,101 +157,3 @@ async def requeue_running(conn: aiosqlite.Connection) -> int:
             " WHERE status = 'running'"
         )
         return cur.rowcount
-
-
-async def lease_holder(conn: aiosqlite.Connection, name: str) -> LeaseHolder | None:
-    row = await _one(
-        conn,
-        "SELECT owner, pid, host, acquired_at, heartbeat FROM daemon_lease WHERE name = ?",
-        (name,),
-    )
-    if row is None:
-        return None
-    owner, pid, host, acquired, beat = tuple(row)
-    return LeaseHolder(str(owner), int(pid), str(host), str(acquired), float(beat))
-
-
-async def take_lease(
-    conn: aiosqlite.Connection,
-    name: str,
-    *,
-    owner: str,
-    pid: int,
-    host: str,
-    now: float,
-    unless_alive: LeaseHolder | None,
-) -> bool:
-    """Write ``owner`` as holder if the row is still what the caller judged stale.
-
-    ``unless_alive`` is the holder the caller saw (None: no row). The swap only
-    happens if the row did not change since, so two starters never both win.
-    """
-    async with transaction(conn):
-        current = await lease_holder(conn, name)
-        if current != unless_alive:
-            return False
-        await conn.execute(
-            "INSERT INTO daemon_lease (name, owner, pid, host, acquired_at, heartbeat)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
-            " pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at,"
-            " heartbeat = excluded.heartbeat",
-            (name, owner, pid, host, utc_now(), now),
-        )
-        return True
-
-
-async def beat_lease(conn: aiosqlite.Connection, name: str, owner: str, now: float) -> bool:
-    """Refresh the heartbeat; False if ``owner`` no longer holds the lease."""
-    cur = await conn.execute(
-        "UPDATE daemon_lease SET heartbeat = ? WHERE name = ? AND owner = ?", (now, name, owner)
-    )
-    return cur.rowcount == 1
-
-
-async def drop_lease(conn: aiosqlite.Connection, name: str, owner: str) -> None:
-    await conn.execute("DELETE FROM daemon_lease WHERE name = ? AND owner = ?", (name, owner))
-
-
-async def next_not_before(conn: aiosqlite.Connection, after: str) -> str | None:
-    """The earliest ``not_before`` later than ``after`` among pending outbox rows."""
-    row = await _one(
-        conn,
-        "SELECT min(not_before) FROM outbox WHERE status = 'pending' AND not_before > ?",
-        (after,),
-    )
-    return None if row is None or row[0] is None else str(row[0])
-
-
-async def open_issue_ids(conn: aiosqlite.Connection) -> set[int]:
-    """Issues with deliveries still pending or being sent."""
-    rows = await _all(
-        conn, "SELECT DISTINCT issue_id FROM outbox WHERE status IN ('pending', 'sending')"
-    )
-    return {int(r[0]) for r in rows}
-
-
-async def delivery_counts(
-    conn: aiosqlite.Connection, issue_ids: set[int]
-) -> dict[int, tuple[str, dict[str, int]]]:
-    """Per issue: its date and how many outbox rows are in each status."""
-    out: dict[int, tuple[str, dict[str, int]]] = {}
-    for issue_id in sorted(issue_ids):
-        rows = await _all(
-            conn,
-            "SELECT i.date, o.status, count(*) FROM issues i LEFT JOIN outbox o"
-            " ON o.issue_id = i.id WHERE i.id = ? GROUP BY o.status",
-            (issue_id,),
-        )
-        for date, status, n in rows:
-            counts = out.setdefault(issue_id, (str(date), {}))[1]
-            if status is not None:
-                counts[str(status)] = int(n)
-    return out
-
-
-async def issues_enqueued_after(conn: aiosqlite.Connection, row_id: int) -> tuple[set[int], int]:
-    """Issues with outbox rows newer than ``row_id``, and the newest row id now."""
-    rows = await _all(conn, "SELECT DISTINCT issue_id FROM outbox WHERE id > ?", (row_id,))
-    issues = {int(r[0]) for r in rows}
-    row = await _one(conn, "SELECT coalesce(max(id), 0) FROM outbox")
-    return issues, int(row[0]) if row else 0

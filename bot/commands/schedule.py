@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from bot.commands.common import UnusableInput
 from bot.commands.db import database
 from bot.run.lease import LEASE_NAME
-from bot.store.schedule import add_scheduled, lease_holder
+from bot.store.leases import lease_holder
+from bot.store.scheduled import add_scheduled
 
 PAST_SLACK = timedelta(minutes=1)
 FORMATS = "YYYY-MM-DD HH:MM (or HH:MM:SS, or with an offset like +08:00)"
