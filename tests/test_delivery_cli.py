@@ -143,17 +143,19 @@ async def test_wait_follows_a_running_sender_until_the_issue_is_out(
 ) -> None:
     from bot.delivery.client import DigestClient, open_bot
     from bot.delivery.sender import Sender
+    from bot.store.database import open_database
 
     readers = [await delivery.reader(50 + n) for n in range(5)]
     path = tmp_path / "2021-10-01.md"
     path.write_text(ISSUE.format(date="2021-10-01", extra=""), encoding="utf-8")
     client = DigestClient(open_bot(delivery.emulator.token, delivery.emulator.base_url))
     stop = asyncio.Event()
-    daemon = asyncio.create_task(Sender(delivery.conn, client, "daemon").run(stop))
-    try:
-        code, out, err = await bot({**env, "BOT_CHANNEL": ""}, "publish", str(path), "--wait")
-    finally:
-        stop.set()
+    async with open_database(delivery.path) as db:
+        daemon = asyncio.create_task(Sender(db, client, "daemon").run(stop))
+        try:
+            code, out, err = await bot({**env, "BOT_CHANNEL": ""}, "publish", str(path), "--wait")
+        finally:
+            stop.set()
         await daemon
         await client.close()
     assert code == 0, err

@@ -24,16 +24,16 @@ import asyncio, sys
 from bot.delivery.client import DigestClient, open_bot
 from bot.delivery.ratelimit import Limits
 from bot.delivery.sender import Sender, SenderOptions
-from bot.store.db import open_db
+from bot.store.database import open_database
 
 async def main(db, base, token, owner):
     limits = Limits(global_per_s=60, chat_per_s=100, group_per_min=10**6)
     client = DigestClient(open_bot(token, base))
-    async with open_db(db) as conn:
+    async with open_database(db) as database:
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
         options = SenderOptions(limits=limits, lease_s=2, batch_chats=20)
-        sender = Sender(conn, client, owner, options)
+        sender = Sender(database, client, owner, options)
         tally = await sender.run(asyncio.Event(), until_idle=True)
     await client.close()
     print(tally.sent, flush=True)
@@ -137,20 +137,20 @@ async def test_drain_is_not_fooled_into_idle_by_a_busy_database(
 ) -> None:
     from bot.delivery.client import DigestClient, open_bot
     from bot.delivery.sender import Sender, SenderOptions
-    from bot.store.db import open_db
+    from bot.store.database import open_database
 
     chat = await delivery.reader(5100)
     await delivery.publish(shapes_issue)
     parts = len(render_digest(shapes_issue))
     client = DigestClient(open_bot(delivery.emulator.token, delivery.emulator.base_url))
-    async with open_db(db_path, busy_timeout_ms=20) as conn:
+    async with open_database(db_path, busy_timeout_ms=20) as database:
         # Another process (a big publish) holds the write lock when the drain starts.
         await delivery.conn.execute("BEGIN IMMEDIATE")
         options = SenderOptions(
             limits=Limits(global_per_s=1000, chat_per_s=1000, group_per_min=10**6), idle_poll_s=0.2
         )
         draining = asyncio.create_task(
-            Sender(conn, client, "drain", options).run(asyncio.Event(), until_idle=True)
+            Sender(database, client, "drain", options).run(asyncio.Event(), until_idle=True)
         )
         try:
             await asyncio.sleep(0.5)

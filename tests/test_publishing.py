@@ -7,6 +7,7 @@ import aiosqlite
 from bot.config import Settings
 from bot.publishing.pipeline import publish_issue
 from bot.store.chats import upsert_chat
+from bot.store.database import Database
 from bot.store.topics import add_topics
 from tests.support.store import make_entry, make_issue
 
@@ -32,11 +33,11 @@ async def _count(db: aiosqlite.Connection, table: str) -> int:
 
 
 async def test_dry_run_reports_who_would_get_it_and_writes_nothing(
-    db: aiosqlite.Connection,
+    db: aiosqlite.Connection, database: Database
 ) -> None:
     await _readers(db)
     issue = make_issue("2021-01-05", QUANT, NCNN)
-    published = await publish_issue(db, issue, repr(issue), SETTINGS, dry_run=True)
+    published = await publish_issue(database, issue, repr(issue), SETTINGS, dry_run=True)
     assert published.ingested.status == "new"
     assert [e.title for e in published.to_send] == [QUANT.title, NCNN.title]
     assert (published.chats, published.chats_served) == (5, 4)  # not the 招聘 chat
@@ -44,19 +45,21 @@ async def test_dry_run_reports_who_would_get_it_and_writes_nothing(
     assert await _count(db, "issues") == 0 and await _count(db, "outbox") == 0
 
 
-async def test_publish_then_revise_then_repeat(db: aiosqlite.Connection) -> None:
+async def test_publish_then_revise_then_repeat(
+    db: aiosqlite.Connection, database: Database
+) -> None:
     await _readers(db)
     first = make_issue("2021-01-05", QUANT, NCNN)
-    published = await publish_issue(db, first, repr(first), SETTINGS)
+    published = await publish_issue(database, first, repr(first), SETTINGS)
     assert published.queued is not None and published.queued.chats == published.chats_served
     assert await _count(db, "issues") == 1 and await _count(db, "outbox") > 0
 
     revised = make_issue("2021-01-05", QUANT, NCNN, CHIP)
-    update = await publish_issue(db, revised, repr(revised), SETTINGS)
+    update = await publish_issue(database, revised, repr(revised), SETTINGS)
     assert update.ingested.status == "updated"
     assert [e.title for e in update.to_send] == [CHIP.title]
     assert update.chats_served == 2  # the chat taking everything, and the one excluding 量化
 
-    again = await publish_issue(db, revised, repr(revised), SETTINGS)
+    again = await publish_issue(database, revised, repr(revised), SETTINGS)
     assert again.ingested.status == "unchanged"
     assert again.to_send == () and again.queued is None and again.chats_served == 0

@@ -22,6 +22,7 @@ from bot.run.lease import DaemonLease, held_lease
 from bot.run.options import RunOptions
 from bot.store.base import to_stamp
 from bot.store.chats import update_settings, upsert_chat
+from bot.store.database import open_database
 from bot.store.db import open_db, transaction
 from bot.store.outbox import count_by_status
 from bot.store.scheduled import add_scheduled, get_scheduled
@@ -62,9 +63,12 @@ async def running(
         for chat_id in CHATS:
             await emulator.add_chat(chat_id, "private")
         stop = asyncio.Event()
-        async with held_lease(db, standby=False, stop=stop) as lease:
+        async with (
+            open_database(db) as database,
+            held_lease(database, standby=False, stop=stop) as lease,
+        ):
             assert lease is not None
-            daemon = Daemon(settings, RunOptions(poll_seconds=0.2, polling_timeout=1))
+            daemon = Daemon(settings, RunOptions(poll_seconds=0.2, polling_timeout=1), database)
             task = asyncio.create_task(daemon.run(stop, lease))
             await asyncio.wait_for(daemon.ready.wait(), 20)
             yield Running(conn, daemon, stop, task, lease)

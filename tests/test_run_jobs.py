@@ -7,7 +7,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from bot.config import Settings
@@ -16,6 +15,7 @@ from bot.publishing.release import publish_text
 from bot.run.jobs import DbJobSource, DeliveryReporter
 from bot.store.base import to_stamp
 from bot.store.chats import upsert_chat
+from bot.store.database import Database, open_database
 from bot.store.db import open_db, transaction
 from bot.store.scheduled import add_scheduled, get_scheduled, list_scheduled
 
@@ -36,12 +36,12 @@ async def noop() -> None:
     return None
 
 
-def source(conn: aiosqlite.Connection, settings: Settings, grace_min: int = 60) -> DbJobSource:
-    async def publish(c: aiosqlite.Connection, name: str, text: str, force: bool) -> str:
-        return await publish_text(c, name, text, force, settings)
+def source(db: Database, settings: Settings, grace_min: int = 60) -> DbJobSource:
+    async def publish(d: Database, name: str, text: str, force: bool) -> str:
+        return await publish_text(d, name, text, force, settings)
 
     return DbJobSource(
-        conn,
+        db,
         owner="test",
         publish=publish,
         drain=noop,
@@ -55,7 +55,8 @@ async def test_missed_beyond_grace_is_reported_not_sent(
 ) -> None:
     caplog.set_level(logging.INFO)
     text = seed_text
-    async with open_db(tmp_path / "bot.sqlite3") as conn:
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        conn = database.reader  # test set-up writes and reads
         late = await add_scheduled(
             conn,
             file_name="late.md",
@@ -70,7 +71,7 @@ async def test_missed_beyond_grace_is_reported_not_sent(
             force=True,
             due_at=to_stamp(NOW - timedelta(minutes=59)),
         )
-        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
+        jobs = source(database, Settings(_env_file=None))  # type: ignore[call-arg]
         missed = await jobs.recover()
         assert [m.id for m in missed] == [late]
         assert [p.id for p in await list_scheduled(conn)] == [recent]
@@ -85,14 +86,15 @@ async def test_fired_publish_ingests_enqueues_and_runs_once(
 ) -> None:
     caplog.set_level(logging.INFO)
     text = seed_text
-    async with open_db(tmp_path / "bot.sqlite3") as conn:
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        conn = database.reader  # test set-up writes and reads
         async with transaction(conn):
             await upsert_chat(conn, 7, "private", "reader", "zh")
         id_ = await add_scheduled(
             conn, file_name="2021-01-05.md", content=text, force=True, due_at=to_stamp(NOW)
         )
-        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
-        reporter = DeliveryReporter(conn)
+        jobs = source(database, Settings(_env_file=None))  # type: ignore[call-arg]
+        reporter = DeliveryReporter(database)
         await reporter.check()
         await jobs.fire_publish(id_)
         await jobs.fire_publish(id_)  # a second firing (another daemon, a retry) does nothing
@@ -111,11 +113,12 @@ async def test_fired_publish_ingests_enqueues_and_runs_once(
 async def test_draft_with_lint_errors_is_refused_without_force(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with open_db(tmp_path / "bot.sqlite3") as conn:
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        conn = database.reader  # test set-up writes and reads
         id_ = await add_scheduled(
             conn, file_name="draft.md", content=BROKEN, force=False, due_at=to_stamp(NOW)
         )
-        await source(conn, Settings(_env_file=None)).fire_publish(id_)  # type: ignore[call-arg]
+        await source(database, Settings(_env_file=None)).fire_publish(id_)  # type: ignore[call-arg]
         row = await get_scheduled(conn, id_)
         assert row is not None and row.status == "failed"
         assert "lint error" in row.detail and "--force" in row.detail
@@ -126,16 +129,18 @@ async def test_draft_with_lint_errors_is_refused_without_force(
 async def test_publish_runs_while_other_jobs_read_and_other_connections_write(
     tmp_path: Path, seed_text: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The scheduler's jobs share one connection: a publish's BEGIN must never meet
-    another job's open read (SQLite then says "locked" at once, busy timeout or not)."""
+    """The scheduler's jobs read while publishes write, and another connection writes: a
+    publish's BEGIN must never meet an open read on its own connection (SQLite then says
+    "locked" at once, busy timeout or not)."""
     caplog.set_level(logging.INFO)
     db = tmp_path / "bot.sqlite3"
-    async with open_db(db) as conn, open_db(db) as other:
+    async with open_database(db) as database, open_db(db) as other:
+        conn = database.reader  # test set-up writes and reads
         async with transaction(conn):
             for chat in range(1, 60):
                 await upsert_chat(conn, chat, "private", f"reader{chat}", "zh")
-        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
-        reporter = DeliveryReporter(conn, lock=jobs.lock)
+        jobs = source(database, Settings(_env_file=None))  # type: ignore[call-arg]
+        reporter = DeliveryReporter(database)
         ids = [
             await add_scheduled(
                 conn, file_name="2021-01-05.md", content=seed_text, force=True, due_at=to_stamp(NOW)
@@ -172,11 +177,12 @@ async def test_busy_database_is_waited_out_and_the_publish_never_dropped(
 ) -> None:
     caplog.set_level(logging.INFO)
     db = tmp_path / "bot.sqlite3"
-    async with open_db(db, busy_timeout_ms=50) as conn, open_db(db) as other:
+    async with open_database(db, busy_timeout_ms=50) as database, open_db(db) as other:
+        conn = database.reader  # test set-up writes and reads
         id_ = await add_scheduled(
             conn, file_name="2021-01-05.md", content=seed_text, force=True, due_at=to_stamp(NOW)
         )
-        jobs = source(conn, Settings(_env_file=None))  # type: ignore[call-arg]
+        jobs = source(database, Settings(_env_file=None))  # type: ignore[call-arg]
         jobs.busy_patience_s = 0.2
         # Another process holds the write lock far longer than the busy timeout and the
         # job's patience.

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.run.lease import DaemonLease, LeaseHeld, held_lease
+from bot.store.database import open_database
 from bot.store.db import open_db
 from bot.store.leases import lease_holder, take_lease
 from bot.store.scheduled import (
@@ -25,7 +26,7 @@ from bot.store.scheduled import (
 
 async def test_second_lease_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    async with open_db(db) as a, open_db(db) as b:
+    async with open_database(db) as a, open_database(db) as b:
         first, second = DaemonLease(a), DaemonLease(b)
         await first.acquire()
         with pytest.raises(LeaseHeld) as err:
@@ -38,12 +39,12 @@ async def test_second_lease_is_refused_with_a_clear_message(tmp_path: Path) -> N
 
 async def test_expired_heartbeat_can_be_taken_over(tmp_path: Path) -> None:
     now = [1000.0]
-    async with open_db(tmp_path / "bot.sqlite3") as conn:
-        first = DaemonLease(conn, ttl=10, clock=lambda: now[0])
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        first = DaemonLease(database, ttl=10, clock=lambda: now[0])
         first.pid = 2**22 + 12345  # some pid on another host, still "alive"
         first.host = "elsewhere"
         await first.acquire()
-        second = DaemonLease(conn, ttl=10, clock=lambda: now[0])
+        second = DaemonLease(database, ttl=10, clock=lambda: now[0])
         now[0] += 5
         with pytest.raises(LeaseHeld):
             await second.acquire()
@@ -58,16 +59,16 @@ async def test_dead_holder_on_this_host_is_replaced_at_once(tmp_path: Path) -> N
         sys.executable, "-c", "import os; print(os.getpid())", stdout=asyncio.subprocess.PIPE
     )
     out, _ = await child.communicate()
-    async with open_db(tmp_path / "bot.sqlite3") as conn:
-        dead = DaemonLease(conn, ttl=3600)
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        dead = DaemonLease(database, ttl=3600)
         dead.pid = int(out)  # that process has exited: the lease is stale now
         await dead.acquire()
-        await DaemonLease(conn, ttl=3600).acquire()
+        await DaemonLease(database, ttl=3600).acquire()
 
 
 async def test_standby_waits_until_the_holder_releases(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
-    async with open_db(db) as a, open_db(db) as b:
+    async with open_database(db) as a, open_database(db) as b:
         holder, standby = DaemonLease(a), DaemonLease(b)
         await holder.acquire()
         stop = asyncio.Event()
@@ -79,7 +80,8 @@ async def test_standby_waits_until_the_holder_releases(tmp_path: Path) -> None:
 
 
 async def test_scheduled_rows_are_claimed_once_and_missed_ones_reported(tmp_path: Path) -> None:
-    async with open_db(tmp_path / "bot.sqlite3") as conn:
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        conn = database.reader  # test set-up writes and reads
         old = await add_scheduled(
             conn, file_name="a.md", content="x", due_at="2026-01-01 00:00:00", force=False
         )
@@ -101,8 +103,9 @@ async def test_scheduled_rows_are_claimed_once_and_missed_ones_reported(tmp_path
 
 async def test_previous_incarnation_with_our_pid_is_replaced(tmp_path: Path) -> None:
     """A restarted container runs as pid 1 again: its old row must not lock it out."""
-    async with open_db(tmp_path / "bot.sqlite3") as conn:
-        fresh = DaemonLease(conn, ttl=3600)
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        conn = database.reader  # test set-up writes and reads
+        fresh = DaemonLease(database, ttl=3600)
         await take_lease(
             conn,
             fresh.name,
@@ -118,7 +121,10 @@ async def test_previous_incarnation_with_our_pid_is_replaced(tmp_path: Path) -> 
 async def test_standby_stops_waiting_on_sigterm(tmp_path: Path) -> None:
     db = tmp_path / "bot.sqlite3"
     stop = asyncio.Event()
-    async with held_lease(db, standby=False, stop=stop) as active:
+    async with (
+        open_database(db) as database,
+        held_lease(database, standby=False, stop=stop) as active,
+    ):
         assert active is not None
         waiting = asyncio.create_task(_stand_by(db, stop))
         await asyncio.sleep(0.3)
@@ -127,7 +133,10 @@ async def test_standby_stops_waiting_on_sigterm(tmp_path: Path) -> None:
 
 
 async def _stand_by(db: Path, stop: asyncio.Event) -> bool:
-    async with held_lease(db, standby=True, stop=stop) as lease:
+    async with (
+        open_database(db) as database,
+        held_lease(database, standby=True, stop=stop) as lease,
+    ):
         return lease is not None
 
 
@@ -135,8 +144,9 @@ async def test_heartbeat_outlasts_a_busy_database(tmp_path: Path) -> None:
     """Another process holding the write lock longer than the busy timeout delays
     heartbeats; it must not stop them (a standby would then take over a live daemon)."""
     db = tmp_path / "bot.sqlite3"
-    async with open_db(db, busy_timeout_ms=20) as conn, open_db(db) as other:
-        lease = DaemonLease(conn, ttl=0.3)
+    async with open_database(db, busy_timeout_ms=20) as database, open_db(db) as other:
+        conn = database.reader
+        lease = DaemonLease(database, ttl=0.3)
         await lease.acquire()
         keeper = asyncio.create_task(lease.keep_alive())
         try:

@@ -16,7 +16,6 @@ from bot.commands.common import UnusableInput, run_async
 from bot.commands.db import DB_OPTION, database
 from bot.render.text import clip
 from bot.store.base import StoreError
-from bot.store.db import transaction
 
 if TYPE_CHECKING:
     from bot.search.engine import SearchPage
@@ -71,6 +70,7 @@ def import_(paths: tuple[Path, ...], db_path: Path | None) -> None:
 
 
 async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
+    import aiosqlite
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -78,7 +78,6 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
     from bot.issuefile import IssueFileError, read_issue_text
     from bot.store.issues import file_hash, ingest_issue
 
-    tally = ImportTally()
     console = Console(stderr=True)
     columns = (
         TextColumn("importing"),
@@ -86,7 +85,9 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
         MofNCompleteColumn(),
         TextColumn("{task.description}"),
     )
-    async with database(db_path) as conn, transaction(conn):
+
+    async def ingest_all(conn: aiosqlite.Connection) -> ImportTally:
+        tally = ImportTally()
         with Progress(
             *columns, console=console, transient=True, disable=not console.is_terminal
         ) as progress:
@@ -111,7 +112,10 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
                 tally.entries += result.entries
                 tally.warnings += len(issue.warnings)
                 progress.advance(task)
-    return tally
+        return tally
+
+    async with database(db_path) as db:
+        return await db.write(ingest_all)
 
 
 @click.command()
@@ -129,8 +133,8 @@ def issues(fmt: str, db_path: Path | None) -> None:
     from bot.store.issues import list_issues
 
     async def listing() -> list[dict[str, object]]:
-        async with database(db_path, must_exist=True) as conn:
-            return [asdict(summary) for summary in await list_issues(conn)]
+        async with database(db_path, must_exist=True) as db:
+            return [asdict(summary) for summary in await list_issues(db.reader)]
 
     rows = run_async(listing())
     if fmt == "json":
@@ -210,9 +214,9 @@ def search(
     day = _check_date(issue_date)
 
     async def find() -> SearchPage:
-        async with database(db_path, must_exist=True) as conn:
+        async with database(db_path, must_exist=True) as db:
             return await run_search(
-                conn, text, limit=limit, offset=offset, issue_date=day, section=section
+                db.reader, text, limit=limit, offset=offset, issue_date=day, section=section
             )
 
     page = run_async(find())

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiosqlite
 import click
 
 from bot.commands.common import CommandFailed, UnusableInput, run_async
 from bot.store.base import StoreError
-from bot.store.db import default_db_path, open_db
+from bot.store.database import Database, open_database
+from bot.store.db import default_db_path
 
 DB_OPTION = click.option(
     "--db",
@@ -26,16 +26,14 @@ DB_OPTION = click.option(
 
 
 @asynccontextmanager
-async def database(
-    path: Path | None, *, must_exist: bool = False
-) -> AsyncIterator[aiosqlite.Connection]:
+async def database(path: Path | None, *, must_exist: bool = False) -> AsyncIterator[Database]:
     """The migrated archive; StoreError → CommandFailed (exit 1) with its sentence."""
     db_path = path or default_db_path()
     if must_exist and not db_path.exists():
         raise CommandFailed(f"there is no archive at {db_path} yet; run `bot import FOLDER` first")
     try:
-        async with open_db(db_path) as conn:
-            yield conn
+        async with open_database(db_path) as db:
+            yield db
     except StoreError as exc:
         raise CommandFailed(str(exc)) from None
 
@@ -60,10 +58,10 @@ async def _backup(target: Path, db_path: Path | None) -> None:
     partial = target.with_name(target.name + ".partial")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        async with database(db_path, must_exist=True) as conn:
+        async with database(db_path, must_exist=True) as db:
             copy = sqlite3.connect(partial, check_same_thread=False)
             try:
-                await conn.backup(copy)
+                await db.reader.backup(copy)
             finally:
                 copy.close()
         os.replace(partial, target)

@@ -39,13 +39,12 @@ def _row_line(row: DeliveryRow) -> str:
 
 
 async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: int) -> str:
-    from bot.store.db import transaction
     from bot.store.delivery_report import list_open, requeue_failed
 
-    async with database(db_path) as conn:
+    async with database(db_path) as db:
+        conn = db.reader
         if retry:
-            async with transaction(conn):
-                count = await requeue_failed(conn)
+            count = await db.write(requeue_failed)
             return (
                 f"{count} failed deliveries requeued; the running sender (or --send) retries them."
             )
@@ -83,7 +82,8 @@ async def _stats(db_path: Path | None) -> str:
     from bot.store.delivery_report import failure_reasons, per_issue, subscribers
     from bot.store.leases import live_senders
 
-    async with database(db_path) as conn:
+    async with database(db_path) as db:
+        conn = db.reader
         subs = await subscribers(conn)
         issues = await per_issue(conn)
         reasons = await failure_reasons(conn)

@@ -33,12 +33,12 @@ async def _publish(
     from bot.publishing.pipeline import publish_issue
     from bot.store.base import StoreError
 
-    async with database(db_path) as conn:
+    async with database(db_path) as db:
         try:
-            published = await publish_issue(conn, issue, text, settings, dry_run=dry_run)
+            published = await publish_issue(db, issue, text, settings, dry_run=dry_run)
         except StoreError as exc:
             raise UnusableInput(f"{path}: {exc}") from None
-        return published, None if dry_run else await who_sends(conn)
+        return published, None if dry_run else await who_sends(db.reader)
 
 
 @click.command()

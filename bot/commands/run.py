@@ -124,6 +124,7 @@ async def _run(settings: Settings, options: RunOptions) -> int:
     from bot.run.lease import LeaseHeld, held_lease
     from bot.run.options import RunFailed, RunRefused
     from bot.store.base import StoreError
+    from bot.store.database import open_database
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -137,16 +138,17 @@ async def _run(settings: Settings, options: RunOptions) -> int:
             loop.add_signal_handler(sig, on_signal, sig)
     try:
         # The lease first: a second instance is refused before aiogram's slow import.
-        async with held_lease(
-            settings.db, ttl=options.lease_ttl, standby=options.standby, stop=stop
-        ) as lease:
+        async with (
+            open_database(settings.db) as db,
+            held_lease(db, ttl=options.lease_ttl, standby=options.standby, stop=stop) as lease,
+        ):
             if lease is None:
                 return 0  # stopped while standing by
             # aiogram takes seconds to import: in a thread, so the lease heartbeat goes on.
             daemon = await asyncio.to_thread(importlib.import_module, "bot.run.daemon")
             if stop.is_set():
                 return 0  # SIGTERM while starting up
-            return int(await daemon.Daemon(settings, options).run(stop, lease))
+            return int(await daemon.Daemon(settings, options, db).run(stop, lease))
     except (LeaseHeld, RunRefused, StoreError) as exc:
         raise UnusableInput(str(exc)) from None
     except OSError as exc:  # the webhook/health port is taken, or similar

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.commands.common import UnusableInput
 from bot.commands.db import database
 from bot.run.lease import LEASE_NAME
+from bot.store.base import to_stamp
 from bot.store.leases import lease_holder
 from bot.store.scheduled import add_scheduled
 
@@ -42,15 +43,13 @@ def parse_at(value: str, tz: str, now: datetime) -> datetime:
 async def _record(
     text: str, file_name: str, force: bool, due: datetime, db_path: Path | None
 ) -> tuple[int, str | None]:
-    async with database(db_path) as conn:
-        id_ = await add_scheduled(
-            conn,
-            file_name=file_name,
-            content=text,
-            due_at=due.strftime("%Y-%m-%d %H:%M:%S"),
-            force=force,
+    async with database(db_path) as db:
+        id_ = await db.write(
+            lambda c: add_scheduled(
+                c, file_name=file_name, content=text, due_at=to_stamp(due), force=force
+            )
         )
-        holder = await lease_holder(conn, LEASE_NAME)
+        holder = await lease_holder(db.reader, LEASE_NAME)
     running = None
     if holder is not None and time.time() - holder.heartbeat < 60:
         running = f"bot run (pid {holder.pid} on {holder.host})"

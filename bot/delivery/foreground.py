@@ -49,7 +49,7 @@ async def send_here(
     from bot.delivery.progress import wait_drained
     from bot.delivery.ratelimit import Limits
     from bot.delivery.sender import Sender, SenderOptions
-    from bot.store.db import open_db
+    from bot.store.database import open_database
 
     assert settings.token is not None
     limits = Limits(global_per_s=settings.rate)
@@ -60,8 +60,8 @@ async def send_here(
     owner = f"publish-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     done = asyncio.Event()
     try:
-        async with open_db(db_path) as conn:
-            sender = Sender(conn, client, owner, SenderOptions(limits=limits))
+        async with open_database(db_path) as db:
+            sender = Sender(db, client, owner, SenderOptions(limits=limits))
             job = asyncio.create_task(sender.run(asyncio.Event(), until_idle=True))
             job.add_done_callback(lambda _: done.set())
             try:
@@ -72,7 +72,7 @@ async def send_here(
                 if not job.done():
                     job.cancel()
                     await asyncio.gather(job, return_exceptions=True)
-            return tally, await issue_progress(conn, issue_id)
+            return tally, await issue_progress(db.reader, issue_id)
     finally:
         await client.close()
 

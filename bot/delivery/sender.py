@@ -25,7 +25,6 @@ import socket
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import aiosqlite
@@ -36,6 +35,7 @@ from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.state import ChatQueue, SenderOptions, SenderStopped, Tally
 from bot.store import deliveries as store
 from bot.store import leases
+from bot.store.database import Action, Database
 from bot.store.db import is_busy
 from bot.store.deliveries import Job
 
@@ -49,14 +49,14 @@ BUSY_PATIENCE_S = 60.0
 class Sender:
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        db: Database,
         client: DigestClient,
         owner: str,
         options: SenderOptions | None = None,
         *,
         rng: random.Random | None = None,
     ) -> None:
-        self.conn = conn
+        self.db = db
         self.client = client
         self.owner = owner
         self.options = options or SenderOptions()
@@ -74,7 +74,6 @@ class Sender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(self.options.max_in_flight)
         self._wake = asyncio.Event()
-        self._db = asyncio.Lock()  # one statement or transaction at a time on the connection
         self._fatal: str | None = None
 
     # -- scheduling ---------------------------------------------------------------
@@ -92,16 +91,19 @@ class Sender:
         """Claim more chats; the number of rows taken, None when the database was busy."""
         if len(self._held) >= self._target // 2:
             return 0
+        held, want = set(self._held), self._target - len(self._held)
         try:
-            async with self._db:
-                jobs = await store.claim(
-                    self.conn,
+            jobs = await self.db.write(
+                lambda c: store.claim(
+                    c,
                     self.owner,
                     now=time.time(),
                     lease_s=self.options.lease_s,
-                    max_chats=self._target - len(self._held),
-                    skip_chats=self._held,
-                )
+                    max_chats=want,
+                    skip_chats=held,
+                ),
+                patience_s=0,  # busy: claim at the next poll instead of stalling the loop
+            )
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 raise
@@ -119,22 +121,21 @@ class Sender:
         are waited for — sent by it, or, if it died (SIGKILL), claimed once its lease
         expires — rather than left behind."""
         try:
-            async with self._db:
-                return await store.held_elsewhere(self.conn, self.owner, now=time.time())
+            return await store.held_elsewhere(self.db.reader, self.owner, now=time.time())
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 raise
             return True  # cannot tell now: look again at the next poll
 
     async def _heartbeat(self) -> None:
-        conn, owner, pid, host = self.conn, self.owner, os.getpid(), socket.gethostname()
+        owner, pid, host = self.owner, os.getpid(), socket.gethostname()
         while True:
-            await self._write(lambda: leases.announce_sender(conn, owner, pid, host, time.time()))
+            await self._write(lambda c: leases.announce_sender(c, owner, pid, host, time.time()))
             await asyncio.sleep(self.options.lease_s / 3)
-            await self._write(self._extend)
+            await self._write(self._extend_leases)
 
-    async def _extend(self) -> None:
-        await store.extend_leases(self.conn, self.owner, time.time() + self.options.lease_s)
+    async def _extend_leases(self, conn: aiosqlite.Connection) -> None:
+        await store.extend_leases(conn, self.owner, time.time() + self.options.lease_s)
 
     async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> Tally:
         """Send until ``stop`` is set (or, with ``until_idle``, nothing due is left —
@@ -152,9 +153,9 @@ class Sender:
                 task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
-            conn, owner = self.conn, self.owner
-            await self._write(lambda: store.release(conn, owner))
-            await self._write(lambda: leases.retire_sender(conn, owner))
+            owner = self.owner
+            await self._write(lambda c: store.release(c, owner))
+            await self._write(lambda c: leases.retire_sender(c, owner))
             self.limiter.forget_idle(time.monotonic())
         if self._fatal is not None:
             raise SenderStopped(self._fatal)
@@ -218,32 +219,24 @@ class Sender:
         finally:
             self._slots.release()
 
-    async def _write(self, action: Callable[[], Awaitable[T]]) -> T:
+    async def _write(self, action: Action[T]) -> T:
         """One state write; while another process holds the database (a big publish),
         wait and retry rather than lose the record of a send."""
-        deadline = time.monotonic() + BUSY_PATIENCE_S
-        while True:
-            try:
-                async with self._db:
-                    return await action()
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc) or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(0.2)
+        return await self.db.write(action, patience_s=BUSY_PATIENCE_S)
 
     async def _deliver(self, queue: ChatQueue) -> None:
-        job, conn = queue.jobs[0], self.conn
+        job = queue.jobs[0]
         until = time.time() + self.options.lease_s
-        current = await self._write(lambda: store.mark_sending(conn, job.id, self.owner, until))
+        current = await self._write(lambda c: store.mark_sending(c, job.id, self.owner, until))
         if current is None:
             # Our lease was lost, or a re-publish cancelled the row: start the chat afresh.
-            await self._write(lambda: store.release_chat(conn, self.owner, queue.chat_id))
+            await self._write(lambda c: store.release_chat(c, self.owner, queue.chat_id))
             self._drop(queue)
             return
         text_id, message_id = current
         text = job.text
         if text_id != job.text_id:  # a re-publish changed it since we claimed it
-            text = await self._write(lambda: store.text_of(conn, job.id))
+            text = await store.text_of(self.db.reader, job.id)
         try:
             if message_id is None:
                 message_id = await self.client.send(job.target, text, job.thread_id)
@@ -258,7 +251,7 @@ class Sender:
             await self._failed(queue, job, failure, message_id, text_id)
             return
         sent_id = message_id
-        await self._write(lambda: store.mark_sent(conn, job.id, sent_id, text_id))
+        await self._write(lambda c: store.mark_sent(c, job.id, sent_id, text_id))
         self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
         self._next(queue)
 
@@ -282,38 +275,38 @@ class Sender:
         message_id: int | None,
         text_id: int | None,
     ) -> None:
-        kind, now, conn, reason = failure.kind, time.time(), self.conn, failure.reason
+        kind, now, reason = failure.kind, time.time(), failure.reason
         if kind is Kind.NOT_MODIFIED:
-            await self._write(lambda: store.mark_sent(conn, job.id, message_id, text_id))
+            await self._write(lambda c: store.mark_sent(c, job.id, message_id, text_id))
             self._next(queue)
         elif kind is Kind.FLOOD:
             self.tally.floods += 1
             self.limiter.pause(time.monotonic(), failure.retry_after)
-            await self._write(lambda: store.mark_retry(conn, job.id, now, reason))
+            await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
             self._again(queue)
         elif kind is Kind.TRANSIENT and not self.options.policy.gives_up(queue.failures + 1):
             queue.failures += 1
             delay = self.options.policy.delay(queue.failures, self.rng)
             self.tally.retried += 1
-            await self._write(lambda: store.mark_retry(conn, job.id, now + delay, reason))
+            await self._write(lambda c: store.mark_retry(c, job.id, now + delay, reason))
             self._again(queue, delay)
         elif kind is Kind.MIGRATED and failure.migrate_to is not None:
             # The rows now belong to the new id and are free: the next claim resends.
             new_id = failure.migrate_to
-            await self._write(lambda: store.migrate_chat(conn, queue.chat_id, new_id))
+            await self._write(lambda c: store.migrate_chat(c, queue.chat_id, new_id))
             log.info("chat migrated old=%s new=%s", queue.chat_id, new_id)
             self._drop(queue)
         elif kind is Kind.GONE:
-            cancelled = await self._write(lambda: store.chat_gone(conn, queue.chat_id, reason))
+            cancelled = await self._write(lambda c: store.chat_gone(c, queue.chat_id, reason))
             self.tally.cancelled += cancelled
             log.info("chat inactive chat=%s reason=%r", queue.chat_id, reason)
             self._drop(queue)
         elif kind is Kind.FATAL:
-            await self._write(lambda: store.mark_retry(conn, job.id, now, reason))
+            await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
             self._fatal = f"Telegram refused the bot token ({reason}); sending stopped"
             self._drop(queue)
             self._wake.set()
         else:  # rejected, or transient too many times: failed with Telegram's reason
-            await self._write(lambda: store.mark_failed(conn, job.id, reason))
+            await self._write(lambda c: store.mark_failed(c, job.id, reason))
             self.tally.failed += 1
             self._next(queue)

@@ -30,7 +30,7 @@ from bot.run.daemon import Daemon
 from bot.run.lease import held_lease
 from bot.run.options import RunOptions
 from bot.store.base import to_stamp
-from bot.store.db import open_db, retry_busy
+from bot.store.database import open_database
 from bot.store.outbox import count_by_status
 from bot.store.scheduled import add_scheduled, get_scheduled
 
@@ -128,9 +128,12 @@ async def run_demo(db_path: Path, seed: Path) -> None:
     async with Emulator(EmulatorConfig()) as emu, aiohttp.ClientSession() as http:
         settings = settings.model_copy(update={"api_base": emu.base_url})
         _print(f"Telegram Bot API emulator on {emu.base_url} (in this process); database {db_path}")
-        async with held_lease(db_path, standby=False, stop=stop) as lease:
+        async with (
+            open_database(db_path) as db,
+            held_lease(db, standby=False, stop=stop) as lease,
+        ):
             assert lease is not None
-            daemon = Daemon(settings, RunOptions(poll_seconds=0.5, drain_seconds=1.0))
+            daemon = Daemon(settings, RunOptions(poll_seconds=0.5, drain_seconds=1.0), db)
             running = asyncio.create_task(daemon.run(stop, lease))
             await _until(daemon.ready.wait, "bot run to start")
             _print("bot run is up: polling the emulator, scheduler and sender started.\n")
@@ -178,16 +181,18 @@ async def _story(
         )
     _print("   scheduled for now, so the daemon's scheduler fires it and its sender delivers.")
     started = time.monotonic()
-    async with open_db(settings.db) as conn:
-        id_ = await retry_busy(
-            lambda: add_scheduled(
-                conn,
+    # Like `bot publish --at` from another process: a Database of its own.
+    async with open_database(settings.db) as cli:
+        conn = cli.reader
+        id_ = await cli.write(
+            lambda c: add_scheduled(
+                c,
                 file_name=seed.name,
                 content=text,
                 force=True,
                 due_at=to_stamp(datetime.now(UTC)),
             )
-        )  # like `bot publish --at`, from outside the daemon, which may be writing
+        )
 
         async def delivered() -> dict[str, int] | None:
             row = await get_scheduled(conn, id_)

@@ -17,7 +17,7 @@ import aiosqlite
 from bot.delivery.enqueue import EnqueueResult, enqueue_issue
 from bot.digest.model import Entry, Issue
 from bot.search.topics import entry_matches
-from bot.store.db import transaction
+from bot.store.database import Database
 from bot.store.issues import IngestResult, file_hash, get_issue, ingest_issue
 from bot.store.topics import active_chats_with_topics
 
@@ -40,7 +40,7 @@ class _RolledBack(Exception):
 
 
 async def publish_issue(
-    conn: aiosqlite.Connection,
+    db: Database,
     issue: Issue,
     text: str,
     settings: Settings,
@@ -52,26 +52,29 @@ async def publish_issue(
     With ``dry_run`` everything is computed and then rolled back. Raises StoreError
     (nothing written) when the issue cannot be stored.
     """
+
+    async def publish(conn: aiosqlite.Connection) -> Published:
+        ingested = await ingest_issue(conn, issue, file_hash(text), text)
+        to_send, chats, served = await _deliverable(conn, ingested)
+        queued = None
+        if ingested.status != "unchanged":
+            queued = await enqueue_issue(
+                conn,
+                ingested.issue_id,
+                issue,
+                default_tz=settings.tz,
+                channel=settings.channel,
+                revision_id=ingested.revision_id,
+            )
+        published = Published(ingested, to_send, chats, served, queued)
+        if dry_run:
+            raise _RolledBack(published)
+        return published
+
     try:
-        async with transaction(conn):
-            ingested = await ingest_issue(conn, issue, file_hash(text), text)
-            to_send, chats, served = await _deliverable(conn, ingested)
-            queued = None
-            if ingested.status != "unchanged":
-                queued = await enqueue_issue(
-                    conn,
-                    ingested.issue_id,
-                    issue,
-                    default_tz=settings.tz,
-                    channel=settings.channel,
-                    revision_id=ingested.revision_id,
-                )
-            published = Published(ingested, to_send, chats, served, queued)
-            if dry_run:
-                raise _RolledBack(published)
+        return await db.write(publish)
     except _RolledBack as rolled_back:
         return rolled_back.published
-    return published
 
 
 async def _deliverable(

@@ -8,12 +8,11 @@ one transaction, the same as `bot publish`.
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.config import Settings
 from bot.digest.lint import lint_issue
 from bot.digest.parse import parse_issue
 from bot.publishing.pipeline import publish_issue
+from bot.store.database import Database
 
 
 class PublishRefused(Exception):
@@ -21,7 +20,7 @@ class PublishRefused(Exception):
 
 
 async def publish_text(
-    conn: aiosqlite.Connection, file_name: str, text: str, force: bool, settings: Settings
+    db: Database, file_name: str, text: str, force: bool, settings: Settings
 ) -> str:
     """Publish ``text``; return one line saying what happened. Raises PublishRefused."""
     issue = parse_issue(text, filename=file_name)
@@ -32,7 +31,7 @@ async def publish_text(
             f"{file_name} has {len(errors)} lint error(s), first at line {first.line}:"
             f" {first.message}; not published (schedule it with --force to override)"
         )
-    published = await publish_issue(conn, issue, text, settings)
+    published = await publish_issue(db, issue, text, settings)
     ingested, queued = published.ingested, published.queued
     if queued is None:
         return f"{ingested.date} unchanged, nothing to send"

@@ -1,10 +1,11 @@
 """`bot run`'s lifecycle: lease → bot, sender, scheduler, updates → orderly stop.
 
-Each part gets its own database connection (one transaction at a time per
-connection). Stopping (SIGTERM, SIGINT, or the ``stop`` event) goes in order:
-stop taking updates, stop the scheduler after its running jobs, let the sender
-finish the sends in flight, release the lease, close the database — well within
-the 10 s systemd and Docker allow.
+Every part (handlers, sender, scheduler jobs, /healthz) shares the process's one
+``Database``: reads on its reader, writes through ``Database.write``.
+
+Stopping (SIGTERM, SIGINT, or the ``stop`` event) goes in order: stop taking updates,
+stop the scheduler after its running jobs, let the sender finish the sends in flight,
+release the lease, close the database — well within the 10 s systemd and Docker allow.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
 
-import aiosqlite
 from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
@@ -33,7 +33,7 @@ from bot.run.lease import DaemonLease
 from bot.run.options import RunFailed, RunOptions, RunRefused
 from bot.run.scheduler import DaemonScheduler
 from bot.run.updates import UpdateServer, counts_reader, track_health
-from bot.store.db import open_db
+from bot.store.database import Database
 from bot.telegram.app import build_bot, build_dispatcher
 
 log = logging.getLogger("bot.run")
@@ -44,9 +44,10 @@ STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop sta
 
 
 class Daemon:
-    def __init__(self, settings: Settings, options: RunOptions) -> None:
+    def __init__(self, settings: Settings, options: RunOptions, db: Database) -> None:
         self.settings = settings
         self.options = options
+        self.db = db  # the process's one Database: every part reads and writes through it
         self.health = HealthState(mode="webhook" if options.webhook_url else "polling")
         self.ready = asyncio.Event()
         self.exit_code = EXIT_OK
@@ -59,9 +60,6 @@ class Daemon:
             await self._serve(stack, lease, stop)
         event(log, "run.stopped", exit=self.exit_code)
         return self.exit_code
-
-    async def _open(self, stack: AsyncExitStack) -> aiosqlite.Connection:
-        return await stack.enter_async_context(open_db(self.settings.db))
 
     async def _check_token(self, bot: Bot, stop: asyncio.Event) -> None:
         """getMe: the token is refused (exit 2), or Telegram stays unreachable (exit 1)."""
@@ -102,29 +100,26 @@ class Daemon:
         if stop.is_set():
             return
 
-        dp = build_dispatcher(await self._open(stack), settings)
+        dp = build_dispatcher(self.db, settings)
         limits = Limits(global_per_s=settings.rate)
         sender = Sender(
-            await self._open(stack),
+            self.db,
             DigestClient(bot, paid_broadcast=limits.paid_broadcast),
             owner=f"run-{lease.owner[:12]}",
             options=SenderOptions(limits=limits),
         )
         sender_stop = asyncio.Event()
 
-        sched_conn = await self._open(stack)
-        sched_lock = asyncio.Lock()  # the scheduler's jobs run concurrently on sched_conn
-        reporter = DeliveryReporter(sched_conn, lock=sched_lock)
+        reporter = DeliveryReporter(self.db)
 
         # The sender polls the outbox itself (due rows, not_before included) every second;
         # the scheduler's drain and wake-up jobs report each issue once it has drained.
         source = DbJobSource(
-            sched_conn,
+            self.db,
             owner=lease.owner,
             publish=partial(publish_text, settings=settings),
             drain=reporter.check,
             grace=timedelta(minutes=settings.publish_grace_minutes),
-            lock=sched_lock,
         )
         await source.recover()
         scheduler = self.scheduler = DaemonScheduler(
@@ -138,7 +133,7 @@ class Daemon:
             options.listen,
             options.health_port,
             self.health,
-            counts_reader(await self._open(stack)),
+            counts_reader(self.db.reader),
         )
 
         await server.start(options.polling_timeout)  # may refuse (RunRefused, RunFailed)

@@ -5,11 +5,8 @@ scheduled publishes (claimed before they run, so each runs once even with a
 standby daemon or after a crash), the next delivery wake-up, the outbox drain.
 :class:`DeliveryReporter` logs one summary line per issue when its outbox drains.
 
-The scheduler runs its jobs as concurrent tasks, and they share one connection:
-every use of it holds ``lock``. Without it a job's ``BEGIN IMMEDIATE`` could run
-while another job's read statement is still open on the connection — SQLite then
-has to upgrade that stale read snapshot to a write and answers "database is
-locked" at once, without waiting for the busy timeout.
+The scheduler runs its jobs as concurrent tasks: they read on the process's
+``Database.reader`` and write through ``Database.write`` like every other part.
 """
 
 from __future__ import annotations
@@ -21,12 +18,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-import aiosqlite
-
 from bot.logs import event
 from bot.publishing.release import PublishRefused
 from bot.store.base import StoreError, parse_stamp, to_stamp
-from bot.store.db import is_busy, retry_busy
+from bot.store.database import Action, Database
+from bot.store.db import is_busy
 from bot.store.delivery_report import (
     delivery_counts,
     issues_enqueued_after,
@@ -50,39 +46,37 @@ BUSY_PATIENCE_S = 30.0  # of waiting for a busy database between two warnings
 T = TypeVar("T")
 
 # (connection, file name, issue text, force) -> one line saying what was published.
-Publish = Callable[[aiosqlite.Connection, str, str, bool], Awaitable[str]]
+Publish = Callable[[Database, str, str, bool], Awaitable[str]]
 
 
 class DbJobSource:
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        db: Database,
         *,
         owner: str,
         publish: Publish,
         drain: Callable[[], Awaitable[None]],
         grace: timedelta,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        lock: asyncio.Lock | None = None,
         busy_patience_s: float = BUSY_PATIENCE_S,
     ) -> None:
-        self.conn = conn
+        self.db = db
         self.owner = owner
         self.publish = publish
         self._drain = drain
         self.grace = grace
         self.clock = clock
-        self.lock = lock or asyncio.Lock()  # share it with anything else using ``conn``
         self.busy_patience_s = busy_patience_s
 
     async def _patiently(self, action: Callable[[], Awaitable[T]], what: str) -> T:
         """Run one atomic, idempotent step; while another process holds the write lock
-        (a sender's burst, a big `bot publish`), wait and run it again — a scheduled
-        publish is never dropped because the database was busy. Every ``busy_patience_s``
-        of waiting is logged."""
+        (a big `bot publish`), wait and run it again — a scheduled publish is never
+        dropped because the database was busy. Every ``busy_patience_s`` of waiting is
+        logged."""
         while True:
             try:
-                return await retry_busy(action, patience_s=self.busy_patience_s)
+                return await action()
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
@@ -95,13 +89,16 @@ class DbJobSource:
                     hint="another process holds the database; still trying",
                 )
 
+    async def _write(self, action: Action[T], what: str) -> T:
+        return await self._patiently(
+            lambda: self.db.write(action, patience_s=self.busy_patience_s), what
+        )
+
     async def recover(self) -> list[ScheduledPublish]:
         """At start: retry publishes a dead daemon left running; report the hopelessly late."""
-        async with self.lock:
-            requeued = await self._patiently(lambda: requeue_running(self.conn), "requeue")
-            missed = await self._patiently(
-                lambda: mark_missed(self.conn, to_stamp(self.clock() - self.grace)), "missed"
-            )
+        requeued = await self._write(requeue_running, "requeue")
+        older_than = to_stamp(self.clock() - self.grace)
+        missed = await self._write(lambda c: mark_missed(c, older_than), "missed")
         if requeued:
             event(log, "publish.requeued", count=requeued)
         for row in missed:
@@ -118,51 +115,33 @@ class DbJobSource:
         return missed
 
     async def pending_publishes(self) -> list[tuple[int, datetime]]:
-        async with self.lock:
-            rows = await self._patiently(lambda: list_scheduled(self.conn), "list")
+        rows = await list_scheduled(self.db.reader)
         return [(row.id, parse_stamp(row.due_at)) for row in rows]
 
     async def fire_publish(self, id_: int) -> None:
         """Claim, publish, record — each step waits out a busy database (publishing is
         idempotent). A refusal marks the row failed; another SQLite error (disk full,
         I/O) puts it back to pending for the next poll to retry."""
-        async with self.lock:
-            claimed = await self._patiently(
-                lambda: claim_scheduled(self.conn, id_, self.owner), "claim"
+        claimed = await self._write(lambda c: claim_scheduled(c, id_, self.owner), "claim")
+        if not claimed:
+            return  # cancelled, or already taken
+        row = await get_scheduled(self.db.reader, id_)
+        assert row is not None
+        late = (self.clock() - parse_stamp(row.due_at)).total_seconds()
+        try:
+            summary = await self._patiently(
+                lambda: self.publish(self.db, row.file_name, row.content, row.force), "publish"
             )
-            if not claimed:
-                return  # cancelled, or already taken
-            row = await self._patiently(lambda: get_scheduled(self.conn, id_), "read")
-            assert row is not None
-            late = (self.clock() - parse_stamp(row.due_at)).total_seconds()
-            try:
-                summary = await self._patiently(
-                    lambda: self.publish(self.conn, row.file_name, row.content, row.force),
-                    "publish",
-                )
-            except (PublishRefused, StoreError) as exc:
-                reason = str(exc)
-                await self._patiently(
-                    lambda: finish_scheduled(self.conn, id_, "failed", reason), "finish"
-                )
-                event(
-                    log, "publish.failed", logging.ERROR, id=id_, file=row.file_name, error=reason
-                )
-                return
-            except sqlite3.OperationalError as exc:
-                await self._patiently(lambda: release_scheduled(self.conn, id_), "release")
-                event(
-                    log,
-                    "publish.retry",
-                    logging.WARNING,
-                    id=id_,
-                    file=row.file_name,
-                    error=str(exc),
-                )
-                return
-            await self._patiently(
-                lambda: finish_scheduled(self.conn, id_, "done", summary), "finish"
-            )
+        except (PublishRefused, StoreError) as exc:
+            reason = str(exc)
+            await self._write(lambda c: finish_scheduled(c, id_, "failed", reason), "finish")
+            event(log, "publish.failed", logging.ERROR, id=id_, file=row.file_name, error=reason)
+            return
+        except sqlite3.OperationalError as exc:
+            await self._write(lambda c: release_scheduled(c, id_), "release")
+            event(log, "publish.retry", logging.WARNING, id=id_, file=row.file_name, error=str(exc))
+            return
+        await self._write(lambda c: finish_scheduled(c, id_, "done", summary), "finish")
         event(
             log,
             "publish.fired",
@@ -174,10 +153,7 @@ class DbJobSource:
         await self._drain()
 
     async def next_delivery_at(self) -> datetime | None:
-        async with self.lock:
-            found = await self._patiently(
-                lambda: next_not_before(self.conn, to_stamp(self.clock())), "next"
-            )
+        found = await next_not_before(self.db.reader, to_stamp(self.clock()))
         return parse_stamp(found) if found else None
 
     async def drain(self) -> None:
@@ -187,29 +163,30 @@ class DbJobSource:
 class DeliveryReporter:
     """Logs ``delivery.summary`` once per issue whenever its outbox has drained."""
 
-    def __init__(self, conn: aiosqlite.Connection, *, lock: asyncio.Lock | None = None) -> None:
-        self.conn = conn
-        self.lock = lock or asyncio.Lock()  # the job source's, when they share ``conn``
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._checking = asyncio.Lock()  # guards watching/last_row, not the database
         self.watching: set[int] = set()
         self.last_row: int | None = None
 
     async def check(self) -> None:
         """Several jobs call this (drain, wake-up, after a publish): one at a time."""
-        async with self.lock:
+        async with self._checking:
             await self._check()
 
     async def _check(self) -> None:
+        conn = self.db.reader
         if self.last_row is None:  # at start: watch what is open, not old history
-            _, self.last_row = await issues_enqueued_after(self.conn, 0)
-            self.watching = await open_issue_ids(self.conn)
+            _, self.last_row = await issues_enqueued_after(conn, 0)
+            self.watching = await open_issue_ids(conn)
             return
-        fresh, self.last_row = await issues_enqueued_after(self.conn, self.last_row)
-        still_open = await open_issue_ids(self.conn)
+        fresh, self.last_row = await issues_enqueued_after(conn, self.last_row)
+        still_open = await open_issue_ids(conn)
         drained = (self.watching | fresh) - still_open
         self.watching = still_open
         if not drained:
             return
-        for date, counts in (await delivery_counts(self.conn, drained)).values():
+        for date, counts in (await delivery_counts(conn, drained)).values():
             fields: dict[str, object] = {
                 "issue": date,
                 "sent": counts.get("sent", 0),

@@ -18,12 +18,11 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
-
-import aiosqlite
+from functools import partial
 
 from bot.logs import event
-from bot.store.db import is_busy, open_db, retry_busy
+from bot.store.database import Database
+from bot.store.db import is_busy
 from bot.store.leases import LeaseHolder, beat_lease, drop_lease, lease_holder, take_lease
 
 LEASE_NAME = "bot-run"
@@ -63,13 +62,13 @@ class DaemonLease:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        db: Database,
         *,
         ttl: float = DEFAULT_TTL,
         name: str = LEASE_NAME,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.conn = conn
+        self.db = db
         self.ttl = ttl
         self.name = name
         self.clock = clock
@@ -90,17 +89,19 @@ class DaemonLease:
     async def try_acquire(self) -> LeaseHolder | None:
         """Take the lease; return None on success, else the live holder."""
         for _ in range(3):
-            holder = await lease_holder(self.conn, self.name)
+            holder = await lease_holder(self.db.reader, self.name)
             if holder is not None and holder.owner != self.owner and not self._stale(holder):
                 return holder
-            taken = await take_lease(
-                self.conn,
-                self.name,
-                owner=self.owner,
-                pid=self.pid,
-                host=self.host,
-                now=self.clock(),
-                unless_alive=holder,
+            taken = await self.db.write(
+                partial(
+                    take_lease,
+                    name=self.name,
+                    owner=self.owner,
+                    pid=self.pid,
+                    host=self.host,
+                    now=self.clock(),
+                    unless_alive=holder,
+                )
             )
             if taken:
                 DaemonLease._held_here.add(self.owner)
@@ -109,7 +110,7 @@ class DaemonLease:
                         log, "lease.taken_over", previous_pid=holder.pid, previous_host=holder.host
                     )
                 return None
-        holder = await lease_holder(self.conn, self.name)
+        holder = await lease_holder(self.db.reader, self.name)
         assert holder is not None
         return holder
 
@@ -135,9 +136,12 @@ class DaemonLease:
                 await asyncio.wait_for(stop.wait(), timeout=min(2.0, self.ttl / 3))
         return False
 
-    async def beat(self) -> bool:
+    async def beat(self, patience_s: float = 0.0) -> bool:
         """Refresh the heartbeat; False when the lease was lost (another took it over)."""
-        return await beat_lease(self.conn, self.name, self.owner, self.clock())
+        now = self.clock()
+        return await self.db.write(
+            lambda c: beat_lease(c, self.name, self.owner, now), patience_s=patience_s
+        )
 
     async def keep_alive(self) -> None:
         """Heartbeat every third of the TTL until cancelled, or until the lease is lost.
@@ -148,7 +152,7 @@ class DaemonLease:
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
-                held = await retry_busy(self.beat, patience_s=self.ttl / 3)
+                held = await self.beat(patience_s=self.ttl / 3)
             except sqlite3.OperationalError as exc:
                 if not is_busy(exc):
                     raise
@@ -172,33 +176,32 @@ class DaemonLease:
 
     async def release(self) -> None:
         DaemonLease._held_here.discard(self.owner)
-        await drop_lease(self.conn, self.name, self.owner)
+        await self.db.write(lambda c: drop_lease(c, self.name, self.owner))
         event(log, "lease.released", pid=self.pid)
 
 
 @asynccontextmanager
 async def held_lease(
-    db_path: Path, *, ttl: float = DEFAULT_TTL, standby: bool, stop: asyncio.Event
+    db: Database, *, ttl: float = DEFAULT_TTL, standby: bool, stop: asyncio.Event
 ) -> AsyncIterator[DaemonLease | None]:
-    """Hold the lease (its own connection, heartbeat running) for the block; released on
+    """Hold the lease (heartbeat running) for the block; released on
     the way out. Watch ``lease.lost``: set if another instance took it over meanwhile.
 
     Not standby: raise :class:`LeaseHeld` at once. Standby: wait for it; yields None
     when ``stop`` was set first.
     """
-    async with open_db(db_path) as conn:
-        lease = DaemonLease(conn, ttl=ttl)
-        if standby:
-            if not await lease.wait_acquire(stop):
-                yield None
-                return
-        else:
-            await lease.acquire()
-        keeper = asyncio.create_task(lease.keep_alive(), name="lease-heartbeat")
-        try:
-            yield lease
-        finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
-            await lease.release()
+    lease = DaemonLease(db, ttl=ttl)
+    if standby:
+        if not await lease.wait_acquire(stop):
+            yield None
+            return
+    else:
+        await lease.acquire()
+    keeper = asyncio.create_task(lease.keep_alive(), name="lease-heartbeat")
+    try:
+        yield lease
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+        await lease.release()

@@ -1,18 +1,19 @@
-"""Opening the database: one connection per command, migrated on open.
+"""Opening a connection: WAL, foreign keys, a busy timeout, migrated on open.
 
-Connections run in autocommit mode; commands group their writes with
-:func:`transaction` (``BEGIN IMMEDIATE`` … ``COMMIT``) so a failure leaves the
-database as it was. SQLite's own errors about unusable files are turned into
-:class:`DatabaseUnavailable`, one sentence a user can act on.
+Connections run in autocommit mode; writes are grouped by :func:`transaction`
+(``BEGIN IMMEDIATE`` … ``COMMIT``), which ``bot.store.database.Database.write`` —
+the one write path — runs, so a failure leaves the database as it was. SQLite's own
+errors about unusable files are turned into :class:`DatabaseUnavailable`, one
+sentence a user can act on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -115,21 +116,35 @@ async def open_db(
 
 @asynccontextmanager
 async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``; roll back on any exception."""
-    await conn.execute("BEGIN IMMEDIATE")
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; roll back on any exception.
+
+    Safe under cancellation: a statement handed to aiosqlite runs on its thread even
+    when the awaiting task is cancelled, so a ROLLBACK is queued behind it and the
+    connection is never left inside a transaction (every later BEGIN would fail with
+    "cannot start a transaction within a transaction").
+    """
+    try:
+        await conn.execute("BEGIN IMMEDIATE")
+    except asyncio.CancelledError:
+        await _rollback(conn)
+        raise
     try:
         yield conn
     except BaseException:
-        await conn.execute("ROLLBACK")
+        await _rollback(conn)
         raise
     try:
         await conn.execute("COMMIT")
     except BaseException:
-        # A failed COMMIT leaves the transaction open: close it, or every later
-        # BEGIN on this connection fails with "cannot start a transaction within a transaction".
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
+        await _rollback(conn)
         raise
+
+
+async def _rollback(conn: aiosqlite.Connection) -> None:
+    """Roll back whatever is open once the statements already queued have run; nothing
+    open (the BEGIN failed, or a cancelled COMMIT went through) is fine."""
+    with contextlib.suppress(sqlite3.Error, ValueError):  # ValueError: connection closed
+        await asyncio.shield(conn.execute("ROLLBACK"))
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -138,24 +153,6 @@ def is_busy(exc: BaseException) -> bool:
         return False
     text = str(exc).lower()
     return "locked" in text or "busy" in text
-
-
-async def retry_busy(
-    action: Callable[[], Awaitable[T]], *, patience_s: float = 30.0, first_delay_s: float = 0.05
-) -> T:
-    """Run ``action`` (one statement or one whole transaction: atomic, so safe to repeat);
-    while SQLite answers busy, wait (backing off up to 1 s) and run it again, for up to
-    ``patience_s`` seconds. Other errors, and busy beyond the patience, are raised."""
-    deadline = time.monotonic() + patience_s
-    delay = first_delay_s
-    while True:
-        try:
-            return await action()
-        except sqlite3.OperationalError as exc:
-            if not is_busy(exc) or time.monotonic() + delay > deadline:
-                raise
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 1.0)
 
 
 @asynccontextmanager

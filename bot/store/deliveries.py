@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.store.base import stamp, utc_now
-from bot.store.db import transaction
 
 MAX_REASON = 500
 PER_CHAT = 20  # rows of one chat taken per claim; the rest wait for the next one
@@ -59,77 +58,76 @@ async def claim(
     """Lease the due rows of up to ``max_chats`` chats nobody else holds, in send order."""
     now_s, until_s = stamp(now), stamp(now + lease_s)
     jobs: list[Job] = []
-    async with transaction(conn):
+    cur = await conn.execute(
+        "SELECT DISTINCT chat_id FROM outbox WHERE status IN ('pending', 'sending')"
+        " AND (not_before IS NULL OR not_before <= ?)"
+        " AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?) LIMIT ?",
+        (now_s, now_s, owner, max_chats + len(skip_chats)),
+    )
+    chats = [int(r[0]) for r in await cur.fetchall() if int(r[0]) not in skip_chats]
+    chats = chats[:max_chats]
+    if not chats:
+        return []
+    texts: dict[int, str] = {}
+    taken: list[int] = []
+    dropped: list[tuple[str, int]] = []
+    for group in _chunks(chats):
         cur = await conn.execute(
-            "SELECT DISTINCT chat_id FROM outbox WHERE status IN ('pending', 'sending')"
-            " AND (not_before IS NULL OR not_before <= ?)"
-            " AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?) LIMIT ?",
-            (now_s, now_s, owner, max_chats + len(skip_chats)),
+            "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
+            " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
+            " t.html, c.status FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " LEFT JOIN outbox_texts t ON t.id = o.text_id"
+            f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
+            " ORDER BY o.chat_id, o.issue_id, o.part_no",
+            tuple(group),
         )
-        chats = [int(r[0]) for r in await cur.fetchall() if int(r[0]) not in skip_chats]
-        chats = chats[:max_chats]
-        if not chats:
-            return []
-        texts: dict[int, str] = {}
-        taken: list[int] = []
-        dropped: list[tuple[str, int]] = []
-        for group in _chunks(chats):
-            cur = await conn.execute(
-                "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
-                " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
-                " t.html, c.status FROM outbox o JOIN chats c ON c.id = o.chat_id"
-                " LEFT JOIN outbox_texts t ON t.id = o.text_id"
-                f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
-                " ORDER BY o.chat_id, o.issue_id, o.part_no",
-                tuple(group),
-            )
-            rows = await cur.fetchall()
-            blocked: set[int] = set()
-            count: dict[int, int] = {}
-            for row in rows:
-                (id_, issue_id, chat_id, part_no, not_before, lease_owner, lease_until) = row[:7]
-                text_id, text, message_id, thread_id, kind, title, html, chat_status = row[7:]
-                if chat_id in blocked:
-                    continue
-                if chat_status != "active" and message_id is None:
-                    # Unsubscribed (or gone) after the issue was queued: not sent, and said why.
-                    dropped.append((f"chat is {chat_status}", int(id_)))
-                    continue
-                held = lease_owner not in (None, owner) and lease_until >= now_s
-                late = not_before is not None and not_before > now_s
-                if held or late or count.get(chat_id, 0) >= PER_CHAT:
-                    blocked.add(chat_id)  # keep order: nothing after an unavailable row
-                    continue
-                count[chat_id] = count.get(chat_id, 0) + 1
-                if text_id is not None:
-                    text = texts.setdefault(int(text_id), str(html))
-                target: int | str = int(chat_id)
-                if kind == "channel" and isinstance(title, str) and title.startswith("@"):
-                    target = title
-                jobs.append(
-                    Job(
-                        int(id_),
-                        int(issue_id),
-                        int(chat_id),
-                        target,
-                        int(part_no),
-                        str(text),
-                        None if text_id is None else int(text_id),
-                        None if message_id is None else int(message_id),
-                        None if thread_id is None else int(thread_id),
-                    )
+        rows = await cur.fetchall()
+        blocked: set[int] = set()
+        count: dict[int, int] = {}
+        for row in rows:
+            (id_, issue_id, chat_id, part_no, not_before, lease_owner, lease_until) = row[:7]
+            text_id, text, message_id, thread_id, kind, title, html, chat_status = row[7:]
+            if chat_id in blocked:
+                continue
+            if chat_status != "active" and message_id is None:
+                # Unsubscribed (or gone) after the issue was queued: not sent, and said why.
+                dropped.append((f"chat is {chat_status}", int(id_)))
+                continue
+            held = lease_owner not in (None, owner) and lease_until >= now_s
+            late = not_before is not None and not_before > now_s
+            if held or late or count.get(chat_id, 0) >= PER_CHAT:
+                blocked.add(chat_id)  # keep order: nothing after an unavailable row
+                continue
+            count[chat_id] = count.get(chat_id, 0) + 1
+            if text_id is not None:
+                text = texts.setdefault(int(text_id), str(html))
+            target: int | str = int(chat_id)
+            if kind == "channel" and isinstance(title, str) and title.startswith("@"):
+                target = title
+            jobs.append(
+                Job(
+                    int(id_),
+                    int(issue_id),
+                    int(chat_id),
+                    target,
+                    int(part_no),
+                    str(text),
+                    None if text_id is None else int(text_id),
+                    None if message_id is None else int(message_id),
+                    None if thread_id is None else int(thread_id),
                 )
-                taken.append(int(id_))
-        await conn.executemany(
-            "UPDATE outbox SET status = 'cancelled', last_error = ?, lease_owner = NULL,"
-            " lease_until = NULL WHERE id = ?",
-            dropped,
-        )
-        for group in _chunks(taken):
-            await conn.execute(
-                f"UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN ({_marks(group)})",
-                (owner, until_s, *group),
             )
+            taken.append(int(id_))
+    await conn.executemany(
+        "UPDATE outbox SET status = 'cancelled', last_error = ?, lease_owner = NULL,"
+        " lease_until = NULL WHERE id = ?",
+        dropped,
+    )
+    for group in _chunks(taken):
+        await conn.execute(
+            f"UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE id IN ({_marks(group)})",
+            (owner, until_s, *group),
+        )
     return jobs
 
 
@@ -219,55 +217,53 @@ async def mark_failed(conn: aiosqlite.Connection, row_id: int, reason: str) -> N
 async def chat_gone(conn: aiosqlite.Connection, chat_id: int, reason: str) -> int:
     """Blocked, kicked or deactivated: the chat becomes inactive and its open rows are
     cancelled with Telegram's reason. Returns the number of rows cancelled."""
-    async with transaction(conn):
-        await conn.execute(
-            "UPDATE chats SET status = 'blocked', updated_at = ? WHERE id = ?",
-            (utc_now(), chat_id),
-        )
-        cur = await conn.execute(
-            "UPDATE outbox SET status = 'cancelled', last_error = ?, lease_owner = NULL,"
-            " lease_until = NULL WHERE chat_id = ? AND status IN ('pending', 'sending')",
-            (reason[:MAX_REASON], chat_id),
-        )
-        return cur.rowcount
+    await conn.execute(
+        "UPDATE chats SET status = 'blocked', updated_at = ? WHERE id = ?",
+        (utc_now(), chat_id),
+    )
+    cur = await conn.execute(
+        "UPDATE outbox SET status = 'cancelled', last_error = ?, lease_owner = NULL,"
+        " lease_until = NULL WHERE chat_id = ? AND status IN ('pending', 'sending')",
+        (reason[:MAX_REASON], chat_id),
+    )
+    return cur.rowcount
 
 
 async def migrate_chat(conn: aiosqlite.Connection, old: int, new: int) -> None:
     """A group became supergroup ``new``: move the chat, its settings, topics and
     outbox rows there, and free its open rows so they are sent to the new id."""
-    async with transaction(conn):
-        cur = await conn.execute("SELECT 1 FROM chats WHERE id = ?", (new,))
-        exists = await cur.fetchone() is not None
-        if exists:
-            # The supergroup is known already (e.g. someone used it): the old group's
-            # settings win, its topics and rows move over.
-            await conn.execute(
-                "UPDATE chats SET (language, timezone, delivery_time, quiet_start, quiet_end,"
-                " status, summary_mode, link_previews, thread_id) = (SELECT language,"
-                " timezone, delivery_time, quiet_start, quiet_end, status, summary_mode,"
-                " link_previews, thread_id FROM chats WHERE id = ?), type = 'supergroup',"
-                " updated_at = ? WHERE id = ?",
-                (old, utc_now(), new),
-            )
-            await conn.execute("DELETE FROM topics WHERE chat_id = ?", (new,))
-            await conn.execute("UPDATE topics SET chat_id = ? WHERE chat_id = ?", (new, old))
-            await conn.execute(
-                "DELETE FROM outbox WHERE chat_id = ? AND (issue_id, part_no) IN"
-                " (SELECT issue_id, part_no FROM outbox WHERE chat_id = ?)",
-                (new, old),
-            )
-            await conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new, old))
-            await conn.execute("DELETE FROM chats WHERE id = ?", (old,))
-        else:
-            await conn.execute(
-                "UPDATE chats SET id = ?, type = 'supergroup', updated_at = ? WHERE id = ?",
-                (new, utc_now(), old),
-            )
+    cur = await conn.execute("SELECT 1 FROM chats WHERE id = ?", (new,))
+    exists = await cur.fetchone() is not None
+    if exists:
+        # The supergroup is known already (e.g. someone used it): the old group's
+        # settings win, its topics and rows move over.
         await conn.execute(
-            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL, status = 'pending'"
-            " WHERE chat_id = ? AND status IN ('pending', 'sending')",
-            (new,),
+            "UPDATE chats SET (language, timezone, delivery_time, quiet_start, quiet_end,"
+            " status, summary_mode, link_previews, thread_id) = (SELECT language,"
+            " timezone, delivery_time, quiet_start, quiet_end, status, summary_mode,"
+            " link_previews, thread_id FROM chats WHERE id = ?), type = 'supergroup',"
+            " updated_at = ? WHERE id = ?",
+            (old, utc_now(), new),
         )
+        await conn.execute("DELETE FROM topics WHERE chat_id = ?", (new,))
+        await conn.execute("UPDATE topics SET chat_id = ? WHERE chat_id = ?", (new, old))
+        await conn.execute(
+            "DELETE FROM outbox WHERE chat_id = ? AND (issue_id, part_no) IN"
+            " (SELECT issue_id, part_no FROM outbox WHERE chat_id = ?)",
+            (new, old),
+        )
+        await conn.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new, old))
+        await conn.execute("DELETE FROM chats WHERE id = ?", (old,))
+    else:
+        await conn.execute(
+            "UPDATE chats SET id = ?, type = 'supergroup', updated_at = ? WHERE id = ?",
+            (new, utc_now(), old),
+        )
+    await conn.execute(
+        "UPDATE outbox SET lease_owner = NULL, lease_until = NULL, status = 'pending'"
+        " WHERE chat_id = ? AND status IN ('pending', 'sending')",
+        (new,),
+    )
 
 
 async def release_chat(conn: aiosqlite.Connection, owner: str, chat_id: int) -> None:

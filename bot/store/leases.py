@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.store.base import utc_now
-from bot.store.db import transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +58,17 @@ async def take_lease(
     ``unless_alive`` is the holder the caller saw (None: no row). The swap only
     happens if the row did not change since, so two starters never both win.
     """
-    async with transaction(conn):
-        current = await lease_holder(conn, name)
-        if current != unless_alive:
-            return False
-        await conn.execute(
-            "INSERT INTO daemon_lease (name, owner, pid, host, acquired_at, heartbeat)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
-            " pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at,"
-            " heartbeat = excluded.heartbeat",
-            (name, owner, pid, host, utc_now(), now),
-        )
-        return True
+    current = await lease_holder(conn, name)
+    if current != unless_alive:
+        return False
+    await conn.execute(
+        "INSERT INTO daemon_lease (name, owner, pid, host, acquired_at, heartbeat)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner,"
+        " pid = excluded.pid, host = excluded.host, acquired_at = excluded.acquired_at,"
+        " heartbeat = excluded.heartbeat",
+        (name, owner, pid, host, utc_now(), now),
+    )
+    return True
 
 
 async def beat_lease(conn: aiosqlite.Connection, name: str, owner: str, now: float) -> bool:

@@ -16,7 +16,6 @@ from typing import Literal, cast
 import aiosqlite
 
 from bot.store.base import utc_now
-from bot.store.db import transaction
 
 Status = Literal["pending", "running", "done", "failed", "missed", "cancelled"]
 MAX_DETAIL = 500
@@ -69,14 +68,13 @@ async def add_scheduled(
     conn: aiosqlite.Connection, *, file_name: str, content: str, due_at: str, force: bool
 ) -> int:
     """Record a publish due at ``due_at`` (UTC); return its id."""
-    async with transaction(conn):
-        cur = await conn.execute(
-            "INSERT INTO scheduled_publishes (file_name, content, due_at, force, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (file_name, content, due_at, int(force), utc_now()),
-        )
-        assert cur.lastrowid is not None
-        return cur.lastrowid
+    cur = await conn.execute(
+        "INSERT INTO scheduled_publishes (file_name, content, due_at, force, created_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (file_name, content, due_at, int(force), utc_now()),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
 
 async def list_scheduled(
@@ -99,61 +97,56 @@ async def get_scheduled(conn: aiosqlite.Connection, id_: int) -> ScheduledPublis
 
 async def claim_scheduled(conn: aiosqlite.Connection, id_: int, owner: str) -> bool:
     """Move a pending row to running for ``owner``; False if someone else took it."""
-    async with transaction(conn):
-        cur = await conn.execute(
-            "UPDATE scheduled_publishes SET status = 'running', claimed_by = ?"
-            " WHERE id = ? AND status = 'pending'",
-            (owner, id_),
-        )
-        return cur.rowcount == 1
+    cur = await conn.execute(
+        "UPDATE scheduled_publishes SET status = 'running', claimed_by = ?"
+        " WHERE id = ? AND status = 'pending'",
+        (owner, id_),
+    )
+    return cur.rowcount == 1
 
 
 async def release_scheduled(conn: aiosqlite.Connection, id_: int) -> None:
     """Give a claimed row back to pending (its publish failed for a passing reason)."""
-    async with transaction(conn):
-        await conn.execute(
-            "UPDATE scheduled_publishes SET status = 'pending', claimed_by = NULL"
-            " WHERE id = ? AND status = 'running'",
-            (id_,),
-        )
+    await conn.execute(
+        "UPDATE scheduled_publishes SET status = 'pending', claimed_by = NULL"
+        " WHERE id = ? AND status = 'running'",
+        (id_,),
+    )
 
 
 async def finish_scheduled(
     conn: aiosqlite.Connection, id_: int, status: Status, detail: str = ""
 ) -> None:
-    async with transaction(conn):
-        await conn.execute(
-            "UPDATE scheduled_publishes SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
-            (status, detail[:MAX_DETAIL], utc_now(), id_),
-        )
+    await conn.execute(
+        "UPDATE scheduled_publishes SET status = ?, detail = ?, finished_at = ? WHERE id = ?",
+        (status, detail[:MAX_DETAIL], utc_now(), id_),
+    )
 
 
 async def mark_missed(conn: aiosqlite.Connection, older_than: str) -> list[ScheduledPublish]:
     """Mark pending rows due before ``older_than`` (UTC) as missed; return them."""
-    async with transaction(conn):
-        rows = [
-            _row(r)
-            for r in await _all(
-                conn,
-                f"SELECT {_COLUMNS} FROM scheduled_publishes"
-                " WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
-                (older_than,),
-            )
-        ]
-        await conn.execute(
-            "UPDATE scheduled_publishes SET status = 'missed', finished_at = ?,"
-            " detail = 'due while no bot run was up, later than the grace period'"
-            " WHERE status = 'pending' AND due_at < ?",
-            (utc_now(), older_than),
+    rows = [
+        _row(r)
+        for r in await _all(
+            conn,
+            f"SELECT {_COLUMNS} FROM scheduled_publishes"
+            " WHERE status = 'pending' AND due_at < ? ORDER BY due_at, id",
+            (older_than,),
         )
+    ]
+    await conn.execute(
+        "UPDATE scheduled_publishes SET status = 'missed', finished_at = ?,"
+        " detail = 'due while no bot run was up, later than the grace period'"
+        " WHERE status = 'pending' AND due_at < ?",
+        (utc_now(), older_than),
+    )
     return rows
 
 
 async def requeue_running(conn: aiosqlite.Connection) -> int:
     """Put rows left ``running`` by a daemon that died back to pending (ingest is idempotent)."""
-    async with transaction(conn):
-        cur = await conn.execute(
-            "UPDATE scheduled_publishes SET status = 'pending', claimed_by = NULL"
-            " WHERE status = 'running'"
-        )
-        return cur.rowcount
+    cur = await conn.execute(
+        "UPDATE scheduled_publishes SET status = 'pending', claimed_by = NULL"
+        " WHERE status = 'running'"
+    )
+    return cur.rowcount

@@ -7,11 +7,9 @@ get them as keyword arguments. The caller owns the database connection.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
-import aiosqlite
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -21,6 +19,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.config import TELEGRAM_API, Settings, SettingsError
+from bot.store.database import Database
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.errors import on_error
@@ -50,7 +49,7 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(
-    db: aiosqlite.Connection,
+    db: Database,
     settings: Settings,
     *,
     throttle: Throttle | None = None,
@@ -64,7 +63,6 @@ def build_dispatcher(
         admin_cache=admin_cache or AdminCache(),
         pages=TokenCache[str](),
         uploads=TokenCache[admin.Upload](ttl=3600, size=50),
-        writes=asyncio.Lock(),
         **extra,
     )
     flood = ThrottleMiddleware(throttle or Throttle())

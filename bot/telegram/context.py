@@ -15,7 +15,15 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 
 from bot.store.chats import Chat as ChatRow
-from bot.store.chats import ChatType, get_chat, set_status, update_settings, upsert_chat
+from bot.store.chats import (
+    ChatStatus,
+    ChatType,
+    get_chat,
+    set_status,
+    update_settings,
+    upsert_chat,
+)
+from bot.store.database import Database
 from bot.telegram.texts import Lang, lang_of
 
 
@@ -42,7 +50,8 @@ class ContextMiddleware(BaseMiddleware):
     ) -> Any:
         chat = event_chat(event)
         user = getattr(event, "from_user", None)
-        row = await get_chat(data["db"], chat.id) if chat is not None else None
+        db: Database = data["db"]
+        row = await get_chat(db.reader, chat.id) if chat is not None else None
         data["chat_row"] = row
         data["lang"] = (
             row.language if row is not None else lang_of(user.language_code if user else None)
@@ -51,18 +60,42 @@ class ContextMiddleware(BaseMiddleware):
 
 
 async def ensure_chat(
-    db: aiosqlite.Connection, chat: Chat, row: ChatRow | None, lang: Lang, *, subscribe: bool
+    conn: aiosqlite.Connection, chat: Chat, lang: Lang, *, subscribe: bool
 ) -> ChatRow:
     """The stored chat, created on first use: subscribed (active) only when asked to,
-    otherwise paused, so changing a setting never subscribes a group by itself."""
+    otherwise paused, so changing a setting never subscribes a group by itself.
+    Run it inside ``Database.write`` (it reads the chat in the same transaction)."""
+    row = await get_chat(conn, chat.id)
     if row is not None:
         return row
     title = chat.title or chat.full_name
-    created = await upsert_chat(db, chat.id, _chat_type(chat.type), title, language=lang)
+    created = await upsert_chat(conn, chat.id, _chat_type(chat.type), title, language=lang)
     if not subscribe:
-        await set_status(db, chat.id, "paused")
-        created = await update_settings(db, chat.id)  # no changes: re-read
+        await set_status(conn, chat.id, "paused")
+        created = await update_settings(conn, chat.id)  # no changes: re-read
     return created
+
+
+async def change_chat(
+    db: Database,
+    chat: Chat,
+    lang: Lang,
+    *,
+    subscribe: bool = False,
+    status: ChatStatus | None = None,
+    **settings: Any,
+) -> ChatRow:
+    """Store the chat if it is new (see :func:`ensure_chat`), then set its ``status``
+    and these ``settings`` (keywords of :func:`bot.store.chats.update_settings`) —
+    all in one transaction. Returns the chat as stored afterwards."""
+
+    async def write(conn: aiosqlite.Connection) -> ChatRow:
+        row = await ensure_chat(conn, chat, lang, subscribe=subscribe)
+        if status is not None and row.status != status:
+            await set_status(conn, row.id, status)
+        return await update_settings(conn, row.id, **settings)
+
+    return await db.write(write)
 
 
 def _chat_type(value: str) -> ChatType:

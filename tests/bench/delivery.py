@@ -52,6 +52,7 @@ from bot.delivery.enqueue import enqueue_issue  # noqa: E402
 from bot.delivery.ratelimit import Limits  # noqa: E402
 from bot.delivery.sender import Sender, SenderOptions, Tally  # noqa: E402
 from bot.digest.parse import parse_issue  # noqa: E402
+from bot.store.database import open_database  # noqa: E402
 from bot.store.db import open_db, transaction, utc_now  # noqa: E402
 from bot.store.issues import ingest_issue  # noqa: E402
 
@@ -144,8 +145,8 @@ async def expected_rows(path: Path) -> Counter[int]:
 async def send_all(path: Path, base: str, limits: Limits) -> tuple[Tally, float, float]:
     """Drain the outbox with the real sender; (tally, wall seconds, CPU seconds)."""
     client = DigestClient(open_bot(TOKEN, base), paid_broadcast=limits.paid_broadcast)
-    async with open_db(path) as conn:
-        sender = Sender(conn, client, "bench", SenderOptions(limits=limits))
+    async with open_database(path) as db:
+        sender = Sender(db, client, "bench", SenderOptions(limits=limits))
         cpu, wall = time.process_time(), time.perf_counter()
         tally = await sender.run(asyncio.Event(), until_idle=True)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -273,10 +274,10 @@ def peak_rss_kb() -> int:
 async def memory_child(base: str, db: str, seconds: float) -> None:
     """Run in a child: a sender over the 100,000-chat outbox for a few seconds."""
     client = DigestClient(open_bot(TOKEN, base), paid_broadcast=True)
-    async with open_db(Path(db)) as conn:
+    async with open_database(Path(db)) as database:
         before = peak_rss_kb()
         stop = asyncio.Event()
-        sender = Sender(conn, client, "mem", SenderOptions(limits=LIFTED_LIMITS))
+        sender = Sender(database, client, "mem", SenderOptions(limits=LIFTED_LIMITS))
         run = asyncio.create_task(sender.run(stop))
         await asyncio.sleep(seconds)
         stop.set()

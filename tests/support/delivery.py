@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -19,6 +20,7 @@ import pytest
 
 from bot.digest.model import Issue
 from bot.store.chats import ChatType, update_settings, upsert_chat
+from bot.store.database import open_database
 from bot.store.db import transaction
 from bot.store.issues import ingest_issue
 from bot.store.topics import add_topics
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 @dataclass
 class DeliveryRig:
     conn: aiosqlite.Connection
+    path: Path
     emulator: EmulatorClient
     channel: str | None = None
 
@@ -83,9 +86,10 @@ class DeliveryRig:
             open_bot(self.emulator.token, self.emulator.base_url, timeout=request_timeout),
             paid_broadcast=limits.paid_broadcast,
         )
-        sender = Sender(self.conn, client, "test-sender", SenderOptions(limits=limits, **options))
         try:
-            return await asyncio.wait_for(sender.run(asyncio.Event(), until_idle=True), 60)
+            async with open_database(self.path) as db:
+                sender = Sender(db, client, "test-sender", SenderOptions(limits=limits, **options))
+                return await asyncio.wait_for(sender.run(asyncio.Event(), until_idle=True), 60)
         finally:
             await client.close()
 
@@ -102,6 +106,6 @@ class DeliveryRig:
 
 @pytest.fixture
 async def delivery(
-    db: aiosqlite.Connection, emulator: EmulatorClient
+    db: aiosqlite.Connection, db_path: Path, emulator: EmulatorClient
 ) -> AsyncIterator[DeliveryRig]:
-    yield DeliveryRig(db, emulator)
+    yield DeliveryRig(db, db_path, emulator)

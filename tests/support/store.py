@@ -9,6 +9,7 @@ import aiosqlite
 import pytest
 
 from bot.digest.model import Entry, Issue, Link
+from bot.store.database import Database, open_database
 from bot.store.db import open_db
 
 
@@ -19,9 +20,17 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def db(db_path: Path) -> AsyncIterator[aiosqlite.Connection]:
-    """A migrated database in a temporary folder."""
+    """A migrated database in a temporary folder (a plain connection, for tests that
+    set up or read the store directly)."""
     async with open_db(db_path) as conn:
         yield conn
+
+
+@pytest.fixture
+async def database(db: aiosqlite.Connection, db_path: Path) -> AsyncIterator[Database]:
+    """The process's Database on the same file (what the bot's parts receive)."""
+    async with open_database(db_path) as opened:
+        yield opened
 
 
 def make_entry(

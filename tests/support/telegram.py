@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
 
     from bot.config import Settings
+    from bot.store.database import Database
     from tests.support.emulator import EmulatorClient
 
 ADMIN_ID = 9001  # a BOT_ADMINS user in the harness settings
@@ -99,16 +101,20 @@ class BotHarness:
         self.bot: Bot
         self.dp: Dispatcher
         self._task: asyncio.Task[None] | None = None
+        self._stack = AsyncExitStack()
+        self.database: Database
 
     @classmethod
     async def start(
         cls, emulator: EmulatorClient, db: aiosqlite.Connection, settings: Settings, **extra: Any
     ) -> BotHarness:
+        from bot.store.database import open_database
         from bot.telegram.app import build_bot, build_dispatcher
 
         harness = cls(emulator, db, settings)
         harness.bot = build_bot(settings)
-        harness.dp = build_dispatcher(db, settings, **extra)
+        harness.database = await harness._stack.enter_async_context(open_database(settings.db))
+        harness.dp = build_dispatcher(harness.database, settings, **extra)
         harness.tracker.install(harness.dp)
         ready = asyncio.Event()
 
@@ -138,6 +144,7 @@ class BotHarness:
             await self.dp.stop_polling()
         await self._task
         self._task = None
+        await self._stack.aclose()
 
     # --- simulated users -----------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import BytesIO
 
-import aiosqlite
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
@@ -26,7 +25,7 @@ from bot.render.digest import render_digest
 from bot.render.text import one_line, trim
 from bot.store.base import StoreError
 from bot.store.chats import count_chats
-from bot.store.db import open_db
+from bot.store.database import Database
 from bot.store.issues import list_issues
 from bot.store.outbox import count_by_status
 from bot.telegram.callbacks import PublishAction, TokenCache
@@ -45,10 +44,10 @@ class Upload:
     text: str
 
 
-async def stats(message: Message, db: aiosqlite.Connection, lang: Lang) -> None:
-    counts = await count_chats(db)
-    summaries = await list_issues(db)
-    outbox = await count_by_status(db)
+async def stats(message: Message, db: Database, lang: Lang) -> None:
+    counts = await count_chats(db.reader)
+    summaries = await list_issues(db.reader)
+    outbox = await count_by_status(db.reader)
     await message.answer(
         tr(
             lang,
@@ -148,6 +147,7 @@ async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Up
 async def confirm(
     query: CallbackQuery,
     callback_data: PublishAction,
+    db: Database,
     settings: Settings,
     lang: Lang,
     uploads: TokenCache[Upload],
@@ -164,10 +164,8 @@ async def confirm(
         return
     await query.answer()
     try:
-        # The same pipeline as scheduled publishes in `bot run`, on a connection of its
-        # own so its transaction never takes in another handler's writes.
-        async with open_db(settings.db) as conn:
-            outcome = await publish_text(conn, upload.file_name, upload.text, False, settings)
+        # The same pipeline as scheduled publishes in `bot run`.
+        outcome = await publish_text(db, upload.file_name, upload.text, False, settings)
     except (PublishRefused, StoreError) as exc:
         await message.answer(tr(lang, "publish_failed", reason=str(exc)))
         return

@@ -6,7 +6,6 @@ import math
 import re
 from datetime import date as Date
 
-import aiosqlite
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
@@ -14,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOption
 from bot.render.digest import Part, render_digest
 from bot.render.text import one_line, trim
 from bot.store.chats import Chat as ChatRow
+from bot.store.database import Database
 from bot.store.issues import get_issue, list_issues
 from bot.store.topics import list_topics
 from bot.telegram.args import ArgsTooLong, bounded
@@ -53,15 +53,13 @@ async def send_parts(
         )
 
 
-async def latest(
-    message: Message, db: aiosqlite.Connection, lang: Lang, chat_row: ChatRow | None
-) -> None:
-    stored = await get_issue(db)
+async def latest(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
+    stored = await get_issue(db.reader)
     if stored is None:
         await message.answer(tr(lang, "no_issues"))
         return
     issue = stored.issue
-    topics = await list_topics(db, message.chat.id)
+    topics = await list_topics(db.reader, message.chat.id)
     include = [t.term for t in topics if not t.exclude]
     exclude = [t.term for t in topics if t.exclude]
     labels = [t.display for t in topics if not t.exclude] + [
@@ -86,7 +84,7 @@ async def latest(
 async def one_issue(
     message: Message,
     command: CommandObject,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
     chat_row: ChatRow | None,
 ) -> None:
@@ -102,9 +100,9 @@ async def one_issue(
 
 
 async def send_issue(
-    message: Message, db: aiosqlite.Connection, lang: Lang, chat_row: ChatRow | None, date: str
+    message: Message, db: Database, lang: Lang, chat_row: ChatRow | None, date: str
 ) -> bool:
-    stored = await get_issue(db, date)
+    stored = await get_issue(db.reader, date)
     if stored is None:
         await message.answer(tr(lang, "issue_not_found", date=date))
         return False
@@ -115,9 +113,9 @@ async def send_issue(
 
 
 async def issues_page(
-    db: aiosqlite.Connection, lang: Lang, page: int
+    db: Database, lang: Lang, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    summaries = await list_issues(db)
+    summaries = await list_issues(db.reader)
     if not summaries:
         return tr(lang, "no_issues"), None
     pages = max(1, math.ceil(len(summaries) / PER_PAGE))
@@ -130,13 +128,13 @@ async def issues_page(
     return "\n".join(lines), issues_keyboard([s.date for s in shown], page, pages)
 
 
-async def issues(message: Message, db: aiosqlite.Connection, lang: Lang) -> None:
+async def issues(message: Message, db: Database, lang: Lang) -> None:
     text, markup = await issues_page(db, lang, 1)
     await message.answer(text, reply_markup=markup)
 
 
 async def issues_button(
-    query: CallbackQuery, callback_data: IssuesPage, db: aiosqlite.Connection, lang: Lang
+    query: CallbackQuery, callback_data: IssuesPage, db: Database, lang: Lang
 ) -> None:
     text, markup = await issues_page(db, lang, callback_data.page)
     await edit_or_answer(query, text, markup)
@@ -145,7 +143,7 @@ async def issues_button(
 async def show_button(
     query: CallbackQuery,
     callback_data: ShowIssue,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
     chat_row: ChatRow | None,
 ) -> None:

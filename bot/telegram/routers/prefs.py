@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import aiosqlite
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
@@ -13,9 +13,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.config import Settings
 from bot.store.chats import Chat as ChatRow
-from bot.store.chats import set_status, update_settings
+from bot.store.database import Database
 from bot.telegram.callbacks import SettingAction
-from bot.telegram.context import ensure_chat
+from bot.telegram.context import change_chat
 from bot.telegram.keyboards import settings_keyboard
 from bot.telegram.texts import Html, Lang, tr
 from bot.telegram.ui import edit_or_answer, typed_args
@@ -70,51 +70,42 @@ def keyboard(row: ChatRow, lang: Lang, message: Message) -> InlineKeyboardMarkup
     )
 
 
-async def show(
-    message: Message,
-    db: aiosqlite.Connection,
-    lang: Lang,
-    chat_row: ChatRow | None,
-    settings: Settings,
-) -> None:
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
+async def show(message: Message, db: Database, lang: Lang, settings: Settings) -> None:
+    row = await change_chat(db, message.chat, lang)
     await message.answer(describe(row, lang, settings), reply_markup=keyboard(row, lang, message))
 
 
 async def press(
     query: CallbackQuery,
     callback_data: SettingAction,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
-    chat_row: ChatRow | None,
     settings: Settings,
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
         await query.answer(tr(lang, "expired"), show_alert=True)
         return
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
     key, value = callback_data.key, callback_data.value
+    change: dict[str, Any]
     if key == "lang" and value in ("zh", "en"):
-        row = await update_settings(db, row.id, language=value)  # type: ignore[arg-type]
+        change = {"language": value}
     elif key == "time" and (value == "now" or parse_time(value)):
-        row = await update_settings(
-            db, row.id, delivery_time=None if value == "now" else parse_time(value)
-        )
+        change = {"delivery_time": None if value == "now" else parse_time(value)}
     elif key == "summary" and value in ("full", "compact", "titles"):
-        row = await update_settings(db, row.id, summary_mode=value)  # type: ignore[arg-type]
+        change = {"summary_mode": value}
     elif key == "previews" and value in ("0", "1"):
-        row = await update_settings(db, row.id, link_previews=value == "1")
+        change = {"link_previews": value == "1"}
     elif key == "quiet" and (value == "off" or _quiet_pair(value)):
-        row = await update_settings(db, row.id, quiet_hours=_quiet_pair(value))
+        change = {"quiet_hours": _quiet_pair(value)}
     elif key == "pause" and value in ("0", "1"):
-        await set_status(db, row.id, "paused" if value == "1" else "active")
-        row = await update_settings(db, row.id)
+        change = {"status": "paused" if value == "1" else "active"}
     elif key == "thread" and in_forum_thread(message):
-        row = await update_settings(db, row.id, thread_id=message.message_thread_id)
+        change = {"thread_id": message.message_thread_id}
     else:
         await query.answer(tr(lang, "expired"), show_alert=True)
         return
+    row = await change_chat(db, message.chat, lang, **change)
     await edit_or_answer(
         query, describe(row, row.language, settings), keyboard(row, row.language, message)
     )
@@ -130,9 +121,8 @@ def _quiet_pair(value: str) -> tuple[str, str] | None:
 async def set_time(
     message: Message,
     command: CommandObject,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
-    chat_row: ChatRow | None,
     settings: Settings,
 ) -> None:
     raw = await typed_args(message, command, lang, 16) or ""
@@ -141,8 +131,7 @@ async def set_time(
     if not now and hhmm is None:
         await message.answer(tr(lang, "time_usage"))
         return
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
-    row = await update_settings(db, row.id, delivery_time=hhmm)
+    row = await change_chat(db, message.chat, lang, delivery_time=hhmm)
     delivery = row.delivery_time or tr(lang, "delivery_now")
     await message.answer(tr(lang, "time_set", delivery=delivery, tz=row.timezone or settings.tz))
 
@@ -150,9 +139,8 @@ async def set_time(
 async def set_tz(
     message: Message,
     command: CommandObject,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
-    chat_row: ChatRow | None,
 ) -> None:
     raw = await typed_args(message, command, lang, MAX_TZ) or ""
     if not raw:
@@ -163,17 +151,15 @@ async def set_tz(
     except (ZoneInfoNotFoundError, ValueError):
         await message.answer(tr(lang, "tz_unknown", tz=raw))
         return
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
-    await update_settings(db, row.id, timezone=raw)
+    await change_chat(db, message.chat, lang, timezone=raw)
     await message.answer(tr(lang, "tz_set", tz=raw))
 
 
 async def set_quiet(
     message: Message,
     command: CommandObject,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
-    chat_row: ChatRow | None,
 ) -> None:
     raw = await typed_args(message, command, lang, 32) or ""
     match = _RANGE.fullmatch(raw)
@@ -184,22 +170,18 @@ async def set_quiet(
     if pair is None and raw.lower() not in ("off", "关闭", "关"):
         await message.answer(tr(lang, "quiet_usage"))
         return
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
-    await update_settings(db, row.id, quiet_hours=pair)
+    await change_chat(db, message.chat, lang, quiet_hours=pair)
     shown = f"{pair[0]}–{pair[1]}" if pair else tr(lang, "quiet_off")
     await message.answer(tr(lang, "quiet_set", quiet=shown))
 
 
-async def set_thread(
-    message: Message, db: aiosqlite.Connection, lang: Lang, chat_row: ChatRow | None
-) -> None:
+async def set_thread(message: Message, db: Database, lang: Lang) -> None:
     forum = message.chat.is_forum or message.is_topic_message
     if message.chat.type != ChatType.SUPERGROUP or not forum:
         await message.answer(tr(lang, "thread_not_forum"))
         return
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
     thread = message.message_thread_id if message.is_topic_message else None
-    await update_settings(db, row.id, thread_id=thread)
+    await change_chat(db, message.chat, lang, thread_id=thread)
     await message.answer(tr(lang, "thread_set" if thread else "thread_general"))
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 
-import aiosqlite
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.render.search import render_search_page
 from bot.search.engine import RANK_CAP, search
+from bot.store.database import Database
 from bot.telegram.callbacks import SearchPage as PageButton
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.keyboards import search_keyboard
@@ -24,11 +24,11 @@ PER_PAGE = 5
 
 
 async def run_search(
-    db: aiosqlite.Connection, raw: str, lang: Lang, token: str, number: int
+    db: Database, raw: str, lang: Lang, token: str, number: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Page ``number`` of the results for ``raw``, and its ‹ › keyboard."""
     number = max(number, 1)
-    page = await search(db, raw, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    page = await search(db.reader, raw, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     pages = max(1, math.ceil(min(page.total, RANK_CAP) / PER_PAGE))
     text = render_search_page(
         page.results,
@@ -46,7 +46,7 @@ async def run_search(
 async def search_command(
     message: Message,
     command: CommandObject,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
     pages: TokenCache[str],
 ) -> None:
@@ -64,7 +64,7 @@ async def search_command(
 async def turn_page(
     query: CallbackQuery,
     callback_data: PageButton,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
     pages: TokenCache[str],
 ) -> None:

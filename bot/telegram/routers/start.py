@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import aiosqlite
 from aiogram import F, Router
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.filters import Command, CommandStart
@@ -12,7 +11,8 @@ from aiogram.types import ChatMemberUpdated, Message
 from bot.config import Settings
 from bot.store.chats import Chat as ChatRow
 from bot.store.chats import move_chat, set_status
-from bot.telegram.context import ensure_chat
+from bot.store.database import Database
+from bot.telegram.context import change_chat
 from bot.telegram.registry import admin_commands, public_commands
 from bot.telegram.texts import Lang, esc, lang_of, tr
 
@@ -29,12 +29,8 @@ def help_text(lang: Lang, *, admin: bool) -> str:
     return "\n".join(lines)
 
 
-async def start(
-    message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None, lang: Lang
-) -> None:
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=True)
-    if row.status != "active":
-        await set_status(db, row.id, "active")
+async def start(message: Message, db: Database, lang: Lang) -> None:
+    row = await change_chat(db, message.chat, lang, subscribe=True, status="active")
     await message.answer(tr(row.language, "welcome"))
 
 
@@ -44,42 +40,39 @@ async def help_(message: Message, lang: Lang, settings: Settings) -> None:
     await message.answer(help_text(lang, admin=admin))
 
 
-async def subscribe(
-    message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None, lang: Lang
-) -> None:
+async def subscribe(message: Message, db: Database, chat_row: ChatRow | None, lang: Lang) -> None:
     if chat_row is not None and chat_row.status == "active":
         await message.answer(tr(lang, "already_subscribed"))
         return
-    row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=True)
-    await set_status(db, row.id, "active")
+    await change_chat(db, message.chat, lang, subscribe=True, status="active")
     await message.answer(tr(lang, "subscribed"))
 
 
-async def unsubscribe(
-    message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None, lang: Lang
-) -> None:
+async def unsubscribe(message: Message, db: Database, chat_row: ChatRow | None, lang: Lang) -> None:
     if chat_row is None or chat_row.status != "active":
         await message.answer(tr(lang, "not_subscribed"))
         return
-    await set_status(db, chat_row.id, "paused")
+    chat_id = chat_row.id
+    await db.write(lambda c: set_status(c, chat_id, "paused"))
     await message.answer(tr(lang, "unsubscribed"))
 
 
-async def membership(update: ChatMemberUpdated, db: aiosqlite.Connection) -> None:
+async def membership(update: ChatMemberUpdated, db: Database) -> None:
     """Blocked by a user, or removed from a group: stop delivering there.
     Added to a group: say hello and how its admins subscribe it."""
     new, old = update.new_chat_member.status, update.old_chat_member.status
     if new in GONE:
-        await set_status(db, update.chat.id, "blocked")
+        await db.write(lambda c: set_status(c, update.chat.id, "blocked"))
     elif old in GONE and update.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
         lang = lang_of(update.from_user.language_code if update.from_user else None)
         await update.answer(tr(lang, "group_hello"))
 
 
-async def migrated(message: Message, db: aiosqlite.Connection, chat_row: ChatRow | None) -> None:
+async def migrated(message: Message, db: Database, chat_row: ChatRow | None) -> None:
     """A group became a supergroup: its settings and topics follow it to the new id."""
-    if message.migrate_to_chat_id is not None and chat_row is not None:
-        await move_chat(db, message.chat.id, message.migrate_to_chat_id)
+    new_id = message.migrate_to_chat_id
+    if new_id is not None and chat_row is not None:
+        await db.write(lambda c: move_chat(c, message.chat.id, new_id))
 
 
 def build_router() -> Router:

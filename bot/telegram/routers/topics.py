@@ -6,7 +6,6 @@ the chat would have received with it.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 import aiosqlite
@@ -16,6 +15,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.search.topics import entry_matches
 from bot.store.chats import Chat as ChatRow
+from bot.store.database import Database
 from bot.store.issues import get_issue
 from bot.store.topics import (
     MAX_TOPIC_CHARS,
@@ -45,9 +45,9 @@ def joined(items: list[str]) -> Html:
 
 
 async def topics_view(
-    db: aiosqlite.Connection, chat_id: int, lang: Lang, notes: Sequence[str] = ()
+    db: Database, chat_id: int, lang: Lang, notes: Sequence[str] = ()
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    topics = await list_topics(db, chat_id)
+    topics = await list_topics(db.reader, chat_id)
     lines = list(notes)
     if not topics:
         lines.append(tr(lang, "topics_none"))
@@ -59,7 +59,7 @@ async def topics_view(
             lines.append(tr(lang, "topics_include", items=joined(include)))
         if exclude:
             lines.append(tr(lang, "topics_exclude", items=joined(exclude)))
-        stored = await get_issue(db)
+        stored = await get_issue(db.reader)
         if stored is not None and stored.issue.entries:
             inc = [t.term for t in topics if not t.exclude]
             exc = [t.term for t in topics if t.exclude]
@@ -76,9 +76,7 @@ async def topics_view(
     return "\n".join(lines), topics_keyboard(lang, [label(t) for t in topics])
 
 
-async def show_topics(
-    message: Message, db: aiosqlite.Connection, lang: Lang, chat_row: ChatRow | None
-) -> None:
+async def show_topics(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
     chat_id = chat_row.id if chat_row else message.chat.id
     text, markup = await topics_view(db, chat_id, lang)
     await message.answer(text, reply_markup=markup)
@@ -100,18 +98,16 @@ async def _typed_terms(
 async def add(
     message: Message,
     command: CommandObject,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
-    chat_row: ChatRow | None,
-    writes: asyncio.Lock,
 ) -> None:
     terms = await _typed_terms(message, command, lang, "topic_usage")
     if not terms:
         return
-    notes: list[str] = []
-    async with writes:
-        row = await ensure_chat(db, message.chat, chat_row, lang, subscribe=False)
-        current = {t.term for t in await list_topics(db, row.id)}
+
+    async def write(conn: aiosqlite.Connection) -> tuple[int, list[str], list[str], list[str]]:
+        row = await ensure_chat(conn, message.chat, lang, subscribe=False)
+        current = {t.term for t in await list_topics(conn, row.id)}
         accepted, too_long, over = [], [], []
         for raw in terms:
             try:
@@ -125,20 +121,25 @@ async def add(
             current.add(term)
             accepted.append(raw)
         if accepted:
-            await add_topics(db, row.id, accepted)
-            notes.append(tr(lang, "topics_added", items=joined(accepted)))
+            await add_topics(conn, row.id, accepted)
+        return row.id, accepted, too_long, over
+
+    chat_id, accepted, too_long, over = await db.write(write)
+    notes: list[str] = []
+    if accepted:
+        notes.append(tr(lang, "topics_added", items=joined(accepted)))
     if too_long:
         notes.append(tr(lang, "topic_too_long", limit=MAX_TOPIC_CHARS, items=joined(too_long)))
     if over:
         notes.append(tr(lang, "topic_limit", limit=MAX_TOPICS, items=joined(over)))
-    text, markup = await topics_view(db, row.id, lang, notes)
+    text, markup = await topics_view(db, chat_id, lang, notes)
     await message.answer(text, reply_markup=markup)
 
 
 async def remove(
     message: Message,
     command: CommandObject,
-    db: aiosqlite.Connection,
+    db: Database,
     lang: Lang,
     chat_row: ChatRow | None,
 ) -> None:
@@ -146,7 +147,11 @@ async def remove(
     if not terms:
         return
     chat_id = chat_row.id if chat_row else message.chat.id
-    removed = [raw for raw in terms if await remove_topic(db, chat_id, raw)]
+
+    async def write(conn: aiosqlite.Connection) -> list[str]:
+        return [raw for raw in terms if await remove_topic(conn, chat_id, raw)]
+
+    removed = await db.write(write)
     missing = [raw for raw in terms if raw not in removed]
     notes = []
     if removed:
@@ -158,22 +163,22 @@ async def remove(
 
 
 async def button(
-    query: CallbackQuery, callback_data: TopicAction, db: aiosqlite.Connection, lang: Lang
+    query: CallbackQuery, callback_data: TopicAction, db: Database, lang: Lang
 ) -> None:
     if not isinstance(query.message, Message):
         await query.answer(tr(lang, "expired"), show_alert=True)
         return
     chat_id = query.message.chat.id
     if callback_data.op == "clear":
-        await clear_topics(db, chat_id)
+        await db.write(lambda c: clear_topics(c, chat_id))
         notes = [tr(lang, "topics_cleared")]
     else:
-        topics = await list_topics(db, chat_id)
+        topics = await list_topics(db.reader, chat_id)
         hit = next((t for t in topics if topic_key(label(t)) == callback_data.key), None)
         if hit is None:
             await query.answer(tr(lang, "expired"), show_alert=True)
             return
-        await remove_topic(db, chat_id, label(hit))
+        await db.write(lambda c: remove_topic(c, chat_id, label(hit)))
         notes = [tr(lang, "topics_removed", items=joined([label(hit)]))]
     text, markup = await topics_view(db, chat_id, lang, notes)
     await edit_or_answer(query, text, markup)
