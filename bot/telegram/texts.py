@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import cast
 
-from bot.render.i18n import Lang as Lang  # one language list for renders and replies
+from bot.i18n import Lang as Lang  # one language list for renders and replies
 from bot.telegram.texts_settings import SETTINGS_TEXTS
 
 LANGS: tuple[Lang, ...] = ("zh", "en")
