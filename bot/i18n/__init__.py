@@ -33,6 +33,7 @@ __all__ = [
     "LANGS",
     "Lang",
     "Markup",
+    "as_text",
     "catalog",
     "chat_lang",
     "escape",
@@ -92,7 +93,12 @@ def t(key: str, lang: str, /, **args: object) -> Markup:
 def t_text(key: str, lang: str, /, **args: object) -> str:
     """The text ``key`` in ``lang`` as plain text: tags removed, entities decoded
     (for what is not HTML: buttons, alerts, menus, e-mail subjects)."""
-    return html.unescape(_TAG.sub("", t(key, lang, **args)))
+    return as_text(t(key, lang, **args))
+
+
+def as_text(fragment: str) -> str:
+    """An HTML fragment of the catalogue as plain text: tags removed, entities decoded."""
+    return html.unescape(_TAG.sub("", fragment))
 
 
 def section_name(section: str, lang: str) -> str:

@@ -11,6 +11,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
+from bot.i18n import Lang, escape, t, t_text
 from bot.render.digest import Part, render_digest
 from bot.render.text import one_line, trim
 from bot.store.chats import Chat as ChatRow
@@ -19,7 +20,6 @@ from bot.store.topics import list_topics
 from bot.telegram.args import ArgsTooLong, bounded
 from bot.telegram.callbacks import IssuesPage, ShowIssue
 from bot.telegram.keyboards import issues_keyboard, show_all_keyboard
-from bot.telegram.texts import Lang, esc, tr
 from bot.telegram.ui import answer, edit_or_answer
 
 PER_PAGE = 10
@@ -58,7 +58,7 @@ async def latest(
 ) -> None:
     stored = await get_issue(db)
     if stored is None:
-        await message.answer(tr(lang, "no_issues"))
+        await message.answer(t("telegram.issues.none", lang))
         return
     issue = stored.issue
     topics = await list_topics(db, message.chat.id)
@@ -75,7 +75,8 @@ async def latest(
     date = issue.date or ""
     if not parts:
         await message.answer(
-            tr(lang, "latest_nothing", date=date), reply_markup=show_all_keyboard(lang, date)
+            t("telegram.issues.latest_nothing", lang, date=date),
+            reply_markup=show_all_keyboard(lang, date),
         )
         return
     filtered = bool(topics) and sum(len(p.entry_keys) for p in parts) < len(issue.entries)
@@ -96,7 +97,7 @@ async def one_issue(
         raw = ""
     date = parse_date(raw) if raw else None
     if date is None:
-        await message.answer(tr(lang, "issue_usage"))
+        await message.answer(t("telegram.issues.usage", lang))
         return
     await send_issue(message, db, lang, chat_row, date)
 
@@ -106,7 +107,7 @@ async def send_issue(
 ) -> bool:
     stored = await get_issue(db, date)
     if stored is None:
-        await message.answer(tr(lang, "issue_not_found", date=date))
+        await message.answer(t("telegram.issues.not_found", lang, date=date))
         return False
     mode = chat_row.summary_mode if chat_row else "full"
     parts = render_digest(stored.issue, lang=lang, mode=mode)
@@ -119,14 +120,14 @@ async def issues_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     summaries = await list_issues(db)
     if not summaries:
-        return tr(lang, "no_issues"), None
+        return t("telegram.issues.none", lang), None
     pages = max(1, math.ceil(len(summaries) / PER_PAGE))
     page = min(max(page, 1), pages)
     shown = summaries[(page - 1) * PER_PAGE : page * PER_PAGE]
-    lines = [tr(lang, "issues_head", page=page, pages=pages)]
+    lines: list[str] = [t("telegram.issues.head", lang, page=page, pages=pages)]
     for s in shown:
         title = trim(one_line(s.title), MAX_LISTED_TITLE)
-        lines.append(f"<code>{esc(s.date)}</code> {esc(title)} · {s.entries}")
+        lines.append(f"<code>{escape(s.date)}</code> {escape(title)} · {s.entries}")
     return "\n".join(lines), issues_keyboard([s.date for s in shown], page, pages)
 
 
@@ -150,10 +151,10 @@ async def show_button(
     chat_row: ChatRow | None,
 ) -> None:
     if not isinstance(query.message, Message) or parse_date(callback_data.date) is None:
-        await query.answer(tr(lang, "expired"), show_alert=True)
+        await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     found = await send_issue(query.message, db, lang, chat_row, callback_data.date)
-    await query.answer(None if found else tr(lang, "expired"))
+    await query.answer(None if found else t_text("telegram.common.expired", lang))
 
 
 def build_router() -> Router:
