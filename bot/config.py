@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[int], NoDecode] = frozenset()
     channel: str | None = None
     tz: str = "Asia/Shanghai"
+    # Language of a chat that has not chosen one and whose user's Telegram language is
+    # neither zh* nor en*; every group starts in it (bot.i18n.chat_lang).
+    default_lang: Literal["zh", "en"] = "zh"
     rate: float = Field(default=30.0, gt=0, le=1000)
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"

@@ -11,9 +11,9 @@ import pytest
 from bot.digest.model import Entry, Issue
 from bot.digest.parse import parse_issue
 from bot.emulator.html import parse_html
+from bot.i18n import t_text
 from bot.render.digest import Part, render_digest
 from bot.render.entry import MAX_TITLE
-from bot.render.i18n import t
 from bot.render.text import clean, one_line, trim
 from bot.search.topics import entry_matches, entry_text
 from bot.text.normalize import normalize
@@ -85,7 +85,7 @@ def _check(
     if mode != "titles" and not whole:
         titles = [t for part in parts for t in _bold_texts(part)]
         titles = [t for t in titles if not t.startswith(("嵌入式AI简报", "Embedded AI", "▎"))]
-        assert titles == [_shown_title(e) or t(lang, "digest.no_title") for e in expected]
+        assert titles == [_shown_title(e) or t_text("digest.no_title", lang) for e in expected]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.render.i18n import CATALOG, lang_or_default, section_name, t
 from bot.render.text import ELLIPSIS, chunk, clean, to_plain, trim
 
 SUMMARY = "第一句话讲量化。第二句话讲剪枝！第三句话讲蒸馏？第四句话讲部署；最后一句没有结尾"
@@ -58,19 +55,3 @@ def test_clean_drops_blank_lines_and_runs_of_spaces() -> None:
 def test_to_plain_decodes_entities_and_counts_tags() -> None:
     plain, entities = to_plain('<b><a href="https://x.y/?a=1&amp;b=2">A &lt;b&gt; &amp;</a></b> z')
     assert (plain, entities) == ("A <b> & z", 2)
-
-
-def test_both_languages_have_the_same_keys_and_placeholders() -> None:
-    assert CATALOG["zh"].keys() == CATALOG["en"].keys()
-    for key in CATALOG["zh"]:
-        fields = set(re.findall(r"{(\w+)}", CATALOG["zh"][key]))
-        assert fields == set(re.findall(r"{(\w+)}", CATALOG["en"][key])), key
-
-
-def test_wording_falls_back_and_sections_translate() -> None:
-    assert t("fr", "digest.name") == "嵌入式AI简报"
-    assert t("en", "digest.filter", topics="量化", matched=1, total=2).endswith("1/2 entries")
-    assert section_name("en", "论文") == "Papers"
-    assert section_name("en", "未知栏目") == "未知栏目"
-    codes = (None, "zh-hans", "en-US", "de")
-    assert [lang_or_default(c) for c in codes] == ["zh", "zh", "en", "en"]

@@ -39,11 +39,33 @@ async def test_start_subscribes_a_private_chat_in_chinese(telegram: BotHarness) 
 
 
 async def test_start_answers_english_speakers_in_english(telegram: BotHarness) -> None:
-    chat = await telegram.private(102, language_code="de")
+    chat = await telegram.private(102, language_code="en-GB")
     replies = await telegram.say(chat, "/start")
     assert "Welcome" in replies[0]["plain"]
     row = await get_chat(telegram.db, chat)
     assert row is not None and row.language == "en"
+
+
+async def test_other_languages_get_bot_default_lang(telegram: BotHarness) -> None:
+    """Neither zh* nor en*: BOT_DEFAULT_LANG (zh), not English as before."""
+    assert telegram.settings.default_lang == "zh"
+    chat = await telegram.private(112, language_code="de")
+    replies = await telegram.say(chat, "/start")
+    assert "欢迎" in replies[0]["plain"]
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.language == "zh"
+
+
+async def test_a_group_started_by_an_english_admin_speaks_bot_default_lang(
+    telegram: BotHarness,
+) -> None:
+    """A group never takes the language of whoever spoke first."""
+    group = await telegram.group(-1011, admins=[113], language_code="en")
+    replies = await telegram.say(group, "/start", user_id=113)
+    assert "欢迎" in replies[0]["plain"]
+    row = await get_chat(telegram.db, group)
+    assert row is not None and row.language == "zh"
+    assert "命令" in await telegram.ask(group, "/help", user_id=114)
 
 
 async def test_every_handled_command_is_in_both_menus_and_in_help(telegram: BotHarness) -> None:

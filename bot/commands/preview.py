@@ -13,9 +13,9 @@ from typing import cast
 import click
 
 from bot.commands.common import UnusableInput
+from bot.i18n import LANGS
 from bot.render.digest import Part, render_digest
 from bot.render.entry import MODES, Mode
-from bot.render.i18n import LANGS
 from bot.render.text import to_plain
 
 MAX_TOPICS = 20

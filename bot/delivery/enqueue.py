@@ -12,7 +12,6 @@ sent), and chats not yet served simply get the new text. Nothing is sent twice.
 
 from __future__ import annotations
 
-import html
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ import aiosqlite
 
 from bot.delivery.timing import next_delivery
 from bot.digest.model import Issue
+from bot.i18n import t
 from bot.render.digest import render_digest
 from bot.store import enqueue as db
 from bot.store.base import to_stamp
@@ -79,15 +79,9 @@ def _render(issue: Issue, key: RenderKey) -> list[str]:
     return [part.html for part in parts]
 
 
-NOTES = {
-    "zh": "（这一部分已在修订后的本期简报中删去。）",
-    "en": "(This part was removed in a revised edition of the issue.)",
-}
-
-
 def removed_note(lang: str) -> str:
     """What a delivered part that vanished in a revision is edited to."""
-    return f"<i>{html.escape(NOTES.get(lang, NOTES['zh']))}</i>"
+    return str(t("delivery.removed_note", lang))
 
 
 def _plan_chat(

@@ -13,9 +13,9 @@ from functools import cache
 from typing import Final
 
 from bot.digest.model import Entry, Issue
+from bot.i18n import section_name, t_text
 from bot.render.entry import MODES, EntryView, Mode, entry_blocks, safe_url, summary_limit_for
 from bot.render.env import render
-from bot.render.i18n import section_name, t
 from bot.render.split import Block, Limits, Packer, RenderError
 from bot.render.text import measure, one_line, trim
 from bot.search.topics import entry_matches
@@ -61,8 +61,8 @@ def _filter_line(lang: str, labels: Sequence[str], matched: int, total: int) -> 
     shown = [trim(one_line(label), MAX_LABEL) for label in labels if one_line(label)]
     if not shown:
         return None
-    topics = trim(t(lang, "digest.topic_sep").join(shown), MAX_FILTER)
-    return t(lang, "digest.filter", topics=topics, matched=matched, total=total)
+    topics = trim(t_text("digest.topic_sep", lang).join(shown), MAX_FILTER)
+    return t_text("digest.filter", lang, topics=topics, matched=matched, total=total)
 
 
 def render_digest(
@@ -95,7 +95,7 @@ def render_digest(
     filtered = any(normalize(x).strip() for x in (*include, *exclude))
     labels = topic_labels if topic_labels is not None else [*include, *(f"-{x}" for x in exclude)]
     header_ctx = {
-        "name": t(lang, "digest.name"),
+        "name": t_text("digest.name", lang),
         "title": trim(one_line(issue.title), MAX_TITLE),
         "date": issue.date,
         "url": safe_url(issue_url or issue_link(issue, issue_base)),
@@ -103,17 +103,17 @@ def render_digest(
     }
 
     def header(index: int, count: int) -> str:
-        marker = t(lang, "digest.part", index=index, count=count) if count > 1 else ""
+        marker = t_text("digest.part", lang, index=index, count=count) if count > 1 else ""
         return render(HEADER if index == 1 else CONTINUED, lang, marker=marker, **header_ctx)
 
-    widest = t(lang, "digest.part", index=999, count=999)
+    widest = t_text("digest.part", lang, index=999, count=999)
     heads = [Block.of(render(n, lang, marker=widest, **header_ctx)) for n in (HEADER, CONTINUED)]
     # What every part spends before its body: the larger header and the blank line after it.
     reserve = Block("", max(h.plain_len for h in heads) + 2, max(h.entities for h in heads))
 
     @cache
     def heading(section: str, continued: bool) -> Block:
-        name = section_name(lang, section)
+        name = section_name(section, lang)
         return Block.of(render("telegram/section.html.j2", lang, name=name, continued=continued))
 
     packer = Packer(limits, reserve, heading, "\n" if mode == "titles" else "\n\n")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 from bot.digest.model import Entry
+from bot.i18n import t_text
 from bot.render.env import render
-from bot.render.i18n import t
 from bot.render.split import Block, Packer, RenderError
 from bot.render.text import chunk, clean, one_line, trim
 
@@ -70,7 +70,7 @@ def summary_limit_for(mode: Mode, summary_limit: int | None, full_text: bool) ->
 
 def _render(view: EntryView, lang: str, mode: Mode, continued: bool) -> str:
     if not view.title:
-        view = dataclasses.replace(view, title=t(lang, "digest.no_title"))
+        view = dataclasses.replace(view, title=t_text("digest.no_title", lang))
     return render("telegram/entry.html.j2", lang, e=view, mode=mode, continued=continued)
 
 

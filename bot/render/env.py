@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
-from bot.render.i18n import t
+from bot.i18n import t
 
 
 class TemplatesMissing(RuntimeError):
@@ -49,11 +50,12 @@ def environment() -> jinja2.Environment:
 def render(template: str, lang: str, /, **context: Any) -> str:
     """Render ``templates/<template>`` in ``lang``, stripped of surrounding whitespace.
 
-    Templates get ``t(key, **kw)`` bound to ``lang``; its result is plain text and
-    is escaped like any other value.
+    Templates get :func:`bot.i18n.t` bound to ``lang`` — ``t(key, **kw)`` — so they
+    read the same catalogue as the handlers; its result is ``Markup`` (arguments
+    escaped), which autoescape keeps as it is.
     """
 
-    def translate(key: str, **kw: object) -> str:
-        return t(lang, key, **kw)
+    def translate(key: str, /, **kw: object) -> Markup:
+        return t(key, lang, **kw)
 
     return environment().get_template(template).render(t=translate, **context).strip()

@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from bot.i18n import section_name, t_text
 from bot.render.entry import safe_url
 from bot.render.env import render
-from bot.render.i18n import section_name, t
 from bot.render.split import MAX_CHARS, MAX_ENTITIES, RenderError
 from bot.render.text import ELLIPSIS, measure, one_line, trim
 from bot.search.query import MAX_QUERY_CHARS, MAX_TERM_CHARS, MAX_TERMS, Notice
@@ -94,10 +94,10 @@ def _label(text: str | None) -> str:
 def _view(result: Hit, lang: str) -> dict[str, object]:
     title = bound_segments(result.title_segments, MAX_TITLE)
     if not "".join(text for text, _ in title).strip():
-        plain = trim(one_line(result.title), MAX_TITLE) or t(lang, "digest.no_title")
+        plain = trim(one_line(result.title), MAX_TITLE) or t_text("digest.no_title", lang)
         title = ((plain, False),)
     date, section = _label(result.issue_date), _label(result.section)
-    meta = [t(lang, "search.issue", date=date) if date else "", section_name(lang, section)]
+    meta = [t_text("search.issue", lang, date=date) if date else "", section_name(section, lang)]
     return {
         "title": title,
         "url": safe_url(result.url),
@@ -109,7 +109,7 @@ def _view(result: Hit, lang: str) -> dict[str, object]:
 def notice_text(lang: str, notice: Notice) -> str:
     """Why the query was not used as typed (``bot.search.query.Query.notices``)."""
     limits = {"chars": MAX_QUERY_CHARS, "terms": MAX_TERMS, "term_chars": MAX_TERM_CHARS}
-    return t(lang, f"search.notice.{notice}", **limits)
+    return t_text(f"search.notice.{notice}", lang, **limits)
 
 
 def render_search_page(

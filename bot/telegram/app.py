@@ -19,6 +19,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.config import TELEGRAM_API, Settings, SettingsError
+from bot.i18n import LANGS, Lang, t_text
 from bot.store.database import Database
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.context import ContextMiddleware
@@ -26,7 +27,6 @@ from bot.telegram.errors import on_error
 from bot.telegram.permissions import AdminCache, PermissionMiddleware
 from bot.telegram.registry import COMMANDS, public_commands
 from bot.telegram.routers import admin, fallback, issues, prefs, search, start, topics
-from bot.telegram.texts import LANGS, Lang
 from bot.telegram.throttle import Throttle, ThrottleMiddleware
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,9 @@ def build_dispatcher(
 
 
 def menu(lang: Lang, *, for_admins: bool = False) -> list[BotCommand]:
-    specs = COMMANDS if for_admins else public_commands()
-    return [BotCommand(command=s.name, description=s.description(lang)) for s in specs]
+    """The command menu in ``lang``: descriptions are the catalogue's ``commands.<name>``."""
+    names = [s.name for s in COMMANDS] if for_admins else public_commands()
+    return [BotCommand(command=n, description=t_text(f"commands.{n}", lang)) for n in names]
 
 
 async def set_commands(bot: Bot, settings: Settings) -> None:

@@ -1,8 +1,9 @@
 """Outer middleware: which language to answer in, and the chat as stored.
 
-Handlers receive ``lang`` (the chat's language when it is known, else the
-user's Telegram language: zh* → zh, anything else → en) and ``chat_row``
-(:class:`bot.store.chats.Chat` or ``None`` before the chat ever subscribed).
+Handlers receive ``lang`` (:func:`bot.i18n.chat_lang`: the chat's stored language,
+else — in a private chat — the user's Telegram language if zh* or en*, else
+BOT_DEFAULT_LANG) and ``chat_row`` (:class:`bot.store.chats.Chat` or ``None`` before
+the chat ever subscribed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import aiosqlite
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 
+from bot.config import Settings
+from bot.i18n import Lang, chat_lang
 from bot.store.chats import Chat as ChatRow
 from bot.store.chats import (
     ChatStatus,
@@ -24,7 +27,6 @@ from bot.store.chats import (
     upsert_chat,
 )
 from bot.store.database import Database
-from bot.telegram.texts import Lang, lang_of
 
 
 def event_message(event: TelegramObject) -> Message | None:
@@ -53,8 +55,12 @@ class ContextMiddleware(BaseMiddleware):
         db: Database = data["db"]
         row = await get_chat(db.reader, chat.id) if chat is not None else None
         data["chat_row"] = row
-        data["lang"] = (
-            row.language if row is not None else lang_of(user.language_code if user else None)
+        settings: Settings = data["settings"]
+        data["lang"] = chat_lang(
+            row.language if row is not None else None,
+            user.language_code if user else None,
+            settings.default_lang,
+            chat_type=chat.type if chat is not None else "private",
         )
         return await handler(event, data)
 
@@ -64,6 +70,10 @@ async def ensure_chat(
 ) -> ChatRow:
     """The stored chat, created on first use: subscribed (active) only when asked to,
     otherwise paused, so changing a setting never subscribes a group by itself.
+
+    A new chat stores ``lang``, the middleware's :func:`bot.i18n.chat_lang`: the user's
+    zh*/en* language in a private chat, BOT_DEFAULT_LANG in a group (never the
+    language of whoever spoke first) or when the user's language is neither.
     Run it inside ``Database.write`` (it reads the chat in the same transaction)."""
     row = await get_chat(conn, chat.id)
     if row is not None:

@@ -1,4 +1,4 @@
-"""Inline keyboards. Button labels come from the text catalog; data from callbacks.py."""
+"""Inline keyboards. Button labels: plain text of the i18n catalogue; data: callbacks.py."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.i18n import Lang, t_text
 from bot.render.text import clip
 from bot.telegram.callbacks import (
     IssuesPage,
@@ -18,7 +19,6 @@ from bot.telegram.callbacks import (
     TopicAction,
     topic_key,
 )
-from bot.telegram.texts import Lang, tr
 
 Button = InlineKeyboardButton
 BUTTON_LABEL = 40  # characters of user text shown on a button
@@ -39,7 +39,8 @@ def topics_keyboard(lang: Lang, topics: Sequence[str]) -> InlineKeyboardMarkup |
     kb.adjust(2)
     kb.row(
         InlineKeyboardButton(
-            text=tr(lang, "btn_clear_topics"), callback_data=TopicAction(op="clear").pack()
+            text=t_text("telegram.topics.btn_clear", lang),
+            callback_data=TopicAction(op="clear").pack(),
         )
     )
     return kb.as_markup()
@@ -75,7 +76,10 @@ def issues_keyboard(dates: Sequence[str], page: int, pages: int) -> InlineKeyboa
 
 def show_all_keyboard(lang: Lang, date: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=tr(lang, "btn_show_all"), callback_data=ShowIssue(date=date, all=True))
+    kb.button(
+        text=t_text("telegram.issues.btn_show_all", lang),
+        callback_data=ShowIssue(date=date, all=True),
+    )
     return kb.as_markup()
 
 
@@ -94,30 +98,46 @@ def settings_keyboard(
 
     other: Lang = "en" if lang == "zh" else "zh"
     rows = [
-        [btn(tr(lang, "btn_lang"), "lang", other)],
-        [btn(tr(lang, "btn_now"), "time", "now")]
+        [btn(t_text("telegram.settings.btn_lang", lang), "lang", other)],
+        [btn(t_text("telegram.settings.btn_now", lang), "time", "now")]
         + [btn(hhmm, "time", hhmm.replace(":", "")) for hhmm in ("08:00", "12:00", "20:00")],
         [
-            btn(tr(lang, "summary_full"), "summary", "full"),
-            btn(tr(lang, "summary_compact"), "summary", "compact"),
-            btn(tr(lang, "summary_titles"), "summary", "titles"),
+            btn(t_text("telegram.settings.summary_full", lang), "summary", "full"),
+            btn(t_text("telegram.settings.summary_compact", lang), "summary", "compact"),
+            btn(t_text("telegram.settings.summary_titles", lang), "summary", "titles"),
         ],
         [
             btn(
-                tr(lang, "btn_previews_off" if previews else "btn_previews_on"),
+                (
+                    t_text("telegram.settings.btn_previews_off", lang)
+                    if previews
+                    else t_text("telegram.settings.btn_previews_on", lang)
+                ),
                 "previews",
                 "0" if previews else "1",
             ),
             btn(
-                tr(lang, "btn_quiet_off" if quiet else "btn_quiet"),
+                (
+                    t_text("telegram.settings.btn_quiet_off", lang)
+                    if quiet
+                    else t_text("telegram.settings.btn_quiet", lang)
+                ),
                 "quiet",
                 "off" if quiet else "2300-0700",
             ),
         ],
-        [btn(tr(lang, "btn_resume" if paused else "btn_pause"), "pause", "0" if paused else "1")],
+        [
+            btn(
+                t_text("telegram.settings.btn_resume", lang)
+                if paused
+                else t_text("telegram.settings.btn_pause", lang),
+                "pause",
+                "0" if paused else "1",
+            )
+        ],
     ]
     if in_thread:
-        rows.append([btn(tr(lang, "btn_here_thread"), "thread", "here")])
+        rows.append([btn(t_text("telegram.settings.btn_here_thread", lang), "thread", "here")])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -126,11 +146,11 @@ def publish_keyboard(lang: Lang, token: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=tr(lang, "btn_confirm"),
+                    text=t_text("telegram.admin.btn_confirm", lang),
                     callback_data=PublishAction(token=token, ok=True).pack(),
                 ),
                 InlineKeyboardButton(
-                    text=tr(lang, "btn_cancel"),
+                    text=t_text("telegram.admin.btn_cancel", lang),
                     callback_data=PublishAction(token=token, ok=False).pack(),
                 ),
             ]

@@ -19,8 +19,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User
 
 from bot.config import Settings
+from bot.i18n import Lang, as_text, chat_lang, t
 from bot.telegram.context import event_message
-from bot.telegram.texts import Lang, lang_of, tr
 
 ADMIN_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
 
@@ -85,19 +85,24 @@ class PermissionMiddleware(BaseMiddleware):
         if not needs_admin and not changes:
             return await handler(event, data)
         chat, user, message = _chat_and_user(event)
-        lang: Lang = data.get("lang") or lang_of(user.language_code if user else None)
         settings: Settings = data["settings"]
+        lang: Lang = data.get("lang") or chat_lang(
+            None,
+            user.language_code if user else None,
+            settings.default_lang,
+            chat_type=chat.type if chat else "private",
+        )
         if needs_admin:
             allowed = user is not None and user.id in settings.admins
-            key = "admins_only"
+            refusal = t("telegram.admin.admins_only", lang)
         else:
             cache: AdminCache = data["admin_cache"]
             allowed = chat is not None and await may_change(data["bot"], cache, chat, user, message)
-            key = "group_admins_only"
+            refusal = t("telegram.common.group_admins_only", lang)
         if allowed:
             return await handler(event, data)
         if isinstance(event, CallbackQuery):
-            await event.answer(tr(lang, key), show_alert=True)
+            await event.answer(as_text(refusal), show_alert=True)
         elif isinstance(event, Message):
-            await event.reply(tr(lang, key))
+            await event.reply(refusal)
         return None

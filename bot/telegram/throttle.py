@@ -14,7 +14,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from bot.telegram.texts import Lang, lang_of, tr
+from bot.config import Settings
+from bot.i18n import DEFAULT_LANG, chat_lang, t, t_text
+from bot.telegram.context import event_chat
 
 
 @dataclass(slots=True)
@@ -86,9 +88,19 @@ class ThrottleMiddleware(BaseMiddleware):
         if verdict == "ok":
             return await handler(event, data)
         if verdict == "warn":
-            lang: Lang = lang_of(user.language_code)
-            if isinstance(event, Message | CallbackQuery):
-                await event.answer(tr(lang, "slow_down"))
+            # Before the chat is read from the store: the rule without a stored setting.
+            settings: Settings | None = data.get("settings")
+            chat = event_chat(event)
+            lang = chat_lang(
+                None,
+                user.language_code,
+                settings.default_lang if settings else DEFAULT_LANG,
+                chat_type=chat.type if chat else "private",
+            )
+            if isinstance(event, Message):
+                await event.answer(t("telegram.common.slow_down", lang))
+            elif isinstance(event, CallbackQuery):
+                await event.answer(t_text("telegram.common.slow_down", lang))
         elif isinstance(event, CallbackQuery):
             await event.answer()
         return None

@@ -9,8 +9,8 @@ from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.i18n import Lang, t
 from bot.telegram.args import MAX_ARGS, ArgsTooLong, bounded
-from bot.telegram.texts import Lang, tr
 
 MAX_RETRY_AFTER = 10  # seconds a reply may wait for Telegram's flood limit, once
 
@@ -37,7 +37,7 @@ async def typed_args(
     try:
         return bounded(command.args, limit)
     except ArgsTooLong as exc:
-        await message.answer(tr(lang, "too_long", limit=exc.limit))
+        await message.answer(t("telegram.common.too_long", lang, limit=exc.limit))
         return None
 
 

@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.digest.lint import lint_issue
 from bot.digest.model import Finding, Issue
 from bot.digest.parse import parse_issue
+from bot.i18n import Lang, escape, t, t_text
 from bot.publishing.release import PublishRefused, publish_text
 from bot.render.digest import render_digest
 from bot.render.text import one_line, trim
@@ -30,7 +31,6 @@ from bot.store.issues import list_issues
 from bot.store.outbox import count_by_status
 from bot.telegram.callbacks import PublishAction, TokenCache
 from bot.telegram.keyboards import publish_keyboard
-from bot.telegram.texts import Lang, esc, tr
 from bot.telegram.ui import answer
 
 MAX_UPLOAD_KB = 512
@@ -49,9 +49,9 @@ async def stats(message: Message, db: Database, lang: Lang) -> None:
     summaries = await list_issues(db.reader)
     outbox = await count_by_status(db.reader)
     await message.answer(
-        tr(
+        t(
+            "telegram.admin.stats",
             lang,
-            "stats",
             active=counts["active"],
             paused=counts["paused"],
             blocked=counts["blocked"],
@@ -93,8 +93,8 @@ async def _read(bot: Bot, document: Document) -> str | None:
 def finding_lines(findings: list[Finding]) -> list[str]:
     icon = {"error": "⛔", "warning": "⚠️", "info": "ℹ️"}
     lines = [
-        f"{icon.get(f.severity, '•')} L{f.line} <code>{esc(f.code)}</code> "
-        + esc(trim(f.message, 200))
+        f"{icon.get(f.severity, '•')} L{f.line} <code>{escape(f.code)}</code> "
+        f"{escape(trim(f.message, 200))}"
         for f in findings[:MAX_FINDINGS]
     ]
     if len(findings) > MAX_FINDINGS:
@@ -105,10 +105,10 @@ def finding_lines(findings: list[Finding]) -> list[str]:
 def report(lang: Lang, issue: Issue, findings: list[Finding]) -> str:
     errors = sum(f.severity == "error" for f in findings)
     warnings = sum(f.severity == "warning" for f in findings)
-    head = tr(
+    head = t(
+        "telegram.admin.publish_report",
         lang,
-        "publish_report",
-        title=trim(one_line(issue.title), 120) or tr(lang, "issue_name"),
+        title=trim(one_line(issue.title), 120) or t("digest.name", lang),
         date=issue.date or "?",
         entries=len(issue.entries),
         errors=errors,
@@ -120,14 +120,14 @@ def report(lang: Lang, issue: Issue, findings: list[Finding]) -> str:
 async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Upload]) -> None:
     document = _document_of(message)
     if document is None:
-        await message.answer(tr(lang, "publish_usage"))
+        await message.answer(t("telegram.admin.publish_usage", lang))
         return
     try:
         text = await _read(bot, document)
     except TelegramAPIError:
         text = None
     if text is None:
-        await message.answer(tr(lang, "publish_not_md", limit=MAX_UPLOAD_KB))
+        await message.answer(t("telegram.admin.publish_not_md", lang, limit=MAX_UPLOAD_KB))
         return
     issue = parse_issue(text, filename=document.file_name)
     findings = lint_issue(issue, text)
@@ -136,11 +136,11 @@ async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Up
     if parts:
         await answer(message, parts[0].html)
     if any(f.severity == "error" for f in findings) or issue.date is None:
-        await answer(message, tr(lang, "publish_blocked"))
+        await answer(message, t("telegram.admin.publish_blocked", lang))
         return
     user_id = message.from_user.id if message.from_user else 0
     token = uploads.put(Upload(user_id, document.file_name or "issue.md", text))
-    question = tr(lang, "publish_confirm_q")
+    question = t("telegram.admin.publish_confirm", lang)
     await answer(message, question, reply_markup=publish_keyboard(lang, token))
 
 
@@ -155,21 +155,21 @@ async def confirm(
     upload = uploads.pop(callback_data.token)
     message = query.message if isinstance(query.message, Message) else None
     if upload is None or message is None:
-        await query.answer(tr(lang, "expired"), show_alert=True)
+        await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     await message.edit_reply_markup(reply_markup=None)
     if not callback_data.ok:
-        await query.answer(tr(lang, "publish_cancelled"))
-        await message.answer(tr(lang, "publish_cancelled"))
+        await query.answer(t_text("telegram.admin.publish_cancelled", lang))
+        await message.answer(t("telegram.admin.publish_cancelled", lang))
         return
     await query.answer()
     try:
         # The same pipeline as scheduled publishes in `bot run`.
         outcome = await publish_text(db, upload.file_name, upload.text, False, settings)
     except (PublishRefused, StoreError) as exc:
-        await message.answer(tr(lang, "publish_failed", reason=str(exc)))
+        await message.answer(t("telegram.admin.publish_failed", lang, reason=str(exc)))
         return
-    await message.answer(tr(lang, "publish_done", summary=outcome))
+    await message.answer(t("telegram.admin.publish_done", lang, summary=outcome))
 
 
 def build_router() -> Router:

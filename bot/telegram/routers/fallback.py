@@ -9,8 +9,8 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
+from bot.i18n import Lang, t, t_text
 from bot.render.text import clip
-from bot.telegram.texts import Lang, tr
 
 MAX_SHOWN_COMMAND = 32
 
@@ -29,15 +29,15 @@ async def unknown_command(message: Message, bot: Bot, lang: Lang) -> None:
         if me.username and mention.lower() != me.username.lower():
             return
     shown = clip(name, MAX_SHOWN_COMMAND)
-    await message.answer(tr(lang, "unknown_command", command=shown))
+    await message.answer(t("telegram.common.unknown_command", lang, command=shown))
 
 
 async def plain_text(message: Message, lang: Lang) -> None:
-    await message.answer(tr(lang, "plain_text_hint"))
+    await message.answer(t("telegram.common.plain_text_hint", lang))
 
 
 async def stale_button(query: CallbackQuery, lang: Lang) -> None:
-    await query.answer(tr(lang, "expired"), show_alert=True)
+    await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
 
 
 def build_router() -> Router:

@@ -10,6 +10,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
+from bot.i18n import Lang, escape, t, t_text
 from bot.render.digest import Part, render_digest
 from bot.render.text import one_line, trim
 from bot.store.chats import Chat as ChatRow
@@ -19,7 +20,6 @@ from bot.store.topics import list_topics
 from bot.telegram.args import ArgsTooLong, bounded
 from bot.telegram.callbacks import IssuesPage, ShowIssue
 from bot.telegram.keyboards import issues_keyboard, show_all_keyboard
-from bot.telegram.texts import Lang, esc, tr
 from bot.telegram.ui import answer, edit_or_answer
 
 PER_PAGE = 10
@@ -56,7 +56,7 @@ async def send_parts(
 async def latest(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
     stored = await get_issue(db.reader)
     if stored is None:
-        await message.answer(tr(lang, "no_issues"))
+        await message.answer(t("telegram.issues.none", lang))
         return
     issue = stored.issue
     topics = await list_topics(db.reader, message.chat.id)
@@ -73,7 +73,8 @@ async def latest(message: Message, db: Database, lang: Lang, chat_row: ChatRow |
     date = issue.date or ""
     if not parts:
         await message.answer(
-            tr(lang, "latest_nothing", date=date), reply_markup=show_all_keyboard(lang, date)
+            t("telegram.issues.latest_nothing", lang, date=date),
+            reply_markup=show_all_keyboard(lang, date),
         )
         return
     filtered = bool(topics) and sum(len(p.entry_keys) for p in parts) < len(issue.entries)
@@ -94,7 +95,7 @@ async def one_issue(
         raw = ""
     date = parse_date(raw) if raw else None
     if date is None:
-        await message.answer(tr(lang, "issue_usage"))
+        await message.answer(t("telegram.issues.usage", lang))
         return
     await send_issue(message, db, lang, chat_row, date)
 
@@ -104,7 +105,7 @@ async def send_issue(
 ) -> bool:
     stored = await get_issue(db.reader, date)
     if stored is None:
-        await message.answer(tr(lang, "issue_not_found", date=date))
+        await message.answer(t("telegram.issues.not_found", lang, date=date))
         return False
     mode = chat_row.summary_mode if chat_row else "full"
     parts = render_digest(stored.issue, lang=lang, mode=mode)
@@ -117,14 +118,14 @@ async def issues_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     summaries = await list_issues(db.reader)
     if not summaries:
-        return tr(lang, "no_issues"), None
+        return t("telegram.issues.none", lang), None
     pages = max(1, math.ceil(len(summaries) / PER_PAGE))
     page = min(max(page, 1), pages)
     shown = summaries[(page - 1) * PER_PAGE : page * PER_PAGE]
-    lines = [tr(lang, "issues_head", page=page, pages=pages)]
+    lines: list[str] = [t("telegram.issues.head", lang, page=page, pages=pages)]
     for s in shown:
         title = trim(one_line(s.title), MAX_LISTED_TITLE)
-        lines.append(f"<code>{esc(s.date)}</code> {esc(title)} · {s.entries}")
+        lines.append(f"<code>{escape(s.date)}</code> {escape(title)} · {s.entries}")
     return "\n".join(lines), issues_keyboard([s.date for s in shown], page, pages)
 
 
@@ -148,10 +149,10 @@ async def show_button(
     chat_row: ChatRow | None,
 ) -> None:
     if not isinstance(query.message, Message) or parse_date(callback_data.date) is None:
-        await query.answer(tr(lang, "expired"), show_alert=True)
+        await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     found = await send_issue(query.message, db, lang, chat_row, callback_data.date)
-    await query.answer(None if found else tr(lang, "expired"))
+    await query.answer(None if found else t_text("telegram.common.expired", lang))
 
 
 def build_router() -> Router:

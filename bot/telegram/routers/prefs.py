@@ -12,12 +12,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.config import Settings
+from bot.i18n import Lang, Markup, t, t_text
 from bot.store.chats import Chat as ChatRow
 from bot.store.database import Database
 from bot.telegram.callbacks import SettingAction
 from bot.telegram.context import change_chat
 from bot.telegram.keyboards import settings_keyboard
-from bot.telegram.texts import Html, Lang, tr
 from bot.telegram.ui import edit_or_answer, typed_args
 
 _TIME = re.compile(r"([01]?\d|2[0-3])[:：.]?([0-5]\d)")
@@ -32,28 +32,36 @@ def parse_time(text: str) -> str | None:
 
 
 def describe(row: ChatRow, lang: Lang, settings: Settings) -> str:
-    status = {"active": "status_active", "paused": "status_paused"}.get(row.status, "status_off")
+    if row.status == "active":
+        status = t("telegram.settings.status_active", lang)
+    elif row.status == "paused":
+        status = t("telegram.settings.status_paused", lang)
+    else:
+        status = t("telegram.settings.status_off", lang)
     quiet = (
         f"{row.quiet_start}–{row.quiet_end}"
         if row.quiet_start and row.quiet_end
-        else tr(lang, "quiet_off")
+        else t("telegram.settings.quiet_off", lang)
     )
-    thread = ""
+    thread = Markup("")
     if row.thread_id is not None:
-        thread = tr(lang, "settings_thread", thread=row.thread_id)
-    head = tr(
+        thread = t("telegram.settings.thread_line", lang, thread=row.thread_id)
+    previews = (
+        t("telegram.settings.on", lang) if row.link_previews else t("telegram.settings.off", lang)
+    )
+    head = t(
+        "telegram.settings.head",
         lang,
-        "settings_head",
-        status=tr(lang, status),
-        language=tr(row.language, "lang_name"),
-        delivery=row.delivery_time or tr(lang, "delivery_now"),
+        status=status,
+        language=t("telegram.settings.lang_name", row.language),
+        delivery=row.delivery_time or t("telegram.settings.delivery_now", lang),
         tz=row.timezone or settings.tz,
         quiet=quiet,
-        summary=tr(lang, f"summary_{row.summary_mode}"),
-        previews=tr(lang, "on" if row.link_previews else "off"),
-        thread=Html(thread),
+        summary=t(f"telegram.settings.summary_{row.summary_mode}", lang),
+        previews=previews,
+        thread=thread,
     )
-    return head + "\n\n" + tr(lang, "settings_tail")
+    return head + "\n\n" + t("telegram.settings.tail", lang)
 
 
 def in_forum_thread(message: Message) -> bool:
@@ -84,7 +92,7 @@ async def press(
 ) -> None:
     message = query.message
     if not isinstance(message, Message):
-        await query.answer(tr(lang, "expired"), show_alert=True)
+        await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     key, value = callback_data.key, callback_data.value
     change: dict[str, Any]
@@ -103,7 +111,7 @@ async def press(
     elif key == "thread" and in_forum_thread(message):
         change = {"thread_id": message.message_thread_id}
     else:
-        await query.answer(tr(lang, "expired"), show_alert=True)
+        await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     row = await change_chat(db, message.chat, lang, **change)
     await edit_or_answer(
@@ -129,11 +137,13 @@ async def set_time(
     now = raw.lower() in ("now", "立即", "off")
     hhmm = None if now else parse_time(raw)
     if not now and hhmm is None:
-        await message.answer(tr(lang, "time_usage"))
+        await message.answer(t("telegram.settings.time_usage", lang))
         return
     row = await change_chat(db, message.chat, lang, delivery_time=hhmm)
-    delivery = row.delivery_time or tr(lang, "delivery_now")
-    await message.answer(tr(lang, "time_set", delivery=delivery, tz=row.timezone or settings.tz))
+    delivery = row.delivery_time or t("telegram.settings.delivery_now", lang)
+    await message.answer(
+        t("telegram.settings.time_set", lang, delivery=delivery, tz=row.timezone or settings.tz)
+    )
 
 
 async def set_tz(
@@ -144,15 +154,15 @@ async def set_tz(
 ) -> None:
     raw = await typed_args(message, command, lang, MAX_TZ) or ""
     if not raw:
-        await message.answer(tr(lang, "tz_usage"))
+        await message.answer(t("telegram.settings.tz_usage", lang))
         return
     try:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
-        await message.answer(tr(lang, "tz_unknown", tz=raw))
+        await message.answer(t("telegram.settings.tz_unknown", lang, tz=raw))
         return
     await change_chat(db, message.chat, lang, timezone=raw)
-    await message.answer(tr(lang, "tz_set", tz=raw))
+    await message.answer(t("telegram.settings.tz_set", lang, tz=raw))
 
 
 async def set_quiet(
@@ -168,21 +178,25 @@ async def set_quiet(
         a, b = parse_time(match.group(1)), parse_time(match.group(2))
         pair = (a, b) if a and b and a != b else None
     if pair is None and raw.lower() not in ("off", "关闭", "关"):
-        await message.answer(tr(lang, "quiet_usage"))
+        await message.answer(t("telegram.settings.quiet_usage", lang))
         return
     await change_chat(db, message.chat, lang, quiet_hours=pair)
-    shown = f"{pair[0]}–{pair[1]}" if pair else tr(lang, "quiet_off")
-    await message.answer(tr(lang, "quiet_set", quiet=shown))
+    shown = f"{pair[0]}–{pair[1]}" if pair else t("telegram.settings.quiet_off", lang)
+    await message.answer(t("telegram.settings.quiet_set", lang, quiet=shown))
 
 
 async def set_thread(message: Message, db: Database, lang: Lang) -> None:
     forum = message.chat.is_forum or message.is_topic_message
     if message.chat.type != ChatType.SUPERGROUP or not forum:
-        await message.answer(tr(lang, "thread_not_forum"))
+        await message.answer(t("telegram.settings.thread_not_forum", lang))
         return
     thread = message.message_thread_id if message.is_topic_message else None
     await change_chat(db, message.chat, lang, thread_id=thread)
-    await message.answer(tr(lang, "thread_set" if thread else "thread_general"))
+    await message.answer(
+        t("telegram.settings.thread_set", lang)
+        if thread
+        else t("telegram.settings.thread_general", lang)
+    )
 
 
 def build_router() -> Router:

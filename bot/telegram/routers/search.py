@@ -11,13 +11,13 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.i18n import Lang, t, t_text
 from bot.render.search import render_search_page
 from bot.search.engine import RANK_CAP, search
 from bot.store.database import Database
 from bot.telegram.callbacks import SearchPage as PageButton
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.keyboards import search_keyboard
-from bot.telegram.texts import Lang, tr
 from bot.telegram.ui import edit_or_answer, typed_args
 
 PER_PAGE = 5
@@ -54,7 +54,7 @@ async def search_command(
     if raw is None:
         return
     if not raw:
-        await message.answer(tr(lang, "search_usage"))
+        await message.answer(t("telegram.search.usage", lang))
         return
     token = pages.put(raw)
     text, markup = await run_search(db, raw, lang, token, 1)
@@ -70,7 +70,7 @@ async def turn_page(
 ) -> None:
     raw = pages.get(callback_data.token)
     if raw is None:
-        await query.answer(tr(lang, "expired"), show_alert=True)
+        await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     text, markup = await run_search(db, raw, lang, callback_data.token, callback_data.page)
     await edit_or_answer(query, text, markup)

@@ -9,29 +9,29 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import ChatMemberUpdated, Message
 
 from bot.config import Settings
+from bot.i18n import Lang, chat_lang, t
 from bot.store.chats import Chat as ChatRow
-from bot.store.chats import move_chat, set_status
+from bot.store.chats import get_chat, move_chat, set_status
 from bot.store.database import Database
 from bot.telegram.context import change_chat
 from bot.telegram.registry import admin_commands, public_commands
-from bot.telegram.texts import Lang, esc, lang_of, tr
 
 GONE = {ChatMemberStatus.KICKED, ChatMemberStatus.LEFT}
 
 
 def help_text(lang: Lang, *, admin: bool) -> str:
-    lines = [tr(lang, "help_head")]
-    lines += [f"/{s.name} — {esc(s.description(lang))}" for s in public_commands()]
+    lines: list[str] = [t("telegram.help.head", lang)]
+    lines += [f"/{name} — {t(f'commands.{name}', lang)}" for name in public_commands()]
     if admin:
-        lines += ["", tr(lang, "help_admin_head")]
-        lines += [f"/{s.name} — {esc(s.description(lang))}" for s in admin_commands()]
-    lines += ["", tr(lang, "help_tail")]
+        lines += ["", t("telegram.help.admin_head", lang)]
+        lines += [f"/{name} — {t(f'commands.{name}', lang)}" for name in admin_commands()]
+    lines += ["", t("telegram.help.tail", lang)]
     return "\n".join(lines)
 
 
 async def start(message: Message, db: Database, lang: Lang) -> None:
     row = await change_chat(db, message.chat, lang, subscribe=True, status="active")
-    await message.answer(tr(row.language, "welcome"))
+    await message.answer(t("telegram.start.welcome", row.language))
 
 
 async def help_(message: Message, lang: Lang, settings: Settings) -> None:
@@ -42,30 +42,34 @@ async def help_(message: Message, lang: Lang, settings: Settings) -> None:
 
 async def subscribe(message: Message, db: Database, chat_row: ChatRow | None, lang: Lang) -> None:
     if chat_row is not None and chat_row.status == "active":
-        await message.answer(tr(lang, "already_subscribed"))
+        await message.answer(t("telegram.start.already_subscribed", lang))
         return
     await change_chat(db, message.chat, lang, subscribe=True, status="active")
-    await message.answer(tr(lang, "subscribed"))
+    await message.answer(t("telegram.start.subscribed", lang))
 
 
 async def unsubscribe(message: Message, db: Database, chat_row: ChatRow | None, lang: Lang) -> None:
     if chat_row is None or chat_row.status != "active":
-        await message.answer(tr(lang, "not_subscribed"))
+        await message.answer(t("telegram.start.not_subscribed", lang))
         return
     chat_id = chat_row.id
     await db.write(lambda c: set_status(c, chat_id, "paused"))
-    await message.answer(tr(lang, "unsubscribed"))
+    await message.answer(t("telegram.start.unsubscribed", lang))
 
 
-async def membership(update: ChatMemberUpdated, db: Database) -> None:
+async def membership(update: ChatMemberUpdated, db: Database, settings: Settings) -> None:
     """Blocked by a user, or removed from a group: stop delivering there.
-    Added to a group: say hello and how its admins subscribe it."""
+    Added to a group: say hello and how its admins subscribe it, in the group's own
+    language if it was stored before, else BOT_DEFAULT_LANG (not the adder's)."""
     new, old = update.new_chat_member.status, update.old_chat_member.status
     if new in GONE:
         await db.write(lambda c: set_status(c, update.chat.id, "blocked"))
     elif old in GONE and update.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
-        lang = lang_of(update.from_user.language_code if update.from_user else None)
-        await update.answer(tr(lang, "group_hello"))
+        row = await get_chat(db.reader, update.chat.id)
+        lang = chat_lang(
+            row.language if row else None, None, settings.default_lang, chat_type=update.chat.type
+        )
+        await update.answer(t("telegram.start.group_hello", lang))
 
 
 async def migrated(message: Message, db: Database, chat_row: ChatRow | None) -> None:

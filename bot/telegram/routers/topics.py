@@ -13,6 +13,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from bot.i18n import Lang, Markup, t, t_text
 from bot.search.topics import entry_matches
 from bot.store.chats import Chat as ChatRow
 from bot.store.database import Database
@@ -32,7 +33,6 @@ from bot.telegram.args import split_terms
 from bot.telegram.callbacks import TopicAction, topic_key
 from bot.telegram.context import ensure_chat
 from bot.telegram.keyboards import topics_keyboard
-from bot.telegram.texts import Html, Lang, esc, tr
 from bot.telegram.ui import edit_or_answer, typed_args
 
 
@@ -40,8 +40,8 @@ def label(topic: Topic) -> str:
     return ("-" if topic.exclude else "") + topic.display
 
 
-def joined(items: list[str]) -> Html:
-    return Html("、".join(f"<code>{esc(item)}</code>" for item in items))
+def joined(items: list[str]) -> Markup:
+    return Markup("、").join(Markup("<code>{}</code>").format(item) for item in items)
 
 
 async def topics_view(
@@ -50,30 +50,30 @@ async def topics_view(
     topics = await list_topics(db.reader, chat_id)
     lines = list(notes)
     if not topics:
-        lines.append(tr(lang, "topics_none"))
+        lines.append(t("telegram.topics.none", lang))
     else:
-        lines.append(tr(lang, "topics_head"))
-        include = [t.display for t in topics if not t.exclude]
-        exclude = [t.display for t in topics if t.exclude]
+        lines.append(t("telegram.topics.head", lang))
+        include = [topic.display for topic in topics if not topic.exclude]
+        exclude = [topic.display for topic in topics if topic.exclude]
         if include:
-            lines.append(tr(lang, "topics_include", items=joined(include)))
+            lines.append(t("telegram.topics.include", lang, items=joined(include)))
         if exclude:
-            lines.append(tr(lang, "topics_exclude", items=joined(exclude)))
+            lines.append(t("telegram.topics.exclude", lang, items=joined(exclude)))
         stored = await get_issue(db.reader)
         if stored is not None and stored.issue.entries:
-            inc = [t.term for t in topics if not t.exclude]
-            exc = [t.term for t in topics if t.exclude]
+            inc = [topic.term for topic in topics if not topic.exclude]
+            exc = [topic.term for topic in topics if topic.exclude]
             matched = sum(entry_matches(e, inc, exc) for e in stored.issue.entries)
             lines.append(
-                tr(
+                t(
+                    "telegram.topics.match",
                     lang,
-                    "topics_match",
                     date=stored.issue.date or "?",
                     matched=matched,
                     total=len(stored.issue.entries),
                 )
             )
-    return "\n".join(lines), topics_keyboard(lang, [label(t) for t in topics])
+    return "\n".join(lines), topics_keyboard(lang, [label(topic) for topic in topics])
 
 
 async def show_topics(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
@@ -83,7 +83,7 @@ async def show_topics(message: Message, db: Database, lang: Lang, chat_row: Chat
 
 
 async def _typed_terms(
-    message: Message, command: CommandObject, lang: Lang, usage: str
+    message: Message, command: CommandObject, lang: Lang, usage: Markup
 ) -> list[str]:
     """The command's topic terms; none after answering "too long" or, when empty, ``usage``."""
     raw = await typed_args(message, command, lang)
@@ -91,7 +91,7 @@ async def _typed_terms(
         return []
     terms = split_terms(raw)
     if not terms:
-        await message.answer(tr(lang, usage))
+        await message.answer(usage)
     return terms
 
 
@@ -101,7 +101,7 @@ async def add(
     db: Database,
     lang: Lang,
 ) -> None:
-    terms = await _typed_terms(message, command, lang, "topic_usage")
+    terms = await _typed_terms(message, command, lang, t("telegram.topics.usage", lang))
     if not terms:
         return
 
@@ -127,11 +127,13 @@ async def add(
     chat_id, accepted, too_long, over = await db.write(write)
     notes: list[str] = []
     if accepted:
-        notes.append(tr(lang, "topics_added", items=joined(accepted)))
+        notes.append(t("telegram.topics.added", lang, items=joined(accepted)))
     if too_long:
-        notes.append(tr(lang, "topic_too_long", limit=MAX_TOPIC_CHARS, items=joined(too_long)))
+        notes.append(
+            t("telegram.topics.too_long", lang, limit=MAX_TOPIC_CHARS, items=joined(too_long))
+        )
     if over:
-        notes.append(tr(lang, "topic_limit", limit=MAX_TOPICS, items=joined(over)))
+        notes.append(t("telegram.topics.limit", lang, limit=MAX_TOPICS, items=joined(over)))
     text, markup = await topics_view(db, chat_id, lang, notes)
     await message.answer(text, reply_markup=markup)
 
@@ -143,7 +145,7 @@ async def remove(
     lang: Lang,
     chat_row: ChatRow | None,
 ) -> None:
-    terms = await _typed_terms(message, command, lang, "untopic_usage")
+    terms = await _typed_terms(message, command, lang, t("telegram.topics.untopic_usage", lang))
     if not terms:
         return
     chat_id = chat_row.id if chat_row else message.chat.id
@@ -155,9 +157,9 @@ async def remove(
     missing = [raw for raw in terms if raw not in removed]
     notes = []
     if removed:
-        notes.append(tr(lang, "topics_removed", items=joined(removed)))
+        notes.append(t("telegram.topics.removed", lang, items=joined(removed)))
     if missing:
-        notes.append(tr(lang, "topics_missing", items=joined(missing)))
+        notes.append(t("telegram.topics.missing", lang, items=joined(missing)))
     text, markup = await topics_view(db, chat_id, lang, notes)
     await message.answer(text, reply_markup=markup)
 
@@ -166,20 +168,20 @@ async def button(
     query: CallbackQuery, callback_data: TopicAction, db: Database, lang: Lang
 ) -> None:
     if not isinstance(query.message, Message):
-        await query.answer(tr(lang, "expired"), show_alert=True)
+        await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     chat_id = query.message.chat.id
     if callback_data.op == "clear":
         await db.write(lambda c: clear_topics(c, chat_id))
-        notes = [tr(lang, "topics_cleared")]
+        notes = [t("telegram.topics.cleared", lang)]
     else:
         topics = await list_topics(db.reader, chat_id)
         hit = next((t for t in topics if topic_key(label(t)) == callback_data.key), None)
         if hit is None:
-            await query.answer(tr(lang, "expired"), show_alert=True)
+            await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
             return
         await db.write(lambda c: remove_topic(c, chat_id, label(hit)))
-        notes = [tr(lang, "topics_removed", items=joined([label(hit)]))]
+        notes = [t("telegram.topics.removed", lang, items=joined([label(hit)]))]
     text, markup = await topics_view(db, chat_id, lang, notes)
     await edit_or_answer(query, text, markup)
 
