@@ -100,11 +100,14 @@ class Session:
         self.env.update(
             PATH=f"{BIN}{os.pathsep}{self.env.get('PATH', '')}",
             BOT_DB=str(self.dir / "bot.sqlite3"),
+            DOCS=str(ROOT / "docs"),  # docs/examples/*.md are issues made for the docs
             COLUMNS="80",
             NO_COLOR="1",
             TERM="dumb",
             TZ="UTC",
             PYTHONDONTWRITEBYTECODE="1",
+            PYTHONUNBUFFERED="1",
+            PYTHONHASHSEED="0",  # set and dict orders repeat from run to run
         )
         self.env.update(env)
         self.blocks: list[str] = []
@@ -151,7 +154,8 @@ class Session:
             ["bash", "-c", command],
             cwd=self.dir,
             env=self.env,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # interleaved as a terminal shows them
             text=True,
             timeout=TIMEOUT_S,
             check=False,
@@ -159,9 +163,9 @@ class Session:
         if expect is not None and proc.returncode != expect:
             raise RuntimeError(
                 f"docs/_cog.py: {command!r} exited {proc.returncode}, not {expect}:\n"
-                f"{proc.stdout}{proc.stderr}"
+                f"{proc.stdout}"
             )
-        output = (proc.stdout + proc.stderr).rstrip("\n")
+        output = proc.stdout.rstrip("\n")
         if keep is not None:
             output = excerpt(output, keep)
         if show:
