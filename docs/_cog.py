@@ -48,6 +48,9 @@ NORMALIZE: list[tuple[str, str]] = [
     (r"\b\d+\.\d+ s\b", "N.N s"),
     (r"\b\d+\.\d+/s\b", "N.N/s"),
     (r"\bpid \d+", "pid N"),
+    (r"\bpid=\d+", "pid=N"),
+    (r"\bhost=\S+", "host=HOST"),
+    (r" on \S+, running since [^)]*\)", " on HOST, running since …)"),
 ]
 
 
@@ -175,7 +178,9 @@ class Session:
             self.blocks.append(normalize(block, replace))
         return proc.stdout
 
-    def start(self, command: str, ready: str, *, show: bool = True) -> str:
+    def start(
+        self, command: str, ready: str, *, show: bool = True, replace: Iterable[tuple[str, str]] = ()
+    ) -> str:
         """Start a background process (``bot emulator``); wait for ``ready`` on stderr.
 
         Returns the first regex group of ``ready``. It is stopped when the session ends.
@@ -200,9 +205,21 @@ class Session:
             found = re.search(ready, line)
             if found:
                 if show:
-                    self.blocks.append(normalize(f"$ {command} &\n" + "\n".join(lines)))
+                    block = f"$ {command} &\n" + "\n".join(lines)
+                    self.blocks.append(normalize(block, replace))
                 return found.group(1) if found.groups() else ""
         raise RuntimeError(f"docs/_cog.py: {command!r} never printed {ready!r}: {lines}")
+
+    def stop(self, shown_as: str = "kill %1", replace: Iterable[tuple[str, str]] = ()) -> None:
+        """SIGTERM the last started process; record ``$ kill %1`` and what it printed."""
+        proc = self.processes.pop()
+        proc.terminate()
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        self.blocks.append(normalize(f"$ {shown_as}\n{err.rstrip()}".rstrip(), replace))
 
     def print(self, out: Callable[[str], Any] | None = None) -> None:
         """Emit the recorded commands as one ```console block (through cog.outl)."""
@@ -233,6 +250,15 @@ def usages(*commands: str) -> None:
         for command in commands:
             s.run(f"{command} --help", expect=0)
         s.print()
+
+
+def free_port() -> int:
+    """A TCP port free right now on 127.0.0.1 (normalize it with ``replace``)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def post(url: str, body: str) -> str:
