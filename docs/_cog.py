@@ -287,3 +287,52 @@ def add_readers(db: str, readers: Sequence[tuple[int, str, str, Sequence[str]]])
                     await add_topics(conn, chat_id, topics)
 
     asyncio.run(go())
+
+
+class Chat:
+    """A user of the emulator talking to a running ``bot run``, shown as a text session.
+
+    ``say("/search 量化")`` sends the update and records ``> /search 量化`` followed by
+    every message the bot sent back (plain text, indented, with its buttons).
+    """
+
+    def __init__(self, base: str, chat_id: int, note: str = "", user_id: int | None = None) -> None:
+        self.base, self.chat_id, self.note, self.user_id = base, chat_id, note, user_id
+        self.lines: list[str] = []
+        self.seen = 0
+
+    def say(self, text: str, *, note: str = "", wait_s: float = 10.0) -> None:
+        import json
+
+        update: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
+        if self.user_id is not None:
+            update["user_id"] = self.user_id
+        post(f"{self.base}/_emu/updates", json.dumps(update))
+        self.lines.append(f"> {text}" + (f"    ({note or self.note})" if note or self.note else ""))
+        deadline = time.monotonic() + wait_s
+        fresh: list[dict[str, Any]] = []
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            url = f"{self.base}/_emu/messages?chat_id={self.chat_id}&since={self.seen}"
+            with urllib.request.urlopen(url, timeout=10) as response:
+                got = json.loads(response.read().decode())
+            if len(got) > len(fresh):
+                fresh, quiet_since = got, time.monotonic()
+            elif fresh and time.monotonic() - quiet_since > 0.5:
+                break
+            time.sleep(0.05)
+        for message in fresh:
+            self.seen = max(self.seen, int(message["message_id"]))
+            plain = str(message["plain"]).splitlines()
+            self.lines.extend(("  " + line).rstrip() for line in plain)
+            rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+            buttons = [b["text"] for row in rows for b in row]
+            if buttons:
+                self.lines.append("  buttons: " + " | ".join(buttons))
+
+    def print(self) -> None:
+        _cog_out("```text")
+        for line in self.lines:
+            _cog_out(line)
+        _cog_out("```")
+        self.lines.clear()
