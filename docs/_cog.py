@@ -114,6 +114,7 @@ class Session:
         )
         self.env.update(env)
         self.blocks: list[str] = []
+        self.drop: str | None = None
         self.processes: list[subprocess.Popen[str]] = []
 
     def __enter__(self) -> Session:
@@ -179,12 +180,21 @@ class Session:
         return proc.stdout
 
     def start(
-        self, command: str, ready: str, *, show: bool = True, replace: Iterable[tuple[str, str]] = ()
+        self,
+        command: str,
+        ready: str,
+        *,
+        show: bool = True,
+        replace: Iterable[tuple[str, str]] = (),
+        drop: str | None = None,
     ) -> str:
         """Start a background process (``bot emulator``); wait for ``ready`` on stderr.
 
-        Returns the first regex group of ``ready``. It is stopped when the session ends.
+        Returns the first regex group of ``ready``. It is stopped when the session ends,
+        or by :meth:`stop`. ``drop``: leave out lines matching this regex, here and in
+        :meth:`stop` (log lines of other threads whose order varies from run to run).
         """
+        self.drop = drop
         proc = subprocess.Popen(
             ["bash", "-c", f"exec {command}"],
             cwd=self.dir,
@@ -201,8 +211,9 @@ class Session:
             line = proc.stderr.readline()
             if not line:
                 break
-            lines.append(line.rstrip("\n"))
             found = re.search(ready, line)
+            if not (drop and re.search(drop, line)):
+                lines.append(line.rstrip("\n"))
             if found:
                 if show:
                     block = f"$ {command} &\n" + "\n".join(lines)
@@ -219,7 +230,8 @@ class Session:
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
-        self.blocks.append(normalize(f"$ {shown_as}\n{err.rstrip()}".rstrip(), replace))
+        kept = [line for line in err.splitlines() if not (self.drop and re.search(self.drop, line))]
+        self.blocks.append(normalize("\n".join([f"$ {shown_as}", *kept]), replace))
 
     def print(self, out: Callable[[str], Any] | None = None) -> None:
         """Emit the recorded commands as one ```console block (through cog.outl)."""
@@ -301,26 +313,28 @@ class Chat:
         self.lines: list[str] = []
         self.seen = 0
 
-    def say(self, text: str, *, note: str = "", wait_s: float = 10.0) -> None:
+    def say(self, text: str, *, note: str = "", replies: int = 1, wait_s: float = 20.0) -> None:
+        """Send ``text`` and record the ``replies`` messages the bot answers with."""
         import json
 
         update: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
         if self.user_id is not None:
             update["user_id"] = self.user_id
         post(f"{self.base}/_emu/updates", json.dumps(update))
-        self.lines.append(f"> {text}" + (f"    ({note or self.note})" if note or self.note else ""))
+        note = note or self.note
+        self.lines.append(f"> {text}" + (f"    ({note})" if note else ""))
         deadline = time.monotonic() + wait_s
+        url = f"{self.base}/_emu/messages?chat_id={self.chat_id}&since={self.seen}"
         fresh: list[dict[str, Any]] = []
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
-            url = f"{self.base}/_emu/messages?chat_id={self.chat_id}&since={self.seen}"
-            with urllib.request.urlopen(url, timeout=10) as response:
-                got = json.loads(response.read().decode())
-            if len(got) > len(fresh):
-                fresh, quiet_since = got, time.monotonic()
-            elif fresh and time.monotonic() - quiet_since > 0.5:
-                break
+        while len(fresh) < replies:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"docs/_cog.py: {text!r} got {len(fresh)} of {replies} replies")
             time.sleep(0.05)
+            with urllib.request.urlopen(url, timeout=10) as response:
+                fresh = json.loads(response.read().decode())
+        time.sleep(0.3)  # a reply more than expected would show up here, and fail the check
+        with urllib.request.urlopen(url, timeout=10) as response:
+            fresh = json.loads(response.read().decode())
         for message in fresh:
             self.seen = max(self.seen, int(message["message_id"]))
             plain = str(message["plain"]).splitlines()
