@@ -206,7 +206,7 @@ class Session:
         self.processes.append(proc)
         assert proc.stderr is not None
         lines: list[str] = []
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # bot run can take long on a loaded machine
         while time.monotonic() < deadline:
             line = proc.stderr.readline()
             if not line:
