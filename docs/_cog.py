@@ -166,8 +166,7 @@ class Session:
         )
         if expect is not None and proc.returncode != expect:
             raise RuntimeError(
-                f"docs/_cog.py: {command!r} exited {proc.returncode}, not {expect}:\n"
-                f"{proc.stdout}"
+                f"docs/_cog.py: {command!r} exited {proc.returncode}, not {expect}:\n{proc.stdout}"
             )
         output = proc.stdout.rstrip("\n")
         if keep is not None:
@@ -244,7 +243,7 @@ class Session:
 
 
 def _cog_out(text: str) -> None:
-    import cog  # only present when cog runs this module
+    import cog  # type: ignore[import-not-found]  # only present when cog runs this module
 
     cog.outl(text)
 
