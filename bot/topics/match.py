@@ -118,6 +118,7 @@ def _mentions_inside(literal: str, topics: Iterable[_Compiled]) -> list[_Mention
             for at in _occurrences(literal, needle)
         ]
         found: list[_Mention] = []
+        needles: list[str] = []
         for needle, term, bounded, weak in topic.terms:
             if needle not in literal:
                 continue
@@ -128,7 +129,14 @@ def _mentions_inside(literal: str, topics: Iterable[_Compiled]) -> list[_Mention
                 if any(lo <= at and end <= hi for lo, hi in masked):
                     continue
                 found.append(_Mention(TopicHit(topic.slug, term), weak))
+                needles.append(needle)
                 break
+        # 通道剪枝 names the topic once: drop 剪枝 found inside it
+        found = [
+            mention
+            for mention, needle in zip(found, needles, strict=True)
+            if not any(needle != other and needle in other for other in needles)
+        ]
         # a literal that holds a strong term of the topic is a strong mention
         if any(not mention.weak for mention in found):
             found = [_Mention(mention.hit, False) for mention in found]
@@ -206,7 +214,7 @@ class Matcher:
         if found.head:
             return True
         needed = self._min_mentions[slug]
-        if len(found.body) >= max(2, needed):
+        if len({start for start, _mention in found.body}) >= max(2, needed):
             return True
         strong = [start for start, mention in found.body if not mention.weak]
         return needed == 1 and bool(strong) and strong[0] < LEAD_CHARS
