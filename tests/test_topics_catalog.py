@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+
 import pytest
 
 from bot.digest.model import Entry
@@ -248,3 +252,15 @@ def test_a_small_catalogue_can_be_compiled_and_used() -> None:
     assert catalog.version != parse_catalog(GOOD + "\n").version
     matcher = Matcher(catalog)
     assert matcher.tag("甲的新闻", "") == (TopicHit("a", "甲"),)
+
+
+def test_the_topics_package_is_pure() -> None:
+    """bot.topics may use only bot.text, bot.digest.model and the standard library."""
+    code = (
+        "import sys; import bot.topics.catalog, bot.topics.match, bot.topics.quality;"
+        "print(sorted(m for m in sys.modules if m.startswith('bot.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(out.stdout.strip()))
+    allowed = {"bot.text", "bot.text.normalize", "bot.digest", "bot.digest.model"}
+    assert {m for m in loaded if not m.startswith("bot.topics")} <= allowed
