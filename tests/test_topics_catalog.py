@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.digest.model import Entry
 from bot.topics.catalog import (
@@ -17,7 +20,14 @@ from bot.topics.catalog import (
     resolve,
     suggest,
 )
-from bot.topics.match import Matcher, TopicHit, match_free_word, tag_entry, tag_text
+from bot.topics.match import (
+    Matcher,
+    TopicHit,
+    _trie_pattern,
+    match_free_word,
+    tag_entry,
+    tag_text,
+)
 
 
 def entry(title: str, summary: str = "", source: str | None = "某公众号") -> Entry:
@@ -264,3 +274,17 @@ def test_the_topics_package_is_pure() -> None:
     loaded = set(ast.literal_eval(out.stdout.strip()))
     allowed = {"bot.text", "bot.text.normalize", "bot.digest", "bot.digest.model"}
     assert {m for m in loaded if not m.startswith("bot.topics")} <= allowed
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=st.lists(st.text("ab量化c", min_size=1, max_size=5), min_size=1, max_size=12),
+    text=st.text("ab量化c ", max_size=30),
+)
+def test_the_factored_regex_finds_what_a_longest_first_alternation_finds(
+    words: list[str], text: str
+) -> None:
+    ordered = sorted(set(words), key=lambda word: (-len(word), word))
+    flat = re.compile("|".join(re.escape(word) for word in ordered))
+    factored = re.compile(_trie_pattern(ordered))
+    assert [m.span() for m in factored.finditer(text)] == [m.span() for m in flat.finditer(text)]
