@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import COMMANDS, main
@@ -18,6 +19,7 @@ def test_help_lists_every_available_command() -> None:
         assert COMMANDS[name][1] in result.output
 
 
+@pytest.mark.slow
 def test_help_does_not_import_aiogram() -> None:
     code = (
         "import sys; from bot.cli import main; main(['--help'], standalone_mode=False);"

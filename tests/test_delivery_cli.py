@@ -56,6 +56,7 @@ def env(delivery: DeliveryRig, db_path: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 async def test_publish_queues_then_send_delivers_and_edits_on_republish(
     delivery: DeliveryRig, env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -99,6 +100,7 @@ async def test_publish_queues_then_send_delivers_and_edits_on_republish(
     assert out.strip() == "No failed deliveries."
 
 
+@pytest.mark.slow
 async def test_publish_without_send_never_imports_aiogram(
     delivery: DeliveryRig, env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -112,6 +112,7 @@ async def test_sigkill_mid_run_then_restart_loses_nothing(
     assert {r[3] for r in await delivery.rows()} == {"sent"}
 
 
+@pytest.mark.slow
 async def test_drain_sends_what_a_killed_sender_still_held_once_its_lease_expires(
     delivery: DeliveryRig, shapes_issue: Issue
 ) -> None:

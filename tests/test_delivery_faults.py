@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.delivery.ratelimit import Limits
 from bot.delivery.retry import RetryPolicy
 from bot.digest.model import Issue
@@ -15,6 +17,7 @@ from tests.support.delivery import DeliveryRig
 FAST_RETRY = RetryPolicy(base=0.01, factor=2, cap=0.05, max_attempts=20)
 
 
+@pytest.mark.slow
 async def test_flood_answers_pause_the_whole_bot_and_nothing_is_lost(
     delivery: DeliveryRig, shapes_issue: Issue
 ) -> None:

@@ -36,6 +36,7 @@ def _expected(issue: Issue, settings: dict[str, object]) -> list[str]:
     return [p.html for p in parts]
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 async def test_revisions_in_order_are_edited_in_place(
     delivery: DeliveryRig, corpus_revisions: list[Path]

@@ -55,6 +55,7 @@ def expected_for(issue: Issue) -> list[str]:
     return [p.html for p in render_digest(issue)]
 
 
+@pytest.mark.slow
 @pytest.mark.corpus
 async def test_real_issues_for_many_topic_sets_are_accepted(
     delivery: DeliveryRig, corpus_issues: list[Path]

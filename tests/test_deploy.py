@@ -129,7 +129,9 @@ def test_dockerfile_is_slim_non_root_with_healthcheck() -> None:
     }
     instructions = dockerfile_instructions()
     assert {word for word, _ in instructions} <= known
-    assert instructions[0][0] == "FROM" and "slim" in instructions[0][1]
+    stages = [i for i, (word, _) in enumerate(instructions) if word == "FROM"]
+    assert all("slim" in instructions[i][1] for i in stages)
+    instructions = instructions[stages[-1] :]  # the image that runs: the last stage
     users = [rest for word, rest in instructions if word == "USER"]
     assert users and users[-1] not in {"root", "0"}
     health = [rest for word, rest in instructions if word == "HEALTHCHECK"]
@@ -137,13 +139,28 @@ def test_dockerfile_is_slim_non_root_with_healthcheck() -> None:
     env = " ".join(rest for word, rest in instructions if word == "ENV")
     assert "BOT_DB=/data/bot.sqlite3" in env and "BOT_HEALTH_PORT=8080" in env
     # Every COPY source exists in the repository (the build context is its root).
-    for word, rest in instructions:
-        if word == "COPY":
+    for word, rest in dockerfile_instructions():
+        if word == "COPY" and not rest.startswith("--from="):
             for src in rest.split()[:-1]:
                 assert (ROOT / src).exists(), f"COPY source {src} is missing"
     # Exec form, so SIGTERM reaches the bot and not a shell.
     entry = [rest for word, rest in instructions if word in {"ENTRYPOINT", "CMD"}]
     assert all(rest.startswith("[") for rest in entry)
+
+
+def test_dockerfile_builds_a_wheel_and_installs_it_not_editable() -> None:
+    instructions = dockerfile_instructions()
+    stages = [i for i, (word, _) in enumerate(instructions) if word == "FROM"]
+    assert len(stages) == 2 and instructions[stages[0]][1].endswith(" AS builder")
+    builder, final = instructions[stages[0] : stages[1]], instructions[stages[1] :]
+    build = " ".join(rest for word, rest in builder if word == "RUN")
+    assert "pip wheel" in build and "--wheel-dir /wheels" in build
+    copied = {rest.split()[-1] for word, rest in builder if word == "COPY"}
+    assert {"./bot", "./templates", "./seeds"} <= copied  # bot/templates links to templates/
+    # The final stage gets only the wheel from the builder, never the source tree.
+    assert [rest for word, rest in final if word == "COPY"] == ["--from=builder /wheels /wheels"]
+    [install] = [rest for word, rest in final if word == "RUN" and "pip install" in rest]
+    assert "/wheels/digest_bot-*.whl" in install and " -e " not in f" {install} "
 
 
 def test_compose_file_keeps_the_database_in_a_volume() -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
 from click.testing import CliRunner
 
 from bot.commands.emulator import emulator
@@ -24,6 +25,7 @@ def test_help_documents_every_option() -> None:
         assert option in result.output
 
 
+@pytest.mark.slow
 def test_standalone_emulator_serves_until_interrupted() -> None:
     proc = subprocess.Popen(
         [*BOT, "emulator", "--port", "0", "--seed", "3"],
@@ -47,6 +49,7 @@ def test_standalone_emulator_serves_until_interrupted() -> None:
     assert "emulator stopped" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_busy_port_is_one_sentence_and_exit_2() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

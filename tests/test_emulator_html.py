@@ -129,6 +129,7 @@ def test_escaped_text_round_trips_and_offsets_count_utf16(
         }
 
 
+@pytest.mark.slow
 def test_the_parser_imports_without_the_server() -> None:
     import subprocess
     import sys

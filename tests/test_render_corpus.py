@@ -88,6 +88,7 @@ def _check(
         assert titles == [_shown_title(e) or t_text("digest.no_title", lang) for e in expected]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("mode", ["full", "compact", "titles"])
 def test_every_corpus_issue_renders_for_every_topic_set(

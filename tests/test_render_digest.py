@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.digest.parse import parse_issue
 from bot.render.digest import ISSUE_BASE, render_digest
 from bot.render.entry import render_entry
-from bot.render.env import environment, templates_dir
+from bot.render.env import environment
 from bot.text.normalize import normalize
 from tests.support.render import assert_telegram_parts, make_entry, make_issue
 
@@ -175,9 +175,13 @@ def _as_part(html: str) -> object:
     return Part(html, size.plain_len, size.entity_count, ())
 
 
-def test_templates_come_from_the_repository_and_are_strict() -> None:
-    assert templates_dir() == Path(__file__).resolve().parent.parent / "templates"
+def test_templates_come_from_the_package_and_are_strict() -> None:
+    root = Path(__file__).resolve().parent.parent
+    # bot/templates is package data and the very folder templates are written in.
+    assert (root / "bot" / "templates").resolve() == root / "templates"
     env = environment()
+    assert isinstance(env.loader, jinja2.PackageLoader)
+    assert "telegram/section.html.j2" in env.list_templates()
     assert env.from_string("{{ x }}").render(x='<a href="">&') == "&lt;a href=&#34;&#34;&gt;&amp;"
     with pytest.raises(jinja2.UndefinedError):
         env.get_template("telegram/section.html.j2").render(t=str)

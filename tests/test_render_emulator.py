@@ -18,6 +18,7 @@ CHAT = 4242
 TOPIC_SETS: list[tuple[list[str], list[str]]] = [([], []), (["量化", "NCNN"], ["招聘"])]
 
 
+@pytest.mark.slow
 async def test_the_emulator_accepts_every_part_of_every_issue(
     emulator: EmulatorClient, corpus_issues: list[Path]
 ) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -71,6 +72,7 @@ def test_unusable_input_is_one_sentence_and_exit_2(tmp_path: Path, seed_path: Pa
     assert code == 2
 
 
+@pytest.mark.slow
 def test_preview_does_not_import_aiogram_or_the_emulator(seed_path: Path) -> None:
     code = (
         "import sys; from bot.cli import main\n"

@@ -30,6 +30,7 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow  # a `bot run` subprocess for each
 @pytest.mark.parametrize(
     ("env", "args", "says"),
     [

@@ -4,6 +4,7 @@ and chats with a delivery time waiting for it."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from bot.run.daemon import Daemon
 from bot.run.health import HealthState, report
 from bot.run.lease import DaemonLease, held_lease
 from bot.run.options import RunOptions
+from bot.store import deliveries
 from bot.store.base import to_stamp
 from bot.store.chats import update_settings, upsert_chat
 from bot.store.database import open_database
@@ -108,8 +110,22 @@ async def test_stop_lets_in_flight_sends_finish(
 
 
 async def test_delivery_time_holds_messages_and_schedules_a_wake_up(
-    running: Running, emulator: EmulatorClient, seed_path: Path
+    running: Running,
+    emulator: EmulatorClient,
+    seed_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Every look the sender takes at the outbox: when it started, how many rows it took.
+    polls: list[tuple[float, int]] = []
+    claim = deliveries.claim
+
+    async def counted_claim(*args: Any, **kwargs: Any) -> list[deliveries.Job]:
+        started = time.monotonic()
+        jobs = await claim(*args, **kwargs)
+        polls.append((started, len(jobs)))
+        return jobs
+
+    monkeypatch.setattr(deliveries, "claim", counted_claim)
     later = datetime.now(UTC) + timedelta(hours=3)
     async with transaction(running.conn):
         for chat_id in CHATS:
@@ -130,7 +146,13 @@ async def test_delivery_time_holds_messages_and_schedules_a_wake_up(
         return row is not None and row.status == "done"
 
     await until(published)
-    await asyncio.sleep(1.5)  # several sender polls
+    after = time.monotonic()
+
+    async def polled_since() -> bool:
+        return any(started > after for started, _ in polls)
+
+    await until(polled_since)  # the sender looked at the outbox with the rows queued
+    assert [taken for _, taken in polls] == [0] * len(polls)  # and never took one
     assert all([await emulator.messages(chat) == [] for chat in CHATS])
     counts = await count_by_status(running.conn)
     assert counts["pending"] > 0 and counts["sent"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -66,14 +67,19 @@ async def test_dead_holder_on_this_host_is_replaced_at_once(tmp_path: Path) -> N
         await DaemonLease(database, ttl=3600).acquire()
 
 
-async def test_standby_waits_until_the_holder_releases(tmp_path: Path) -> None:
+async def test_standby_waits_until_the_holder_releases(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     db = tmp_path / "bot.sqlite3"
     async with open_database(db) as a, open_database(db) as b:
         holder, standby = DaemonLease(a), DaemonLease(b)
         await holder.acquire()
         stop = asyncio.Event()
         waiter = asyncio.create_task(standby.wait_acquire(stop))
-        await asyncio.sleep(0.3)
+        async with asyncio.timeout(5):  # it tried, was refused and said it is waiting
+            while not any(r.getMessage() == "lease.standby" for r in caplog.records):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
         assert not waiter.done()
         await holder.release()
         assert await asyncio.wait_for(waiter, 5)

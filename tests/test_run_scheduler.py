@@ -47,7 +47,7 @@ async def wait_for(cond: Callable[[], bool], seconds: float = 3.0) -> None:
 
 async def test_publishes_fire_at_due_time_and_overdue_ones_at_once() -> None:
     source = FakeSource()
-    due = now() + timedelta(seconds=0.8)
+    due = now() + timedelta(seconds=0.5)
     source.publishes = {1: now() - timedelta(minutes=5), 2: due}
     started = now()
     sched = DaemonScheduler(source, poll_seconds=0.2, drain_seconds=60)
@@ -75,16 +75,19 @@ async def test_publish_added_while_running_is_picked_up_by_polling() -> None:
 
 async def test_cancelled_publish_is_removed_and_never_fires() -> None:
     source = FakeSource()
-    source.publishes[3] = now() + timedelta(seconds=1.0)
+    source.publishes[3] = now() + timedelta(seconds=0.1)
+    # A witness due after #3: once it has fired, #3's time has passed too (due jobs run
+    # in due order), so "never fired" is observed rather than waited for.
+    source.publishes[4] = now() + timedelta(seconds=0.2)
     sched = DaemonScheduler(source, poll_seconds=30, drain_seconds=60)
-    await sched.start()
+    await sched.start()  # no await in start() or sync() yields to the scheduler's loop
     try:
         assert "publish:3" in sched.job_ids()
         del source.publishes[3]  # e.g. cancelled from the command line
         await sched.sync()  # what the poll does
         assert "publish:3" not in sched.job_ids()
-        await asyncio.sleep(1.1)
-        assert source.fired == []
+        await asyncio.wait_for(source.fire_event.wait(), 3)
+        assert source.fired == [4]
     finally:
         await sched.stop()
 
@@ -95,7 +98,7 @@ async def test_drain_runs_at_start_periodically_and_at_next_not_before() -> None
     await sched.start()
     try:
         await wait_for(lambda: source.drains == 1)  # the first drain runs at start
-        wake = source.wake = now() + timedelta(seconds=1.0)
+        wake = source.wake = now() + timedelta(seconds=0.5)
         await wait_for(lambda: sched.next_run("deliveries:wake") == wake)
         assert source.drains == 1
         await wait_for(lambda: source.drains == 2)
@@ -105,13 +108,13 @@ async def test_drain_runs_at_start_periodically_and_at_next_not_before() -> None
 
 
 async def test_stop_waits_for_a_running_job() -> None:
-    finished = asyncio.Event()
+    release, finished = asyncio.Event(), asyncio.Event()
 
     class SlowSource(FakeSource):
         async def fire_publish(self, id_: int) -> None:
             self.publishes.pop(id_, None)
             self.fire_event.set()
-            await asyncio.sleep(0.3)
+            await release.wait()  # the job runs until the test lets it finish
             finished.set()
 
     source = SlowSource()
@@ -119,5 +122,10 @@ async def test_stop_waits_for_a_running_job() -> None:
     sched = DaemonScheduler(source, poll_seconds=0.1, drain_seconds=60)
     await sched.start()
     await asyncio.wait_for(source.fire_event.wait(), 2)
-    await sched.stop()
+    stopping = asyncio.create_task(sched.stop())
+    for _ in range(20):  # let stop() run as far as it can on its own
+        await asyncio.sleep(0)
+    assert not stopping.done()  # waiting for the job
+    release.set()
+    await asyncio.wait_for(stopping, 2)
     assert finished.is_set()

@@ -10,7 +10,10 @@ import click
 
 from bot.commands.common import CommandFailed, UnusableInput
 
-SEED = Path(__file__).resolve().parent.parent.parent / "seeds" / "2021-01-05.md"
+# Package data: bot/seeds is a committed symlink to the top-level seeds/ folder, copied
+# into the wheel like bot/templates (see bot/render/env.py), so an installed `bot demo`
+# has its issue too.
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "2021-01-05.md"
 
 
 @click.command(name="demo")

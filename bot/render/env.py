@@ -1,16 +1,16 @@
-"""The Jinja2 environment for Telegram messages, loading the repository's ``templates/``.
+"""The Jinja2 environment for Telegram messages, loading the package's ``templates/``.
 
-``templates/`` sits at the top of the repository, beside the ``bot`` package,
-so it is found relative to this file (``bot/render/env.py`` → ``../../templates``).
-That holds for a source checkout and for the editable install the project uses
-(``pip install -e .`` maps ``bot`` to the checkout). A wheel install does not
-ship the folder: :func:`templates_dir` then fails with one clear sentence.
+Templates are written in the repository's top-level ``templates/`` folder (the
+layout the project guide fixes). ``bot/templates`` is a committed symlink to it,
+so the folder is also package data: setuptools follows the symlink and copies the
+files into the wheel and the sdist (declared in pyproject.toml), and
+``jinja2.PackageLoader`` finds them the same way in a checkout, an editable
+install and a wheel install.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -19,26 +19,11 @@ from markupsafe import Markup
 from bot.i18n import t
 
 
-class TemplatesMissing(RuntimeError):
-    """The templates folder is not where an editable install keeps it."""
-
-
-def templates_dir() -> Path:
-    """The repository's ``templates/`` folder."""
-    folder = Path(__file__).resolve().parents[2] / "templates"
-    if not (folder / "telegram").is_dir():
-        raise TemplatesMissing(
-            f"message templates not found in {folder}; install digest-bot from a checkout "
-            "with `pip install -e .`"
-        )
-    return folder
-
-
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """One shared, immutable-by-convention environment (templates are cached by Jinja)."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir()),
+        loader=jinja2.PackageLoader("bot", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
