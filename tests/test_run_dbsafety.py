@@ -17,6 +17,7 @@ import pytest
 
 from tests.support.faults import SmallFs, corrupt_quietly, populated_db
 from tests.support.run import (
+    ROOT,
     TEST_TOKEN,
     DaemonProcess,
     EmulatorProcess,
@@ -28,6 +29,7 @@ from tests.support.run import (
 pytestmark = pytest.mark.slow
 
 TEMPFAIL, DAMAGED = 75, 65
+SEED = ROOT / "seeds" / "2021-01-05.md"
 
 
 def bot_run(workdir: Path, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -116,6 +118,41 @@ def test_a_database_deleted_while_running_stops_the_bot_and_is_not_recreated(
     assert restart.proc.wait(60) == DAMAGED
     assert "no database at" in restart.text() and "bot db init" in restart.text()
     assert not db.exists()  # the next start did not make an empty one
+
+
+def test_a_disk_filling_up_while_sending_exits_75(
+    tmp_path: Path, small_fs: Callable[[str], SmallFs]
+) -> None:
+    fs = small_fs("16m")
+    db = fs.path / "bot.sqlite3"
+    emulator = EmulatorProcess(tmp_path / "emulator.log")
+    env = clean_env(BOT_TOKEN=TEST_TOKEN, BOT_API_BASE=emulator.base_url, BOT_DB=str(db))
+    daemon = DaemonProcess("run", tmp_path, env, "--init")
+    try:
+        daemon.wait_log("event=run.started")
+        chats = range(301, 311)
+        for chat_id in chats:
+            emulator.add_chat(chat_id, "private", language_code="zh")
+            emulator.say(chat_id, "/start")
+        for chat_id in chats:
+            emulator.wait_messages(chat_id, 1)
+        emulator.control("POST", "config", {"latency_ms": 1500})  # sends stay in flight
+        published = subprocess.run(
+            [sys.executable, "-m", "bot", "publish", str(SEED), "--force"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert published.returncode == 0, published.stderr
+        fs.fill()  # the sent marks (and everything else) can no longer be written
+        assert daemon.proc.wait(40) == TEMPFAIL
+        assert "database or disk is full" in daemon.text()
+        assert "event=run.stopped exit=75" in daemon.text()
+    finally:
+        daemon.stop()
+        emulator.stop()
 
 
 def test_the_exit_statuses_have_one_meaning_each() -> None:
