@@ -123,8 +123,13 @@ def corrupt_quietly(path: Path) -> int:
                 continue
             finally:
                 conn.close()
-            if damaged:
-                os.replace(scratch, path)
+            if damaged:  # the same page of the file itself, in place (same inode)
+                fd = os.open(path, os.O_WRONLY)
+                try:
+                    os.pwrite(fd, garbage, (page - 1) * PAGE)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
                 return page
     finally:
         scratch.unlink(missing_ok=True)
