@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("bot.commands.emulator:emulator", "Run the local Telegram Bot API emulator."),
     "run": ("bot.commands.run:run", "Run the bot: updates, scheduler and sender."),
     "demo": ("bot.commands.demo:demo", "End-to-end demo on the emulator (no token, no network)."),
-    "db": ("bot.commands.db:db", "Database maintenance (backup)."),
+    "db": ("bot.commands.db:db", "Database maintenance: init, check, backup."),
     "topics": ("bot.commands.topics:topics", "Topic catalogue: list it, match or explain issues."),
 }
 

@@ -64,7 +64,9 @@ def test_unit_has_what_an_operator_needs() -> None:
     assert service["EnvironmentFile"] == ["/etc/digest-bot/env"]
     assert service["StateDirectory"] == ["digest-bot"]
     assert "BOT_DB=/var/lib/digest-bot/bot.sqlite3" in service["Environment"]
-    assert service["RestartPreventExitStatus"] == ["2"]  # bad settings: no restart loop
+    # Bad settings (2), a missing or damaged database (65): no restart loop. A fault that
+    # may pass (75: disk full, a read-only remount) is restarted.
+    assert service["RestartPreventExitStatus"] == ["2 65"]
     assert service["ExecStart"][0].endswith("/bot run")
     assert int(service["TimeoutStopSec"][0]) > 10  # the bot stops within 10 s of SIGTERM
 

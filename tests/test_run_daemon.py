@@ -97,7 +97,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         BOT_DB=str(workdir / "bot.sqlite3"),
     )
     health_port, hook_port = free_port(), free_port()
-    poller = DaemonProcess("poller", workdir, env, "--health-port", str(health_port))
+    poller = DaemonProcess("poller", workdir, env, "--init", "--health-port", str(health_port))
     hook_env = clean_env(
         BOT_TOKEN=TEST_TOKEN,
         BOT_API_BASE=hook_emulator.base_url,
@@ -110,6 +110,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "hook",
         workdir,
         hook_env,
+        "--init",
         "--webhook",
         f"http://127.0.0.1:{hook_port}/telegram/updates",
         "--listen",

@@ -58,7 +58,8 @@ def import_(paths: tuple[Path, ...], db_path: Path | None) -> None:
 
     Re-importing an identical file changes nothing; a revised file updates its
     issue's entries in place and records the revision. Files that cannot be
-    used are reported and skipped (exit 2); the rest is imported.
+    used are reported and skipped (exit 2); the rest is imported. Creates the
+    archive when there is none (a first import); `bot run` never does.
     """
     files = list(issue_files(paths))
     if not files:

@@ -7,10 +7,13 @@ from typing import Any, TypeVar
 
 import click
 
+from bot import exits
+from bot.store.base import DatabaseDamaged, DatabaseFault, StoreError
+
 T = TypeVar("T")
 
-EXIT_ERRORS = 1
-EXIT_UNUSABLE = 2
+EXIT_ERRORS = exits.FAILED
+EXIT_UNUSABLE = exits.CONFIG
 
 
 class UnusableInput(click.ClickException):
@@ -30,3 +33,27 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
     import asyncio  # here, so light commands (parse, lint, search) don't pay its import
 
     return asyncio.run(coro)
+
+
+class DatabaseFaulty(click.ClickException):
+    """The environment failed the database (disk full, read-only remount, I/O): one
+    sentence, exit 75 — trying again later may work."""
+
+    exit_code = exits.TEMPFAIL
+
+
+class DatabaseBroken(click.ClickException):
+    """The database is missing or damaged: one sentence, exit 65 — restore a backup."""
+
+    exit_code = exits.DAMAGED
+
+
+def store_failure(
+    exc: StoreError, *, otherwise: type[click.ClickException]
+) -> click.ClickException:
+    """A store error as the command's failure: its class chooses the exit status."""
+    if isinstance(exc, DatabaseFault):
+        return DatabaseFaulty(str(exc))
+    if isinstance(exc, DatabaseDamaged):
+        return DatabaseBroken(str(exc))
+    return otherwise(str(exc))

@@ -77,6 +77,9 @@ def publish(
     Refuses when lint finds errors (they are printed) unless --force. A revised
     file of an issue already published updates it in place: only new or changed
     entries go out. Publishing an identical file again changes nothing.
+
+    Creates the archive when there is none (a maintainer's first publish); `bot run`
+    never does, so check that BOT_DB is the database the bot uses.
     """
     from bot.digest.lint import lint_issue
     from bot.digest.parse import parse_issue

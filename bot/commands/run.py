@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import CommandFailed, UnusableInput, run_async
+from bot.commands.common import CommandFailed, UnusableInput, run_async, store_failure
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.run.options import RunOptions
+    from bot.store.database import Database
 
 log = logging.getLogger("bot.run")
 
@@ -56,6 +57,12 @@ log = logging.getLogger("bot.run")
     type=click.Path(path_type=Path, dir_okay=False),
     help="The SQLite database. Default: BOT_DB (data/bot.sqlite3).",
 )
+@click.option(
+    "--init",
+    is_flag=True,
+    help="Create the database if there is none (otherwise a missing database is refused,"
+    " so that a deleted one is never silently replaced by an empty one).",
+)
 def run(
     webhook_url: str | None,
     listen: str | None,
@@ -63,14 +70,20 @@ def run(
     standby: bool,
     log_format: str | None,
     db: Path | None,
+    init: bool,
 ) -> None:
     """Run the bot until SIGTERM: take updates (polling or webhook), fire scheduled
     publishes, deliver the outbox at each chat's delivery time.
 
     One bot run per database: a second one refuses to start (exit 2) unless --standby.
     SIGTERM stops it cleanly within 10 seconds (in-flight sends finish).
+
+    The database must exist (`bot db init`, or --init) and pass PRAGMA quick_check
+    (exit 65 otherwise: restore a backup). Exit 75 when the environment fails it (disk
+    full, a read-only file system, the database deleted while running): the service
+    manager restarts it. Exit 2: configuration, fix it first.
     """
-    settings, options = _configure(webhook_url, listen, health_port, standby, log_format, db)
+    settings, options = _configure(webhook_url, listen, health_port, standby, log_format, db, init)
     raise SystemExit(run_async(_run(settings, options)))
 
 
@@ -81,6 +94,7 @@ def _configure(
     standby: bool,
     log_format: str | None,
     db: Path | None,
+    init: bool,
 ) -> tuple[Settings, RunOptions]:
     from bot.config import SettingsError, load_settings
     from bot.logs import setup_logging
@@ -115,16 +129,18 @@ def _configure(
         listen=settings.listen,
         health_port=settings.health_port,
         standby=standby,
+        init=init,
     )
     return settings, options
 
 
 async def _run(settings: Settings, options: RunOptions) -> int:
     from bot.logs import event
-    from bot.run.lease import LeaseHeld, held_lease
+    from bot.run.lease import LeaseHeld
     from bot.run.options import RunFailed, RunRefused
-    from bot.store.base import StoreError
+    from bot.store.base import DatabaseDamaged, StoreError
     from bot.store.database import open_database
+    from bot.store.db import integrity_problems
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -137,21 +153,34 @@ async def _run(settings: Settings, options: RunOptions) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, on_signal, sig)
     try:
-        # The lease first: a second instance is refused before aiogram's slow import.
-        async with (
-            open_database(settings.db) as db,
-            held_lease(db, ttl=options.lease_ttl, standby=options.standby, stop=stop) as lease,
-        ):
-            if lease is None:
-                return 0  # stopped while standing by
-            # aiogram takes seconds to import: in a thread, so the lease heartbeat goes on.
-            daemon = await asyncio.to_thread(importlib.import_module, "bot.run.daemon")
-            if stop.is_set():
-                return 0  # SIGTERM while starting up
-            return int(await daemon.Daemon(settings, options, db).run(stop, lease))
-    except (LeaseHeld, RunRefused, StoreError) as exc:
+        # A missing database is refused (unless --init), a damaged one too (quick_check).
+        async with open_database(settings.db, create=options.init) as db:
+            problems = await integrity_problems(db.reader)
+            if problems:
+                raise DatabaseDamaged(
+                    f"the database {settings.db} is damaged (quick_check: {problems[0]});"
+                    " restore a backup — `bot db check --full` lists what is wrong"
+                )
+            return await _serve(settings, options, db, stop)
+    except (LeaseHeld, RunRefused) as exc:
         raise UnusableInput(str(exc)) from None
+    except StoreError as exc:
+        raise store_failure(exc, otherwise=UnusableInput) from None
     except OSError as exc:  # the webhook/health port is taken, or similar
         raise UnusableInput(str(exc)) from None
     except RunFailed as exc:
         raise CommandFailed(str(exc)) from None
+
+
+async def _serve(settings: Settings, options: RunOptions, db: Database, stop: asyncio.Event) -> int:
+    from bot.run.lease import held_lease
+
+    # The lease first: a second instance is refused before aiogram's slow import.
+    async with held_lease(db, ttl=options.lease_ttl, standby=options.standby, stop=stop) as lease:
+        if lease is None:
+            return 0  # stopped while standing by
+        # aiogram takes seconds to import: in a thread, so the lease heartbeat goes on.
+        daemon = await asyncio.to_thread(importlib.import_module, "bot.run.daemon")
+        if stop.is_set():
+            return 0  # SIGTERM while starting up
+        return int(await daemon.Daemon(settings, options, db).run(stop, lease))

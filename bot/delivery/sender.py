@@ -75,6 +75,7 @@ class Sender:
         self._slots = asyncio.Semaphore(self.options.max_in_flight)
         self._wake = asyncio.Event()
         self._fatal: str | None = None
+        self._fatal_cause: BaseException | None = None  # None: Telegram refused the token
 
     # -- scheduling ---------------------------------------------------------------
 
@@ -158,7 +159,7 @@ class Sender:
             await self._write(lambda c: leases.retire_sender(c, owner))
             self.limiter.forget_idle(time.monotonic())
         if self._fatal is not None:
-            raise SenderStopped(self._fatal)
+            raise SenderStopped(self._fatal) from self._fatal_cause
         return self.tally
 
     async def _loop(self, stop: asyncio.Event, until_idle: bool) -> None:
@@ -215,6 +216,7 @@ class Sender:
         except Exception as exc:  # a bug or an unusable database: stop, every row is kept
             log.exception("sender stopped on chat %s", queue.chat_id)
             self._fatal = f"sending stopped: {type(exc).__name__}: {exc}"
+            self._fatal_cause = exc
             self._wake.set()
         finally:
             self._slots.release()

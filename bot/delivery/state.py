@@ -11,7 +11,8 @@ from bot.store.deliveries import Job
 
 
 class SenderStopped(Exception):
-    """The sender cannot go on (Telegram refused the token): one sentence."""
+    """The sender cannot go on: one sentence. Its ``__cause__`` is what stopped it (an
+    unusable database, a bug), or None when Telegram refused the token."""
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
@@ -21,6 +22,7 @@ from functools import partial
 from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
+from bot import exits
 from bot.config import Settings
 from bot.delivery.client import DigestClient
 from bot.delivery.ratelimit import Limits
@@ -28,17 +30,19 @@ from bot.delivery.sender import Sender, SenderOptions, SenderStopped
 from bot.logs import event
 from bot.publishing.release import publish_text
 from bot.run.health import HealthState
-from bot.run.jobs import DbJobSource, DeliveryReporter
+from bot.run.jobs import DbJobSource, DbWatch, DeliveryReporter
 from bot.run.lease import DaemonLease
 from bot.run.options import RunFailed, RunOptions, RunRefused
 from bot.run.scheduler import DaemonScheduler
 from bot.run.updates import UpdateServer, counts_reader, track_health
+from bot.store.base import DatabaseDamaged, StoreError
 from bot.store.database import Database
+from bot.store.db import explain
 from bot.telegram.app import build_bot, build_dispatcher
 
 log = logging.getLogger("bot.run")
 
-EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = exits.OK, exits.FAILED, exits.CONFIG
 CONNECT_RETRIES = (1.0, 2.0, 4.0, 8.0)  # then give up: systemd/Docker restart the service
 STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop stays < 10 s)
 
@@ -52,6 +56,7 @@ class Daemon:
         self.ready = asyncio.Event()
         self.exit_code = EXIT_OK
         self.scheduler: DaemonScheduler | None = None  # while running
+        self.watch: DbWatch | None = None  # while running
 
     async def run(self, stop: asyncio.Event, lease: DaemonLease) -> int:
         """Run (holding ``lease``) until ``stop`` is set or a part fails; return the exit
@@ -122,8 +127,17 @@ class Daemon:
             grace=timedelta(minutes=settings.publish_grace_minutes),
         )
         await source.recover()
+        # The database file deleted or replaced, or damaged: stop taking work, say so.
+        watch = self.watch = DbWatch(self.db)
+        self.health.db_probe = self.db.file_problem
         scheduler = self.scheduler = DaemonScheduler(
-            source, poll_seconds=options.poll_seconds, drain_seconds=options.drain_seconds
+            source,
+            poll_seconds=options.poll_seconds,
+            drain_seconds=options.drain_seconds,
+            checks=[
+                ("db:watch", watch.watch, options.watch_seconds),
+                ("db:check", watch.check, options.check_seconds),
+            ],
         )
         server = UpdateServer(
             dp,
@@ -141,6 +155,7 @@ class Daemon:
         waiters = [
             asyncio.create_task(stop.wait()),
             asyncio.create_task(lease.lost.wait()),
+            asyncio.create_task(watch.failed.wait()),
             sender_task,
             *server.tasks(),
         ]
@@ -160,6 +175,9 @@ class Daemon:
         finally:
             if lease.lost.is_set():
                 self.exit_code = EXIT_FAILED
+            if watch.failed.is_set():
+                self.health.db_problem = watch.problem
+                self.exit_code = watch.exit_code
             self.health.stopping = True
             event(log, "run.stopping")
             await server.stop_updates()
@@ -177,7 +195,7 @@ class Daemon:
             await self._finish_sender(sender_task)
             await reporter.check()
             await server.close()
-            for waiter in waiters[:2]:
+            for waiter in waiters[:3]:
                 waiter.cancel()
 
     async def _finish_sender(self, task: asyncio.Task[object]) -> None:
@@ -194,9 +212,25 @@ class Daemon:
                 await task
             return
         exc = task.exception()
+        if exc is None:
+            return
         if isinstance(exc, SenderStopped):
             event(log, "sender.stopped", logging.ERROR, error=str(exc))
-            self.exit_code = EXIT_UNUSABLE
-        elif exc is not None:
+        else:
             event(log, "sender.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
-            self.exit_code = EXIT_FAILED
+        if self.exit_code == EXIT_OK or self.exit_code == EXIT_FAILED:
+            self.exit_code = self._exit_for(exc)
+
+    def _exit_for(self, exc: BaseException) -> int:
+        """A refused token is configuration (2); a damaged database 65; any other database
+        or file-system fault (disk full, read-only remount, I/O) may pass: 75; a bug, 1."""
+        cause = exc.__cause__ if isinstance(exc, SenderStopped) else exc
+        if cause is None:
+            return EXIT_UNUSABLE
+        if isinstance(cause, sqlite3.Error):
+            cause = explain(cause, self.db.path) or cause
+        if isinstance(cause, DatabaseDamaged):
+            return exits.DAMAGED
+        if isinstance(cause, sqlite3.Error | StoreError | OSError):
+            return exits.TEMPFAIL
+        return EXIT_FAILED

@@ -1,7 +1,8 @@
 """`GET /healthz`: is the daemon doing its job? JSON for load balancers and operators.
 
-200 when the database answers and updates are flowing (the last successful poll is
-recent, or webhook mode, where Telegram pushes); 503 otherwise, with the reason.
+200 when the database answers, is still the file the daemon opened (not deleted or
+replaced) and passed its last quick_check, and updates are flowing (the last successful
+poll is recent, or webhook mode, where Telegram pushes); 503 otherwise, with the reason.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class HealthState:
     last_poll: float | None = None
     last_update: float | None = None
     stopping: bool = False
+    db_problem: str | None = None  # the database was lost or found damaged: one sentence
+    db_probe: Callable[[], str | None] | None = None  # checks the file now (a stat)
 
     def polled(self) -> None:
         self.last_poll = time.time()
@@ -53,12 +56,17 @@ async def report(state: HealthState, counts: Counts) -> tuple[bool, dict[str, ob
         "last_update": _iso(state.last_update),
     }
     problems: list[str] = []
+    if state.db_problem is None and state.db_probe is not None:
+        state.db_problem = state.db_probe()
     try:
         body.update(await counts())
         body["db"] = "ok"
     except (sqlite3.Error, StoreError, OSError, ValueError) as exc:
         body["db"] = f"error: {type(exc).__name__}: {exc}"[:300]
         problems.append("database not reachable")
+    if state.db_problem is not None:  # answering from a deleted file is not "ok"
+        body["db"] = f"error: {state.db_problem}"[:300]
+        problems.append(state.db_problem)
     now = time.time()
     if state.mode == "polling":
         since = state.last_poll if state.last_poll is not None else state.started

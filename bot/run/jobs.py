@@ -4,6 +4,8 @@
 scheduled publishes (claimed before they run, so each runs once even with a
 standby daemon or after a crash), the next delivery wake-up, the outbox drain.
 :class:`DeliveryReporter` logs one summary line per issue when its outbox drains.
+:class:`DbWatch` checks the database itself: still the file opened (every few
+seconds), still sound (``PRAGMA quick_check``, hourly).
 
 The scheduler runs its jobs as concurrent tasks: they read on the process's
 ``Database.reader`` and write through ``Database.write`` like every other part.
@@ -18,11 +20,12 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from bot import exits
 from bot.logs import event
 from bot.publishing.release import PublishRefused
 from bot.store.base import StoreError, parse_stamp, to_stamp
 from bot.store.database import Action, Database
-from bot.store.db import is_busy
+from bot.store.db import integrity_problems, is_busy
 from bot.store.delivery_report import (
     delivery_counts,
     issues_enqueued_after,
@@ -200,4 +203,45 @@ class DeliveryReporter:
                 "delivery.summary",
                 logging.WARNING if counts.get("failed") else logging.INFO,
                 **fields,
+            )
+
+
+class DbWatch:
+    """The scheduler's database checks. On a failure it logs once, sets :attr:`failed`
+    (the daemon then stops taking work and exits with :attr:`exit_code`) and leaves
+    the sentence in :attr:`problem` (which /healthz reports)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.failed = asyncio.Event()
+        self.problem: str | None = None
+        self.exit_code = exits.OK
+
+    def _fail(self, name: str, problem: str, exit_code: int, hint: str) -> None:
+        if self.failed.is_set():
+            return
+        self.problem, self.exit_code = problem, exit_code
+        event(log, name, logging.ERROR, error=problem, hint=hint)
+        self.failed.set()
+
+    async def watch(self) -> None:
+        """The path still names the file opened? If not, every write goes nowhere."""
+        problem = self.db.file_problem()
+        if problem is not None:
+            self._fail(
+                "db.lost",
+                problem,
+                exits.TEMPFAIL,
+                "stopping; restore a backup (or `bot db init`) before the next start",
+            )
+
+    async def check(self) -> None:
+        """PRAGMA quick_check on the reader."""
+        problems = await integrity_problems(self.db.reader)
+        if problems:
+            self._fail(
+                "db.damaged",
+                f"the database {self.db.path} is damaged (quick_check: {problems[0]})",
+                exits.DAMAGED,
+                "stopping; restore a backup — `bot db check --full` lists what is wrong",
             )

@@ -26,3 +26,6 @@ class RunOptions:
     poll_seconds: float = 1.0
     drain_seconds: float = 5.0
     polling_timeout: int = 10
+    init: bool = False  # create the database when there is none (`bot run --init`)
+    watch_seconds: float = 2.0  # is the database file still the one opened? (a stat)
+    check_seconds: float = 3600.0  # PRAGMA quick_check while running

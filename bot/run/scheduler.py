@@ -8,14 +8,16 @@ from a :class:`JobSource` (the database, in the daemon; a fake in tests):
   within ``poll_seconds``;
 - a wake-up at the earliest future ``not_before`` of the outbox (a chat's delivery
   time, the end of its quiet hours), which drains the outbox then;
-- an interval job draining the outbox every ``drain_seconds``.
+- an interval job draining the outbox every ``drain_seconds``;
+- the daemon's own checks (``checks``: the database file still there every few
+  seconds, ``PRAGMA quick_check`` hourly), each an interval job.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -56,8 +58,10 @@ class DaemonScheduler:
         poll_seconds: float = 1.0,
         drain_seconds: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        checks: Sequence[tuple[str, Job, float]] = (),
     ) -> None:
         self.source = source
+        self.checks = tuple(checks)  # (job id, job, every so many seconds)
         self.poll_seconds = poll_seconds
         self.drain_seconds = drain_seconds
         self.clock = clock
@@ -109,6 +113,8 @@ class DaemonScheduler:
             seconds=self.drain_seconds,
             next_run_time=self.clock(),
         )
+        for job_id, job, seconds in self.checks:
+            self._add(job_id, job, trigger="interval", seconds=seconds)
 
     def _publish_job(self, id_: int) -> Job:
         async def fire() -> None:

@@ -17,7 +17,19 @@ class StoreError(Exception):
 
 
 class DatabaseUnavailable(StoreError):
-    """The database file cannot be used (read-only, locked, not SQLite, ...)."""
+    """The database file cannot be used as configured (its permissions, its path, ...):
+    an operator has to change something before trying again."""
+
+
+class DatabaseFault(DatabaseUnavailable):
+    """A fault of the environment that may pass by itself (a full disk, a file system
+    remounted read-only, an I/O error, another process holding the lock, the file
+    deleted under a running process): trying again later is the right answer."""
+
+
+class DatabaseDamaged(DatabaseUnavailable):
+    """The database is missing where one is expected, or fails its integrity check:
+    restore a backup (or create it on purpose with `bot db init`)."""
 
 
 def to_stamp(moment: datetime) -> str:

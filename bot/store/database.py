@@ -27,7 +27,14 @@ from typing import TypeVar
 
 import aiosqlite
 
-from bot.store.db import DEFAULT_BUSY_TIMEOUT_MS, default_db_path, is_busy, open_db, transaction
+from bot.store.db import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    default_db_path,
+    file_identity,
+    is_busy,
+    open_db,
+    transaction,
+)
 
 T = TypeVar("T")
 Action = Callable[[aiosqlite.Connection], Awaitable[T]]
@@ -53,6 +60,18 @@ class Database:
         self._lock = asyncio.Lock()
         self.patience_s = patience_s
         self.busy_retries = 0  # writes run again because another process held the lock
+        self.identity = file_identity(path)  # (device, inode) of the file opened
+
+    def file_problem(self) -> str | None:
+        """None while the path still names the file this process opened; else one sentence
+        (the file was deleted, or replaced by another): whatever is written from now on
+        goes to a file nobody will open again. A cheap ``stat``: check it often."""
+        now = file_identity(self.path)
+        if now is None:
+            return f"the database file {self.path} was deleted while the bot had it open"
+        if now != self.identity:
+            return f"the database file {self.path} was replaced while the bot had it open"
+        return None
 
     async def write(self, action: Action[T], *, patience_s: float | None = None) -> T:
         """Run ``action(conn)`` in one atomic transaction and return its result.
@@ -83,10 +102,26 @@ async def open_database(
     *,
     busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     patience_s: float = DEFAULT_PATIENCE_S,
+    create: bool = True,
+    synchronous: str = "FULL",
 ) -> AsyncIterator[Database]:
-    """Open (creating and migrating if needed) the database for this process."""
+    """Open (creating it when ``create``, else refusing a missing file) and migrate the
+    database for this process.
+
+    The writer commits with ``synchronous=FULL``: a commit (a "sent" mark above all)
+    survives a power cut or a file system going read-only under it; with NORMAL the
+    last commits before such a fault could be rolled back and their messages sent
+    again. The reader never writes, so it keeps NORMAL. (``synchronous`` is there for
+    the delivery benchmark, which measures what FULL costs.)
+    """
     db_path = Path(path) if path is not None else default_db_path()
     async with AsyncExitStack() as stack:
-        writer = await stack.enter_async_context(open_db(db_path, busy_timeout_ms=busy_timeout_ms))
-        reader = await stack.enter_async_context(open_db(db_path, busy_timeout_ms=busy_timeout_ms))
+        writer = await stack.enter_async_context(
+            open_db(
+                db_path, busy_timeout_ms=busy_timeout_ms, create=create, synchronous=synchronous
+            )
+        )
+        reader = await stack.enter_async_context(
+            open_db(db_path, busy_timeout_ms=busy_timeout_ms, create=False)
+        )
         yield Database(db_path, writer, reader, patience_s=patience_s)

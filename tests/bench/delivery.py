@@ -13,6 +13,8 @@ Standalone (not part of the test run): ``.venv/bin/python tests/bench/delivery.p
 * ``lifted``: emulator limits lifted, 20 ms emulated network latency → sender CPU
   seconds per 1,000 messages, and throughput / a naive
   ``for chat in chats: await bot.send_message(...)`` loop over the same messages;
+* ``durability``: the lifted case with the writer's ``synchronous`` NORMAL and FULL
+  (every "sent" mark durable: issue 11), twice each in one run → rate and CPU of each;
 * ``memory``: peak RSS of a sender process (child) holding an outbox of 100,000
   queued chats while it sends for a few seconds, and the enqueue time of those chats.
 
@@ -52,8 +54,9 @@ from bot.delivery.enqueue import enqueue_issue  # noqa: E402
 from bot.delivery.ratelimit import Limits  # noqa: E402
 from bot.delivery.sender import Sender, SenderOptions, Tally  # noqa: E402
 from bot.digest.parse import parse_issue  # noqa: E402
+from bot.store.base import utc_now  # noqa: E402
 from bot.store.database import open_database  # noqa: E402
-from bot.store.db import open_db, transaction, utc_now  # noqa: E402
+from bot.store.db import open_db, transaction  # noqa: E402
 from bot.store.issues import ingest_issue  # noqa: E402
 
 SCALED = {"global_per_s": 300, "chat_per_s": 10, "chat_burst": 3, "group_per_min": 200}
@@ -142,10 +145,12 @@ async def expected_rows(path: Path) -> Counter[int]:
         return Counter({int(c): int(n) for c, n in await cur.fetchall()})
 
 
-async def send_all(path: Path, base: str, limits: Limits) -> tuple[Tally, float, float]:
+async def send_all(
+    path: Path, base: str, limits: Limits, synchronous: str = "FULL"
+) -> tuple[Tally, float, float]:
     """Drain the outbox with the real sender; (tally, wall seconds, CPU seconds)."""
     client = DigestClient(open_bot(TOKEN, base), paid_broadcast=limits.paid_broadcast)
-    async with open_database(path) as db:
+    async with open_database(path, synchronous=synchronous) as db:
         sender = Sender(db, client, "bench", SenderOptions(limits=limits))
         cpu, wall = time.process_time(), time.perf_counter()
         tally = await sender.run(asyncio.Event(), until_idle=True)
@@ -263,6 +268,34 @@ async def lifted(session: aiohttp.ClientSession, base: str, work: Path) -> dict[
     }
 
 
+async def durability(session: aiohttp.ClientSession, base: str, work: Path) -> dict[str, Any]:
+    """The lifted case twice, alike but for the writer's ``synchronous``: NORMAL (before
+    issue 11) and FULL (every sent mark durable). Each run on a fresh outbox; the order
+    alternates so that warm-up does not favour one."""
+    ids = chat_ids(2000)
+    await control(session, base, "POST", "reset")
+    await control(session, base, "POST", "config", {**LIFTED, "latency_ms": 20})
+    await register(session, base, ids)
+    figures: dict[str, Any] = {}
+    for n, mode in enumerate(("NORMAL", "FULL", "FULL", "NORMAL")):
+        path = work / f"durability-{n}.sqlite3"
+        for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            stale.unlink(missing_ok=True)
+        await make_db(path, ids, 1)
+        tally, wall, cpu = await send_all(path, base, LIFTED_LIMITS, synchronous=mode)
+        sent = tally.sent + tally.edited
+        run = figures.setdefault(mode, {"messages": 0, "wall_s": 0.0, "cpu_s": 0.0})
+        run["messages"] += sent
+        run["wall_s"] += wall
+        run["cpu_s"] += cpu
+    for run in figures.values():
+        run["rate"] = round(run["messages"] / run["wall_s"], 1)
+        run["cpu_s_per_1000"] = round(run["cpu_s"] / run["messages"] * 1000, 3)
+        run["wall_s"], run["cpu_s"] = round(run["wall_s"], 2), round(run["cpu_s"], 2)
+    figures["full_vs_normal_rate"] = round(figures["FULL"]["rate"] / figures["NORMAL"]["rate"], 3)
+    return figures
+
+
 def peak_rss_kb() -> int:
     """This process's peak RSS (VmHWM; ru_maxrss would include the forking parent's)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -327,6 +360,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "limited": lambda: limited(session, base, work, args.chats, args.issues),
                 "faults": lambda: faults(session, base, work),
                 "lifted": lambda: lifted(session, base, work),
+                "durability": lambda: durability(session, base, work),
                 "memory": lambda: memory(session, base, work),
             }
             for name in args.stages.split(","):
@@ -348,7 +382,9 @@ if __name__ == "__main__":
         "--issues", type=int, default=15, help="corpus issues of the limited run (30: ~6 min)"
     )
     parser.add_argument("--work", default="/tmp/digest-bot-bench", help="scratch folder")
-    parser.add_argument("--stages", default="limited,faults,lifted,memory", help="what to run")
+    parser.add_argument(
+        "--stages", default="limited,faults,lifted,durability,memory", help="what to run"
+    )
     arguments = parser.parse_args()
     Path(arguments.work).mkdir(parents=True, exist_ok=True)
     print(json.dumps(asyncio.run(main(arguments)), ensure_ascii=False))
