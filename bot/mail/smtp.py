@@ -262,18 +262,20 @@ class SmtpPool:
         VERP) to the single ``recipient``, and say what the server answered."""
         if self._closed:
             raise RuntimeError("the SMTP pool is closed")
+        # Wait for the rates before taking a connection: a slow domain's queue must not
+        # hold connections the other domains' mail could use.
+        domain_limiter = self._domain_limiters.get(domain_of(recipient))
+        if domain_limiter is not None:
+            await domain_limiter.acquire()
+        await self._limiter.acquire()
         async with self._slots:
-            await self._limiter.acquire()
-            domain_limiter = self._domain_limiters.get(domain_of(recipient))
-            if domain_limiter is not None:
-                await domain_limiter.acquire()
             outcome = await self._send(data, sender, recipient)
-            if outcome.code is None:  # no server answered: the slot was not used
-                self._limiter.refund()
-                if domain_limiter is not None:
-                    domain_limiter.refund()
-            setattr(self.stats, outcome.status, getattr(self.stats, outcome.status) + 1)
-            return outcome
+        if outcome.code is None:  # no server answered: the slot was not used
+            self._limiter.refund()
+            if domain_limiter is not None:
+                domain_limiter.refund()
+        setattr(self.stats, outcome.status, getattr(self.stats, outcome.status) + 1)
+        return outcome
 
     async def _send(self, data: bytes, sender: str, recipient: str) -> Outcome:
         reused = self._idle.pop() if self._idle else None
