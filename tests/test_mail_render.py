@@ -171,3 +171,12 @@ def test_text_templates_are_not_escaped_and_need_the_suffix() -> None:
             "email/confirm.txt.j2", "en", address="<a>", confirm_url="https://x", topics="", days=3
         ),
     )
+
+
+def test_subject_and_preheader_stay_on_one_line_with_hostile_input() -> None:
+    entry = make_entry(1, "量化\r\nBcc: victim@example.net\n标题", summary="x")
+    issue = make_issue([entry], date="2021-01-05", title="期\r\n标题")
+    m = mail(issue, include=["量化"], topic_labels=["量化\r\nBcc: victim@example.net"])
+    for text in (m.subject, m.preheader):
+        assert "\r" not in text and "\n" not in text
+    assert m.subject == "嵌入式AI简报 · 2021-01-05 · 量化 Bcc: victim@example.net 1 条"

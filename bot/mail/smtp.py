@@ -33,6 +33,8 @@ import aiosmtplib
 from pydantic import SecretStr
 
 from bot.mail.address import domain_of
+from bot.mail.dkim import DkimSigner
+from bot.mail.message import Outgoing
 
 Status = Literal["sent", "retry", "bounce"]
 Stage = Literal["connect", "mail", "rcpt", "data"]
@@ -276,6 +278,11 @@ class SmtpPool:
                 domain_limiter.refund()
         setattr(self.stats, outcome.status, getattr(self.stats, outcome.status) + 1)
         return outcome
+
+    async def deliver(self, message: Outgoing, signer: DkimSigner | None = None) -> Outcome:
+        """Send a built message (DKIM-signed when ``signer`` is given) from its VERP
+        envelope sender to its recipient."""
+        return await self.send(message.payload(signer), message.envelope_sender, message.recipient)
 
     async def _send(self, data: bytes, sender: str, recipient: str) -> Outcome:
         reused = self._idle.pop() if self._idle else None
