@@ -84,6 +84,7 @@ async def test_550_at_rcpt_is_a_bounce_after_one_try(smtp_sink: Sink) -> None:
     async with pool(smtp_sink) as smtp:
         outcome = await smtp.send(data(), SENDER, "gone@example.com")
         assert outcome == Outcome("bounce", "rcpt", 550, "5.1.1 <gone@example.com>: no such user")
+        assert outcome.enhanced == "5.1.1"
         # The connection was reset and carries the next message.
         assert (await smtp.send(data(1), SENDER, "reader@example.com")).sent
     assert smtp.stats.bounce == 1 and smtp.stats.sent == 1
@@ -174,6 +175,18 @@ async def test_a_connection_lost_during_data_is_an_uncertain_retry(smtp_sink: Si
     assert smtp_sink.handler.connections == 2
     # The server did get the first one: the caller's at-least-once retry may duplicate it.
     assert len(smtp_sink.handler.received) == 2
+
+
+async def test_a_send_cancelled_mid_data_leaves_no_half_used_connection(smtp_sink: Sink) -> None:
+    smtp_sink.handler.stall_data = True
+    async with pool(smtp_sink) as smtp:
+        task = asyncio.create_task(smtp.send(data(1), SENDER, "r@example.com"))
+        assert await asyncio.to_thread(smtp_sink.handler.in_data.wait, 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert (await smtp.send(data(2), SENDER, "r@example.com")).sent
+    assert smtp_sink.handler.connections == 2
 
 
 async def test_a_closed_pool_refuses_to_send(smtp_sink: Sink) -> None:

@@ -22,6 +22,7 @@ every outcome show ``***`` instead.
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -41,6 +42,7 @@ Stage = Literal["connect", "mail", "rcpt", "data"]
 TlsMode = Literal["none", "starttls", "opportunistic", "implicit"]
 DEFAULT_TIMEOUT: Final = 30.0
 MAX_TEXT: Final = 300
+_ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -126,6 +128,14 @@ class Outcome:
     @property
     def sent(self) -> bool:
         return self.status == "sent"
+
+    @property
+    def enhanced(self) -> str | None:
+        """The RFC 3463 status in the server's text (``5.1.1``), if it gave one: the
+        caller can tell a dead mailbox (5.1.x, 5.2.x) from a policy refusal (5.7.x) that
+        may be about us, e.g. to stop sending when many recipients get the same 5.7.x."""
+        match = _ENHANCED.match(self.text)
+        return match.group(1) if match else None
 
 
 def _text(message: str) -> str:
@@ -293,6 +303,9 @@ class SmtpPool:
             except _Dropped:
                 client.close()
                 self.stats.reconnects += 1
+            except BaseException:  # cancelled mid-exchange: the session state is unknown
+                client.close()
+                raise
             else:
                 await self._release(client, count + 1, keep)
                 return outcome
@@ -302,7 +315,11 @@ class SmtpPool:
             return Outcome("retry", "connect", exc.code, _text(exc.message))
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             return Outcome("retry", "connect", None, _text(f"cannot connect to {self.url}: {exc}"))
-        outcome, keep = await self._transaction(client, data, sender, recipient, False)
+        try:
+            outcome, keep = await self._transaction(client, data, sender, recipient, False)
+        except BaseException:  # cancelled mid-exchange: the session state is unknown
+            client.close()
+            raise
         await self._release(client, 1, keep)
         return outcome
 

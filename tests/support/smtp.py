@@ -38,6 +38,8 @@ class Recorder:
     drop_in_data: bool = False
     drop_after_data: bool = False
     dropped: threading.Event = field(default_factory=threading.Event)
+    stall_data: bool = False  # hold the answer to DATA (until the client gives up)
+    in_data: threading.Event = field(default_factory=threading.Event)
 
     def _session(self, session: object) -> int:
         if not any(s is session for s in self.sessions):
@@ -60,6 +62,10 @@ class Recorder:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         index = self._session(session)
+        if self.stall_data:
+            self.stall_data = False
+            self.in_data.set()
+            await asyncio.sleep(1)
         for rcpt in envelope.rcpt_tos:
             replies = self.refuse_data.get(rcpt)
             if replies:
