@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import email
+import re
 import subprocess
 from datetime import UTC, datetime
 from email import policy
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import dkim
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.digest.model import Issue
@@ -222,3 +225,27 @@ def test_dkim_configuration_errors(tmp_path: Path) -> None:
         DkimSigner.from_file("s1", "example.org", tmp_path / "bad.pem")
     with pytest.raises(DkimError, match="selector"):
         DkimSigner("bad selector", "example.org", b"-----BEGIN PRIVATE KEY-----")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    name=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60),
+    subject=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=120),
+)
+def test_any_name_or_subject_is_refused_or_stays_in_its_header(name: str, subject: str) -> None:
+    mail = RenderedMail(subject, "<p>x</p>", "x\n", "")
+    try:
+        out = build(mail, to_name=name)
+        data = out.data
+    except HeaderError:
+        assert re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", name + subject)
+        return
+    assert all(byte < 128 for byte in data)
+    msg = parse(data)
+    names = {k.lower() for k in msg}
+    assert names == {
+        "from", "to", "reply-to", "subject", "date", "message-id", "list-id",
+        "list-unsubscribe", "list-unsubscribe-post", "return-path", "mime-version",
+        "content-type",
+    }  # fmt: skip
+    assert [a.addr_spec for a in msg["To"].addresses] == ["reader@example.com"]

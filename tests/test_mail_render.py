@@ -174,9 +174,9 @@ def test_text_templates_are_not_escaped_and_need_the_suffix() -> None:
 
 
 def test_subject_and_preheader_stay_on_one_line_with_hostile_input() -> None:
-    entry = make_entry(1, "量化\r\nBcc: victim@example.net\n标题", summary="x")
+    entry = make_entry(1, "量化\r\nBcc: victim@example.net\x0c\u2028标题", summary="x")
     issue = make_issue([entry], date="2021-01-05", title="期\r\n标题")
-    m = mail(issue, include=["量化"], topic_labels=["量化\r\nBcc: victim@example.net"])
+    m = mail(issue, include=["量化"], topic_labels=["量化\r\nBcc:\x0bvictim@example.net"])
     for text in (m.subject, m.preheader):
-        assert "\r" not in text and "\n" not in text
+        assert len(text.splitlines()) == 1 and text.isprintable()
     assert m.subject == "嵌入式AI简报 · 2021-01-05 · 量化 Bcc: victim@example.net 1 条"

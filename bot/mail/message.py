@@ -34,7 +34,9 @@ from bot.render.entry import safe_url
 
 POLICY: Final = policy.SMTP.clone(cte_type="7bit", max_line_length=78)
 ONE_CLICK: Final = "List-Unsubscribe=One-Click"
-_CRLF = re.compile(r"[\r\n]")
+# CR, LF and every other character str.splitlines() breaks at (the policy refuses those
+# with a bare ValueError), and the rest of the C0/C1 controls.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _URI_UNSAFE = re.compile(r"[\s<>,\"]")
 _LIST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,200}[a-z0-9])?$")
 
@@ -106,8 +108,8 @@ def make_message_id(kind: str, issue: str, subscriber: int | str, domain: str) -
 
 
 def _no_crlf(value: str, what: str) -> str:
-    if _CRLF.search(value):
-        raise HeaderError(f"the {what} contains a line break")
+    if _BREAKS.search(value):
+        raise HeaderError(f"the {what} contains a line break or a control character")
     return value
 
 

@@ -10,6 +10,7 @@ Building the MIME message is :mod:`bot.mail.message`'s job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -58,6 +59,15 @@ def inline_css(html: str) -> str:
     return _inliner().inline(html)
 
 
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(text: str) -> str:
+    """``text`` on one line fit for a header: line breaks and control characters of any
+    kind (form feed, U+2028…) become spaces, runs of spaces one space."""
+    return " ".join(_BREAKS.sub(" ", text).split())
+
+
 def _html_lang(lang: str) -> str:
     return "en" if lang == "en" else "zh-CN"
 
@@ -82,14 +92,15 @@ def email_subject(view: DigestView, lang: str) -> str:
         tail = t_text("mail.count_one", lang, count=count)
     else:
         tail = t_text("mail.count", lang, count=count)
-    return one_line(" · ".join(x for x in (view.name, view.date, tail) if x))
+    return header_text(" · ".join(x for x in (view.name, view.date, tail) if x))
 
 
 def _preheader(view: DigestView, lang: str) -> str:
     titles = [e.title for e in view.entries[:PREHEADER_TITLES] if e.title]
     joined = t_text("digest.topic_sep", lang).join(titles)
     return trim(
-        one_line(t_text("mail.preheader", lang, count=view.matched, titles=joined)), MAX_PREHEADER
+        header_text(t_text("mail.preheader", lang, count=view.matched, titles=joined)),
+        MAX_PREHEADER,
     )
 
 
