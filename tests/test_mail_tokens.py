@@ -71,7 +71,12 @@ def test_sender_mailbox() -> None:
     sender = parse_mailbox("嵌入式AI简报 <digest@Example.org>")
     assert (sender.display_name, sender.addr_spec) == ("嵌入式AI简报", "digest@example.org")
     assert parse_mailbox("digest@example.org").display_name == ""
-    for bad in ("a <x@y.org>, b <z@y.org>", "Evil\r\nBcc: v@x.org <d@example.org>", "nobody"):
+    for bad in (
+        "a <x@y.org>, b <z@y.org>",
+        "Evil\r\nBcc: v@x.org <d@example.org>",
+        "Evil\u2028Bcc: v@x.org <d@example.org>",
+        "nobody",
+    ):
         with pytest.raises(AddressError):
             parse_mailbox(bad)
 

@@ -19,7 +19,7 @@ MAX_ADDRESS: Final = 254  # RFC 5321's path limit, less the angle brackets
 MAX_LOCAL: Final = 64
 MAX_INPUT: Final = 320  # longer input is refused before any parsing
 MAX_DISPLAY_NAME: Final = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class AddressError(ValueError):
