@@ -58,11 +58,88 @@ def select_entries(
 
 
 def _filter_line(lang: str, labels: Sequence[str], matched: int, total: int) -> str | None:
-    shown = [trim(one_line(label), MAX_LABEL) for label in labels if one_line(label)]
+    shown = _labels(labels)
     if not shown:
         return None
     topics = trim(t_text("digest.topic_sep", lang).join(shown), MAX_FILTER)
     return t_text("digest.filter", lang, topics=topics, matched=matched, total=total)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestView:
+    """What one reader gets of an issue, whatever the channel: the header's fields, the
+    topic filter line, and the entries that pass the filter (bounded, with every link),
+    in issue order. Telegram packs them into messages; e-mail lays them out in one page."""
+
+    name: str
+    title: str
+    date: str | None
+    url: str | None
+    filter: str | None
+    labels: tuple[str, ...]
+    matched: int
+    total: int
+    entries: tuple[EntryView, ...]
+
+    def header_context(self) -> dict[str, str | None]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "date": self.date,
+            "url": self.url,
+            "filter": self.filter,
+        }
+
+    def sections(self, lang: str) -> list[tuple[str, list[EntryView]]]:
+        """The entries grouped by consecutive section, with each section's name in ``lang``."""
+        groups: list[tuple[str, list[EntryView]]] = []
+        current: str | None = None
+        for entry in self.entries:
+            if entry.section != current or not groups:
+                current = entry.section
+                groups.append((section_name(entry.section, lang), []))
+            groups[-1][1].append(entry)
+        return groups
+
+
+def _labels(labels: Sequence[str]) -> tuple[str, ...]:
+    return tuple(trim(one_line(label), MAX_LABEL) for label in labels if one_line(label))
+
+
+def digest_view(
+    issue: Issue,
+    *,
+    lang: str = "zh",
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    topic_labels: Sequence[str] | None = None,
+    mode: Mode = "full",
+    issue_url: str | None = None,
+    issue_base: str = ISSUE_BASE,
+    summary_limit: int | None = None,
+    full_text: bool = False,
+) -> DigestView | None:
+    """The reader's view of ``issue`` (see :func:`render_digest` for the arguments);
+    ``None`` if nothing matches the topics."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    chosen = select_entries(issue, include, exclude)
+    if not chosen:
+        return None
+    filtered = any(normalize(x).strip() for x in (*include, *exclude))
+    labels = topic_labels if topic_labels is not None else [*include, *(f"-{x}" for x in exclude)]
+    keep = summary_limit_for(mode, summary_limit, full_text)
+    return DigestView(
+        name=t_text("digest.name", lang),
+        title=trim(one_line(issue.title), MAX_TITLE),
+        date=issue.date,
+        url=safe_url(issue_url or issue_link(issue, issue_base)),
+        filter=_filter_line(lang, labels, len(chosen), len(issue.entries)) if filtered else None,
+        labels=_labels(labels) if filtered else (),
+        matched=len(chosen),
+        total=len(issue.entries),
+        entries=tuple(EntryView.of(entry, mode, keep) for entry in chosen),
+    )
 
 
 def render_digest(
@@ -87,20 +164,21 @@ def render_digest(
     mode's summary length; ``full_text`` keeps summaries whole (long ones are
     then cut across parts at a paragraph or sentence end).
     """
-    if mode not in MODES:
-        raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    chosen = select_entries(issue, include, exclude)
-    if not chosen:
+    view = digest_view(
+        issue,
+        lang=lang,
+        include=include,
+        exclude=exclude,
+        topic_labels=topic_labels,
+        mode=mode,
+        issue_url=issue_url,
+        issue_base=issue_base,
+        summary_limit=summary_limit,
+        full_text=full_text,
+    )
+    if view is None:
         return []
-    filtered = any(normalize(x).strip() for x in (*include, *exclude))
-    labels = topic_labels if topic_labels is not None else [*include, *(f"-{x}" for x in exclude)]
-    header_ctx = {
-        "name": t_text("digest.name", lang),
-        "title": trim(one_line(issue.title), MAX_TITLE),
-        "date": issue.date,
-        "url": safe_url(issue_url or issue_link(issue, issue_base)),
-        "filter": _filter_line(lang, labels, len(chosen), len(issue.entries)) if filtered else None,
-    }
+    header_ctx = view.header_context()
 
     def header(index: int, count: int) -> str:
         marker = t_text("digest.part", lang, index=index, count=count) if count > 1 else ""
@@ -117,10 +195,8 @@ def render_digest(
         return Block.of(render("telegram/section.html.j2", lang, name=name, continued=continued))
 
     packer = Packer(limits, reserve, heading, "\n" if mode == "titles" else "\n\n")
-    keep = summary_limit_for(mode, summary_limit, full_text)
-    for entry in chosen:
-        view = EntryView.of(entry, mode, keep)
-        for block in entry_blocks(view, lang, mode, packer, entry.section):
+    for entry in view.entries:
+        for block in entry_blocks(entry, lang, mode, packer, entry.section):
             packer.add(block, entry.section)
     packer.add_tail(Block.of(render("telegram/digest_footer.html.j2", lang)))
     drafts = packer.finish()

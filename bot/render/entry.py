@@ -19,6 +19,8 @@ MAX_TITLE = 300
 MAX_SOURCE = 80
 MAX_TAG = 60
 MAX_URL = 2048
+MAX_LINK_LABEL = 40
+MAX_LINKS = 8
 MIN_PIECE = 300  # shortest summary piece worth starting an entry with
 
 
@@ -35,8 +37,35 @@ def safe_url(url: str | None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkView:
+    """One extra link of an entry (paper, code, original article): a bounded label and
+    an http(s) URL."""
+
+    label: str
+    url: str
+
+
+def link_views(entry: Entry) -> tuple[LinkView, ...]:
+    """The entry's extra links a reader may follow: http(s) only, without the title's
+    own URL or repeats, at most :data:`MAX_LINKS`."""
+    seen = {safe_url(entry.url)}
+    views: list[LinkView] = []
+    for link in entry.links:
+        url = safe_url(link.url)
+        if url is None or url in seen:
+            continue
+        seen.add(url)
+        views.append(LinkView(trim(one_line(link.text), MAX_LINK_LABEL) or url, url))
+    return tuple(views[:MAX_LINKS])
+
+
+@dataclass(frozen=True, slots=True)
 class EntryView:
-    """What a template shows of an entry: plain, bounded text (escaped by the template)."""
+    """What a template shows of an entry: plain, bounded text (escaped by the template).
+
+    ``section`` is the entry's section as written in the issue; ``links`` its extra
+    links (the Telegram templates show the title's link only, e-mail shows them all).
+    """
 
     key: str
     title: str
@@ -44,6 +73,8 @@ class EntryView:
     source: str
     tag: str
     summary: str
+    section: str = ""
+    links: tuple[LinkView, ...] = ()
 
     @classmethod
     def of(cls, entry: Entry, mode: Mode, summary_limit: int | None) -> EntryView:
@@ -58,6 +89,8 @@ class EntryView:
             source=trim(one_line(entry.source or ""), MAX_SOURCE),
             tag=trim(one_line(entry.tag or ""), MAX_TAG),
             summary=trim(summary, summary_limit) if summary_limit != 0 else "",
+            section=entry.section,
+            links=link_views(entry),
         )
 
 
