@@ -47,6 +47,11 @@ class IssueSummary:
     published_at: str
     updated_at: str
 
+    @property
+    def label(self) -> str:
+        """How lists name the issue: its title, else its intro (`bot issues`, the web)."""
+        return self.title or self.intro
+
 
 @dataclass(frozen=True, slots=True)
 class StoredIssue:
