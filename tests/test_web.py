@@ -323,6 +323,24 @@ async def test_a_republished_issue_updates_its_feed_item(
     }
 
 
+async def test_pages_show_a_republished_issue_at_once(site: Client, web_archive: Database) -> None:
+    """Issue and search pages are kept between requests, but never past a publish."""
+    for _ in range(2):
+        _, page, _ = await get(site, "/issues/2021-01-19")
+        _, found, _ = await get(site, "/search?q=NCNN")
+    assert "NCNN 发布新版本" in page and "更正" not in page and "共 1 条" in found
+    edited = make_issue(
+        "2021-01-19",
+        make_entry("NCNN 发布新版本（更正）", url="https://example.org/ncnn"),
+        make_entry("NCNN 在树莓派上", url="https://example.org/ncnn-pi"),
+    )
+    await web_archive.write(lambda c: ingest_issue(c, edited, "edited", "edited"))
+    _, page, _ = await get(site, "/issues/2021-01-19")
+    _, found, _ = await get(site, "/search?q=NCNN")
+    assert "NCNN 发布新版本（更正）" in page and "NCNN 在树莓派上" in page
+    assert "共 2 条" in found
+
+
 async def test_feed_etag_answers_304(site: Client) -> None:
     _, _, headers = await get(site, "/feed.json")
     status, _, _ = await get(site, "/feed.json", **{"If-None-Match": headers["ETag"]})

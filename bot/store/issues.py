@@ -334,3 +334,11 @@ async def list_revisions(conn: aiosqlite.Connection, date: str) -> list[Revision
             )
             for r in await cursor.fetchall()
         ]
+
+
+async def archive_version(conn: aiosqlite.Connection) -> int:
+    """A number that grows with every ingest (a new issue or a revision): pages built
+    from the archive can be kept until it changes."""
+    async with conn.execute("SELECT coalesce(max(id), 0) FROM revisions") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0

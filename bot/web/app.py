@@ -12,7 +12,8 @@ from aiohttp import web
 from bot.config import Settings
 from bot.store.database import Database
 from bot.web import feeds, pages
-from bot.web.keys import DB, SITE, STATIC, Site, StaticFile
+from bot.web.cache import PageCache
+from bot.web.keys import DB, PAGES, SITE, STATIC, Site, StaticFile
 
 # A search query arrives in the request line: 10,000 Chinese characters are 90,000
 # bytes percent-encoded, beyond aiohttp's 8,190-byte default (which answers 400).
@@ -47,6 +48,7 @@ def build_app(db: Database, settings: Settings) -> web.Application:
     app = web.Application(middlewares=[_error_pages], handler_args={"max_line_size": MAX_LINE})
     css = _stylesheet()
     app[DB] = db
+    app[PAGES] = PageCache()
     app[SITE] = Site.of(settings)
     app[STATIC] = StaticFile(f"/static/site.{css.digest}.css", css.body, css.digest)
     app.on_response_prepare.append(_security_headers)

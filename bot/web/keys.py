@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.i18n import Lang
 from bot.store.database import Database
+from bot.web.cache import PageCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,3 +44,4 @@ class StaticFile:
 DB = web.AppKey("db", Database)
 SITE = web.AppKey("site", Site)
 STATIC = web.AppKey("static", StaticFile)
+PAGES = web.AppKey("pages", PageCache)

@@ -7,6 +7,7 @@ from datetime import date as Date
 from typing import Any
 from urllib.parse import urlencode
 
+import aiosqlite
 from aiohttp import web
 
 from bot.i18n import Lang
@@ -16,9 +17,9 @@ from bot.render.text import clip
 from bot.search.engine import RANK_CAP
 from bot.search.engine import search as run_search
 from bot.search.query import MAX_QUERY_CHARS
-from bot.store.issues import get_issue, list_issues, list_revisions
+from bot.store.issues import archive_version, get_issue, list_issues, list_revisions
 from bot.web import views
-from bot.web.keys import DB, SITE, STATIC
+from bot.web.keys import DB, PAGES, SITE, STATIC
 from bot.web.lang import accepted_lang, chosen_lang
 
 HEADLINES = 8  # entries of the latest issue on the home page
@@ -52,26 +53,34 @@ class Page:
         return path + ("?" + urlencode(query) if query else "")
 
     def switch(self) -> str:
-        """This page in the other language."""
-        query = dict(self.request.query)
+        """This page in the other language (a hostile query cut as search cuts it)."""
+        query = {k: v[:MAX_QUERY_CHARS] for k, v in self.request.query.items()}
         query["lang"] = self.other
         return self.request.path + "?" + urlencode(query)
 
     def respond(self, template: str, status: int = 200, **context: Any) -> web.Response:
-        html = render(
-            f"web/{template}",
-            self.lang,
-            lang=self.lang,
-            other=self.other,
-            href=self.href,
-            switch=self.switch(),
-            chosen_lang=self.chosen,
-            css=self.request.app[STATIC].path,
-            telegram=self.site.telegram,
-            **context,
+        return self.html(self.render(template, **context), status)
+
+    def render(self, template: str, **context: Any) -> str:
+        return (
+            render(
+                f"web/{template}",
+                self.lang,
+                lang=self.lang,
+                other=self.other,
+                href=self.href,
+                switch=self.switch(),
+                chosen_lang=self.chosen,
+                css=self.request.app[STATIC].path,
+                telegram=self.site.telegram,
+                **context,
+            )
+            + "\n"
         )
+
+    def html(self, html: str, status: int = 200) -> web.Response:
         return web.Response(
-            text=html + "\n",
+            text=html,
             status=status,
             content_type="text/html",
             charset="utf-8",
@@ -124,16 +133,22 @@ async def issue(request: web.Request) -> web.Response:
     if day is None:
         return not_found(request)
     conn = request.app[DB].reader
-    stored = await get_issue(conn, day)
-    if stored is None:
-        return not_found(request, date=day)
-    revision = views.RevisionView.of(await list_revisions(conn, day))
-    return page.respond(
-        "issue.html.j2",
-        issue=stored.issue,
-        sections=views.sections(stored, page.lang),
-        revision=revision,
-    )
+    cache = request.app[PAGES]
+    key = ("issue", await archive_version(conn), day, page.lang, page.chosen, page.switch())
+    html = cache.get(key)
+    if html is None:
+        stored = await get_issue(conn, day)
+        if stored is None:
+            return not_found(request, date=day)
+        revision = views.RevisionView.of(await list_revisions(conn, day))
+        html = page.render(
+            "issue.html.j2",
+            issue=stored.issue,
+            sections=views.sections(stored, page.lang),
+            revision=revision,
+        )
+        cache.put(key, html)
+    return page.html(html)
 
 
 def _page_number(text: str | None) -> int:
@@ -150,12 +165,22 @@ async def search(request: web.Request) -> web.Response:
     number = _page_number(request.query.get("page"))
     if not query.strip():
         return page.respond("search.html.j2", query="", found=None, results=(), notices=())
-    found = await run_search(
-        request.app[DB].reader, query, limit=PER_PAGE, offset=(number - 1) * PER_PAGE
-    )
+    conn = request.app[DB].reader
+    cache = request.app[PAGES]
+    version = await archive_version(conn)
+    key = ("search", version, query, number, page.lang, page.chosen, page.switch())
+    html = cache.get(key)
+    if html is None:
+        html = await _search_page(page, conn, query, number)
+        cache.put(key, html)
+    return page.html(html)
+
+
+async def _search_page(page: Page, conn: aiosqlite.Connection, query: str, number: int) -> str:
+    found = await run_search(conn, query, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     pages = max(1, -(-found.total // PER_PAGE))
     shown = found.query.raw
-    return page.respond(
+    return page.render(
         "search.html.j2",
         query=shown,
         found=found,
