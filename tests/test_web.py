@@ -409,3 +409,20 @@ async def test_bot_run_serves_the_site_beside_healthz(
         finally:
             stop.set()
             assert await task == 0
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+def test_site_settings_are_checked_with_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.config import SettingsError, load_settings
+
+    for name in ("BOT_PUBLIC_URL", "BOT_USERNAME"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(public_url="https://digest.example.org/", username="@digest_bot")
+    assert settings.public_url == "https://digest.example.org" and settings.username == "digest_bot"
+    for bad in ("ftp://digest.example.org", "digest.example.org", "https://x.org/?a=1"):
+        with pytest.raises(SettingsError, match="BOT_PUBLIC_URL"):
+            load_settings(public_url=bad)
+    with pytest.raises(SettingsError, match="BOT_USERNAME"):
+        load_settings(username="not a name")

@@ -49,6 +49,7 @@ return {
   titleWidth: box ? box.width : 0,
   titleHeight: box ? box.height : 0,
   lang: document.documentElement.lang,
+  background: getComputedStyle(document.body).backgroundColor,
 };
 """
 
@@ -93,8 +94,10 @@ def driver(tmp_path: Path) -> Iterator[Any]:
         browser.quit()
 
 
-def look(browser: Any, url: str, width: int, shot: Path) -> dict[str, Any]:
+def look(browser: Any, url: str, width: int, shot: Path, *, dark: bool = False) -> dict[str, Any]:
     """Open ``url`` in a viewport ``width`` CSS pixels wide; measure it and take a screenshot."""
+    scheme = {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [scheme]})
     browser.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
@@ -124,4 +127,13 @@ async def test_pages_fit_a_phone_and_a_desktop_and_render_cjk(
             assert seen["title"] and "量化" in seen["title"], where
             assert seen["titleWidth"] > 0 and seen["titleHeight"] > 0, f"{where}: {seen}"
             assert shot.stat().st_size > 1000, where
+    light = await asyncio.to_thread(
+        look, driver, base + PAGES["issue"], 390, tmp_path / "issue-390-light.png"
+    )
+    dark = await asyncio.to_thread(
+        look, driver, base + PAGES["issue"], 390, tmp_path / "issue-390-dark.png", dark=True
+    )
+    assert light["background"] == "rgb(255, 255, 255)"
+    assert dark["background"] != light["background"], "no dark mode"
+    assert dark["scrollWidth"] <= dark["innerWidth"]
     print(f"screenshots: {tmp_path}")
