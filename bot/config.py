@@ -7,8 +7,10 @@ error for `bot run`.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -40,6 +42,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     listen: str = "127.0.0.1:8080"
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    # The public web site (bot.web), served by `bot run` on BOT_LISTEN.
+    public_url: str | None = None
+    username: str | None = None
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -79,6 +84,28 @@ class Settings(BaseSettings):
         if value and not value.startswith(("https://", *local)):
             raise ValueError("BOT_WEBHOOK_URL must start with https:// (Telegram requires it)")
         return value or None
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError(
+                "BOT_PUBLIC_URL must be http(s)://host[/path], e.g. https://digest.example.org"
+            )
+        return value.rstrip("/")
+
+    @field_validator("username")
+    @classmethod
+    def _check_username(cls, value: str | None) -> str | None:
+        name = (value or "").strip().removeprefix("@")
+        if not name:
+            return None
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", name):
+            raise ValueError("BOT_USERNAME must be the bot's @username (letters, digits, _)")
+        return name
 
     @field_validator("listen")
     @classmethod

@@ -131,25 +131,23 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
 @DB_OPTION
 def issues(fmt: str, db_path: Path | None) -> None:
     """List the issues in the archive, newest first."""
-    from bot.store.issues import list_issues
+    from bot.store.issues import IssueSummary, list_issues
 
-    async def listing() -> list[dict[str, object]]:
+    async def listing() -> list[IssueSummary]:
         async with database(db_path, must_exist=True) as db:
-            return [asdict(summary) for summary in await list_issues(db.reader)]
+            return await list_issues(db.reader)
 
     rows = run_async(listing())
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo("The archive is empty; add issues with `bot import FOLDER`.")
         return
     for row in rows:
-        label = str(row["title"] or row["intro"] or "")
-        label = clip(label, 48)
         click.echo(
-            f"{row['date']}  {row['entries']:>3} entries  {row['revisions']:>2} rev  "
-            f"{label}".rstrip()
+            f"{row.date}  {row.entries:>3} entries  {row.revisions:>2} rev  "
+            f"{clip(row.label, 48)}".rstrip()
         )
     click.echo(f"{len(rows)} issues")
 

@@ -148,6 +148,7 @@ class Daemon:
             options.health_port,
             self.health,
             counts_reader(self.db.reader),
+            db=self.db,
         )
 
         await server.start(options.polling_timeout)  # may refuse (RunRefused, RunFailed)

@@ -1,5 +1,7 @@
 """Taking updates: long polling (default) or a webhook server, plus `GET /healthz`.
 
+The public web site (bot.web) is served on the same server.
+
 Webhook mode registers ``BOT_WEBHOOK_URL`` with Telegram together with
 ``BOT_WEBHOOK_SECRET``; requests without that secret in
 ``X-Telegram-Bot-Api-Secret-Token`` get 401 and never reach a handler. The
@@ -29,7 +31,9 @@ from bot.config import Settings
 from bot.logs import event
 from bot.run.health import Counts, HealthState, add_health_route
 from bot.run.options import RunFailed, RunRefused
+from bot.store.database import Database
 from bot.store.outbox import count_by_status
+from bot.web import build_app
 
 log = logging.getLogger("bot.run.updates")
 
@@ -83,13 +87,18 @@ class UpdateServer:
         health_port: int | None,
         state: HealthState,
         counts: Counts,
+        db: Database | None = None,
     ) -> None:
         self.dp, self.bot, self.settings = dp, bot, settings
         self.webhook_url = webhook_url
         self.host, self.port = split_listen(listen)
         if webhook_url is None and health_port is not None:
             self.port = health_port
-        self.serve_http = webhook_url is not None or health_port is not None
+        # The public site (bot.web) shares the server; BOT_PUBLIC_URL asks for it in
+        # polling mode too.
+        self.db = db
+        site = db is not None and settings.public_url is not None
+        self.serve_http = webhook_url is not None or health_port is not None or site
         self.state = state
         self.counts = counts
         self.runner: web.AppRunner | None = None
@@ -112,7 +121,7 @@ class UpdateServer:
         return [self.polling] if self.polling is not None else []
 
     async def start(self, polling_timeout: int) -> None:
-        app = web.Application()
+        app = web.Application() if self.db is None else build_app(self.db, self.settings)
         add_health_route(app, self.state, self.counts)
         if self.webhook_url is not None:
             await self._start_webhook(app)

@@ -47,6 +47,11 @@ class IssueSummary:
     published_at: str
     updated_at: str
 
+    @property
+    def label(self) -> str:
+        """How lists name the issue: its title, else its intro (`bot issues`, the web)."""
+        return self.title or self.intro
+
 
 @dataclass(frozen=True, slots=True)
 class StoredIssue:
@@ -329,3 +334,11 @@ async def list_revisions(conn: aiosqlite.Connection, date: str) -> list[Revision
             )
             for r in await cursor.fetchall()
         ]
+
+
+async def archive_version(conn: aiosqlite.Connection) -> int:
+    """A number that grows with every ingest (a new issue or a revision): pages built
+    from the archive can be kept until it changes."""
+    async with conn.execute("SELECT coalesce(max(id), 0) FROM revisions") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0

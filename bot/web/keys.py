@@ -1,0 +1,47 @@
+"""What the site's handlers receive through the application (``web.AppKey``s)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.i18n import Lang
+from bot.store.database import Database
+from bot.web.cache import PageCache
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The settings the pages need."""
+
+    public_url: str | None  # BOT_PUBLIC_URL without a trailing slash; None: from the request
+    telegram: str | None  # https://t.me/<BOT_USERNAME>
+    default_lang: Lang
+
+    @classmethod
+    def of(cls, settings: Settings) -> Site:
+        username = settings.username
+        return cls(
+            public_url=settings.public_url.rstrip("/") if settings.public_url else None,
+            telegram=f"https://t.me/{username}" if username else None,
+            default_lang=settings.default_lang,
+        )
+
+    def base(self, request: web.Request) -> str:
+        """The base of every absolute link: BOT_PUBLIC_URL, else where the request came."""
+        return self.public_url or str(request.url.origin())
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFile:
+    path: str  # with the content hash in it: cached for a year
+    body: bytes
+    digest: str
+
+
+DB = web.AppKey("db", Database)
+SITE = web.AppKey("site", Site)
+STATIC = web.AppKey("static", StaticFile)
+PAGES = web.AppKey("pages", PageCache)
