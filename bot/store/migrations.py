@@ -158,6 +158,14 @@ _SCHEDULES_LEASES = _sql(
     )""",
 )
 
+# The issue a schedule publishes (its heading date, or the one `--date` chose), so a
+# second schedule of the same issue can replace the first and `bot schedule list` can
+# show it.
+_SCHEDULED_ISSUE_DATE = _sql(
+    "ALTER TABLE scheduled_publishes ADD COLUMN issue_date TEXT",
+    "CREATE INDEX scheduled_publishes_by_issue ON scheduled_publishes (issue_date, status)",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -165,6 +173,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0004_outbox", _OUTBOX),
     ("0005_outbox_shared_texts", _OUTBOX_SHARED_TEXTS),
     ("0006_scheduled_publishes_daemon_lease", _SCHEDULES_LEASES),
+    ("0007_scheduled_issue_date", _SCHEDULED_ISSUE_DATE),
 )
 
 
