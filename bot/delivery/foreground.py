@@ -48,6 +48,7 @@ async def send_here(
     from bot.delivery.client import DigestClient, open_bot
     from bot.delivery.progress import wait_drained
     from bot.delivery.ratelimit import Limits
+    from bot.delivery.retry import RetryPolicy
     from bot.delivery.sender import Sender, SenderOptions
     from bot.store.database import open_database
 
@@ -61,7 +62,8 @@ async def send_here(
     done = asyncio.Event()
     try:
         async with open_database(db_path) as db:
-            sender = Sender(db, client, owner, SenderOptions(limits=limits))
+            policy = RetryPolicy.for_minutes(settings.retry_for_minutes)
+            sender = Sender(db, client, owner, SenderOptions(limits=limits, policy=policy))
             job = asyncio.create_task(sender.run(asyncio.Event(), until_idle=True))
             job.add_done_callback(lambda _: done.set())
             try:

@@ -255,9 +255,16 @@ class Sender:
         self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
         self._next(queue)
 
+    def _gives_up(self, queue: ChatQueue, now: float) -> bool:
+        """Transient failures end in ``failed`` only after the policy's time span."""
+        if queue.failing_since is None:
+            queue.failing_since = now
+        return self.options.policy.gives_up(now - queue.failing_since)
+
     def _next(self, queue: ChatQueue, delay: float = 0.0) -> None:
         queue.jobs.popleft()
         queue.failures = 0
+        queue.failing_since = None
         self._again(queue, delay)
 
     def _again(self, queue: ChatQueue, delay: float = 0.0) -> None:
@@ -284,7 +291,7 @@ class Sender:
             self.limiter.pause(time.monotonic(), failure.retry_after)
             await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
             self._again(queue)
-        elif kind is Kind.TRANSIENT and not self.options.policy.gives_up(queue.failures + 1):
+        elif kind is Kind.TRANSIENT and not self._gives_up(queue, now):
             queue.failures += 1
             delay = self.options.policy.delay(queue.failures, self.rng)
             self.tally.retried += 1

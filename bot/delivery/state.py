@@ -19,6 +19,7 @@ class ChatQueue:
     chat_id: int
     jobs: deque[Job]
     failures: int = 0  # transient failures of the job at the head
+    failing_since: float | None = None  # time.time() of the first of them
 
 
 @dataclass(slots=True)

@@ -114,12 +114,14 @@ async def per_issue(
     return list(found.items())
 
 
-async def failure_reasons(conn: aiosqlite.Connection, limit: int = 10) -> list[tuple[str, int]]:
-    """Why rows failed or were cancelled, most frequent first."""
+async def failure_reasons(
+    conn: aiosqlite.Connection, status: str = "failed"
+) -> list[tuple[str, int]]:
+    """Why rows are ``status`` (failed, or cancelled), most frequent first."""
     async with conn.execute(
-        "SELECT last_error, count(*) FROM outbox WHERE status IN ('failed', 'cancelled')"
-        " AND last_error IS NOT NULL GROUP BY last_error ORDER BY count(*) DESC LIMIT ?",
-        (limit,),
+        "SELECT coalesce(last_error, 'no reason recorded'), count(*) FROM outbox"
+        " WHERE status = ? GROUP BY 1 ORDER BY count(*) DESC, 1",
+        (status,),
     ) as cur:
         return [(str(r[0]), int(r[1])) for r in await cur.fetchall()]
 
