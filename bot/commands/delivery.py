@@ -39,6 +39,8 @@ def _local(stamp: str, tz: str) -> str:
 def _row_line(row: DeliveryRow, tz: str) -> str:
     chat = f"{row.chat_id}" + (f" ({_short(row.chat_title, 24)})" if row.chat_title else "")
     what = "edit" if row.edit else "send"
+    if row.action != "send":  # a withdrawn (unpublished) issue's message
+        what = f"withdrawal {row.action}"
     later = row.status == "pending" and row.not_before and row.not_before > utc_now()
     when = ""
     if later and row.not_before:

@@ -172,5 +172,8 @@ class DigestClient:
             chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
         )
 
+    async def delete(self, chat: ChatRef, message_id: int) -> None:
+        await self.bot.delete_message(chat_id=chat, message_id=message_id)
+
     async def close(self) -> None:
         await self.bot.session.close()

@@ -26,6 +26,7 @@ class ChatQueue:
 class Tally:
     sent: int = 0
     edited: int = 0
+    deleted: int = 0
     failed: int = 0
     cancelled: int = 0
     retried: int = 0
