@@ -126,6 +126,8 @@ async def test_unpublish_deletes_young_messages_edits_old_ones_and_forgets_the_i
     assert edited[kept[old]]["deleted"] is False and not edited[kept[old]]["edits"]
     code, out, _ = await bot(env, "deliveries")
     assert "No pending or failed deliveries." in out
+    code, out, _ = await bot(env, "stats")
+    assert "Unpublished: 1 (2021-01-01 (2 to delete, 1 to edit, by maint))" in out
 
     code, out, err = await bot(env, "unpublish", "2021-01-01", "--yes")
     assert code == 2 and "there is no issue 2021-01-01" in err

@@ -117,6 +117,7 @@ async def _stats(db_path: Path | None) -> str:
 
     from bot.store.delivery_report import failure_reasons, per_issue, subscribers
     from bot.store.leases import live_senders
+    from bot.store.unpublish import list_unpublished
 
     async with database(db_path) as db:
         conn = db.reader
@@ -125,6 +126,7 @@ async def _stats(db_path: Path | None) -> str:
         failed = await failure_reasons(conn, "failed")
         cancelled = await failure_reasons(conn, "cancelled")
         senders = await live_senders(conn, time.time(), 30.0)
+        withdrawn = await list_unpublished(conn)
     kinds = ", ".join(
         f"{k.removeprefix('active ')} {v}" for k, v in subs.items() if k.startswith("active ")
     )
@@ -146,6 +148,14 @@ async def _stats(db_path: Path | None) -> str:
         for line in (reasons_line("Failed", failed), reasons_line("Cancelled", cancelled))
         if line is not None
     ]
+    if withdrawn:
+        shown = [
+            f"{u.date} ({u.deletes} to delete, {u.edits} to edit"
+            + (f", by {u.unpublished_by}" if u.unpublished_by else "")
+            + ")"
+            for u in withdrawn[:MAX_REASONS_SUMMED]
+        ]
+        lines.append(f"Unpublished: {len(withdrawn)} ({'; '.join(shown)})")
     if senders:
         lines += [f"Sending now: {owner} (pid {pid} on {host})" for owner, pid, host in senders]
     else:

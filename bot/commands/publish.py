@@ -87,7 +87,8 @@ def publish(
 ) -> None:
     """Lint a released issue FILE, ingest it into the archive and deliver it.
 
-    Refuses when lint finds errors (they are printed) unless --force. A revised
+    Refuses when lint finds errors (they are printed) unless --force, and when the
+    heading's date differs from the file name's unless --date names one. A revised
     file of an issue already published updates it in place: only new or changed
     entries go out. Publishing an identical file again changes nothing.
     """

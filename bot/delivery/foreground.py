@@ -107,9 +107,11 @@ def describe_queued(queued: EnqueueResult, sender: str | None, dry_run: bool) ->
 
 
 def describe_sent(tally: Tally, progress: IssueProgress | None) -> str:
+    deleted = f", deleted {_n(tally.deleted, 'message')}" if tally.deleted else ""
     line = (
-        f"Sent {_n(tally.sent, 'message')} and {_n(tally.edited, 'edit')}; {tally.failed} failed,"
-        f" {tally.cancelled} cancelled (blocked chats), {tally.floods} flood waits."
+        f"Sent {_n(tally.sent, 'message')} and {_n(tally.edited, 'edit')}{deleted};"
+        f" {tally.failed} failed, {tally.cancelled} cancelled (blocked chats),"
+        f" {tally.floods} flood waits."
     )
     if progress is not None and progress.scheduled:
         line += (
