@@ -40,7 +40,7 @@ def source(db: Database, settings: Settings, grace_min: int = 60) -> DbJobSource
     async def publish(
         d: Database, name: str, text: str, force: bool, date: str | None
     ) -> PublishSummary:
-        return await publish_text(d, name, text, force, settings, date)
+        return await publish_text(d, name, text, force, date, settings=settings)
 
     return DbJobSource(
         db,

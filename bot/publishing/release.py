@@ -63,8 +63,9 @@ async def publish_text(
     file_name: str,
     text: str,
     force: bool,
-    settings: Settings,
     date: str | None = None,
+    *,
+    settings: Settings,
 ) -> PublishSummary:
     """Publish ``text`` (dated ``date`` when its heading and file name disagree);
     return what happened. Raises PublishRefused."""

@@ -165,7 +165,7 @@ async def confirm(
     await query.answer()
     try:
         # The same pipeline as scheduled publishes in `bot run`.
-        outcome = await publish_text(db, upload.file_name, upload.text, False, settings)
+        outcome = await publish_text(db, upload.file_name, upload.text, False, settings=settings)
     except (PublishRefused, StoreError) as exc:
         await message.answer(t("telegram.admin.publish_failed", lang, reason=str(exc)))
         return
