@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("bot.commands.digest:lint", "Check digest issues for mistakes before release."),
     "import": ("bot.commands.archive:import_", "Ingest issue files or folders into the archive."),
     "publish": ("bot.commands.publish:publish", "Lint, ingest and deliver a released issue."),
+    "schedule": ("bot.commands.schedule:schedule", "List or cancel scheduled publishes."),
+    "unpublish": ("bot.commands.unpublish:unpublish", "Withdraw an issue and its messages."),
     "issues": ("bot.commands.archive:issues", "List the issues in the archive."),
     "search": ("bot.commands.archive:search", "Search every entry of the archive."),
     "preview": ("bot.commands.preview:preview", "Show the messages a chat would receive."),

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
     publish_grace_minutes: int = Field(default=60, ge=0)
+    # How long a delivery keeps being retried through 5xx answers, timeouts and dropped
+    # connections (exponential backoff with jitter) before it is marked failed.
+    retry_for_minutes: float = Field(default=60, gt=0, le=7 * 24 * 60)
     # `bot run` (each also a command-line option, which wins over the setting).
     log_format: Literal["kv", "json"] = "kv"
     webhook_url: str | None = None

@@ -166,3 +166,41 @@ async def test_wait_follows_a_running_sender_until_the_issue_is_out(
     assert "delivering" in err  # the progress bar
     for chat_id in readers:
         assert len(await delivery.emulator.messages(chat_id)) == 1
+
+
+async def test_deliveries_show_times_in_bot_tz_and_stats_sum_failures_by_reason(
+    delivery: DeliveryRig, env: dict[str, str], tmp_path: Path
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.store.chats import upsert_chat
+    from bot.store.db import transaction
+
+    later = await delivery.reader(51, delivery_time="07:30", timezone="Asia/Tokyo")
+    async with transaction(delivery.conn):  # a chat Telegram does not know: fails
+        await upsert_chat(delivery.conn, 52, "private", "ghost", "zh")
+        await upsert_chat(delivery.conn, 53, "private", "ghost 2", "zh")
+    path = tmp_path / "2021-08-09.md"
+    path.write_text(ISSUE.format(date="2021-08-09", extra=""), encoding="utf-8")
+    code, out, err = await bot(env, "publish", str(path), "--send")
+    assert code == 0, err
+    async with delivery.conn.execute(
+        "SELECT not_before FROM outbox WHERE chat_id = ?", (later,)
+    ) as cur:
+        (stamp,) = await cur.fetchone() or (None,)
+    assert stamp is not None
+    local = (
+        datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+        .replace(tzinfo=ZoneInfo("UTC"))
+        .astimezone(ZoneInfo("America/New_York"))
+        .strftime("%Y-%m-%d %H:%M:%S")
+    )
+    ny = {**env, "BOT_TZ": "America/New_York"}
+    code, out, err = await bot(ny, "deliveries")
+    assert code == 0, err
+    assert f", not before {local} America/New_York]" in out, out
+    assert " UTC" not in out
+    code, out, _ = await bot(ny, "stats")
+    # The two ghosts and BOT_CHANNEL, which this emulator does not know either.
+    assert "Failed: 3 (3 × Bad Request: chat not found)\n" in out, out

@@ -14,7 +14,7 @@ from bot.store.chats import get_chat
 from bot.store.topics import list_topics
 from tests.support.delivery import DeliveryRig
 
-FAST_RETRY = RetryPolicy(base=0.01, factor=2, cap=0.05, max_attempts=20)
+FAST_RETRY = RetryPolicy(base=0.01, factor=2, cap=0.05, give_up_after_s=30)
 
 
 @pytest.mark.slow
@@ -160,10 +160,10 @@ async def test_timeouts_are_retried_then_failed_with_the_reason_and_requeued(
     reader = await delivery.reader(970)
     await delivery.publish(shapes_issue)
     await delivery.emulator.configure(latency_ms=400)
-    policy = RetryPolicy(base=0.01, factor=2, cap=0.02, max_attempts=3)
+    policy = RetryPolicy(base=0.01, factor=2, cap=0.02, give_up_after_s=0.3)
     tally = await delivery.drain(policy=policy, request_timeout=0.1)
     rows = await delivery.rows(reader)
-    assert tally.retried == 2 * len(rows) and tally.failed == len(rows)
+    assert tally.retried >= 2 * len(rows) and tally.failed == len(rows)
     assert {(r[3], r[5]) for r in rows} == {("failed", "Request timeout error")}
     await delivery.emulator.configure(latency_ms=0)
     assert await requeue_failed(delivery.conn) == len(rows)
@@ -173,3 +173,40 @@ async def test_timeouts_are_retried_then_failed_with_the_reason_and_requeued(
     # duplicates the design allows; every part arrived at least once.
     texts = [m["text"] for m in await delivery.emulator.messages(reader)]
     assert set(texts) == {p.html for p in render_digest(shapes_issue)}
+
+
+async def test_server_errors_are_retried_for_the_whole_span_with_telegrams_reason(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    """Telegram down (every answer a 500 or an nginx 502 page): rows are retried until
+    the policy's time span is over — not after a count of tries — and fail with what
+    the answer said, not aiogram's "Failed to decode object"."""
+    import time
+
+    readers = [await delivery.reader(980 + n) for n in range(3)]
+    await delivery.emulator.configure(p5xx=1.0, seed=3)
+    await delivery.publish(shapes_issue)
+    policy = RetryPolicy(base=0.02, factor=2, cap=0.1, give_up_after_s=1.5)
+    started = time.monotonic()
+    tally = await delivery.drain(policy=policy)
+    took = time.monotonic() - started
+    rows = await delivery.rows()
+    assert len(rows) == len(readers) and tally.failed == len(rows) and tally.sent == 0
+    assert took >= 1.5
+    assert tally.retried > 8 * len(rows)  # the old rule gave up after 8 tries
+    reasons = {r[5] for r in rows}
+    assert reasons <= {
+        "Internal Server Error",
+        "502 Bad Gateway (HTTP 502, not a Bot API answer)",
+    }, reasons
+    stats = await delivery.emulator.stats()
+    assert stats["answers"]["5xx"] > 8 * len(rows)
+
+
+def test_the_retry_span_is_a_setting_of_an_hour_by_default() -> None:
+    from bot.config import Settings
+
+    assert RetryPolicy().give_up_after_s == 3600
+    settings = Settings(_env_file=None, retry_for_minutes=5)  # type: ignore[call-arg]
+    assert RetryPolicy.for_minutes(settings.retry_for_minutes).give_up_after_s == 300
+    assert Settings(_env_file=None).retry_for_minutes == 60  # type: ignore[call-arg]

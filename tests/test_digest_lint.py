@@ -108,3 +108,21 @@ def test_lint_findings_are_sorted_by_line(shapes_issue: Issue, shapes_path: Path
     findings = lint_issue(shapes_issue, shapes_path.read_text(encoding="utf-8"))
     assert [f.line for f in findings] == sorted(f.line for f in findings)
     assert {f.code for f in findings} == {"count-mismatch", "empty-link", "no-summary"}
+
+
+CLEAN_BODY = "## 论文\n\n- [a](https://a.example)\n摘要：x\n- [c](https://c.example)\n摘要：y\n"
+
+
+def test_heading_date_that_differs_from_the_file_name_is_an_error() -> None:
+    text = HEAD + CLEAN_BODY  # the heading says 2022-01-01
+    revision = parse_issue(text, filename="2022-01-05.r3.md")
+    assert (revision.date, revision.other_date) == ("2022-01-01", "2022-01-05")
+    [finding] = lint_issue(revision, text)
+    assert (finding.code, finding.severity, finding.line) == ("date-mismatch", "error", 1)
+    assert "2022-01-01" in finding.message and "2022-01-05" in finding.message
+    chosen = revision.with_date("2022-01-05")
+    assert chosen is not None and chosen.date == "2022-01-05" and lint_issue(chosen, text) == []
+    assert revision.with_date("2022-01-09") is None
+    # A file name without a date, or with the same one, is no conflict.
+    assert lint_issue(parse_issue(text, filename="draft.md"), text) == []
+    assert lint_issue(parse_issue(text, filename="2022-01-01.md"), text) == []

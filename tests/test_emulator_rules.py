@@ -268,3 +268,23 @@ async def test_invalid_utf8_is_refused_not_a_crash(emu: EmulatorClient) -> None:
         400,
         "Bad Request: strings must be encoded in UTF-8",
     )
+
+
+async def test_delete_message_follows_telegrams_48_hour_and_ownership_rules(
+    emu: EmulatorClient,
+) -> None:
+    group = -5010
+    await emu.add_chat(group, "group", title="Group", admins=[7])
+    own = (await emu.call("sendMessage", chat_id=group, text="digest"))[1]["result"]["message_id"]
+    theirs = (await emu.send_update(group, text="hello", from_id=7))["message"]["message_id"]
+    status, body = await emu.call("deleteMessage", chat_id=group, message_id=theirs)
+    assert (status, body["description"]) == (400, "Bad Request: message can't be deleted")
+    old = (await emu.call("sendMessage", chat_id=group, text="old"))[1]["result"]["message_id"]
+    await emu.configure(clock_offset_s=48 * 3600)  # both bot messages are now 48 h old
+    status, body = await emu.call("deleteMessage", chat_id=group, message_id=old)
+    assert (status, body["description"]) == (400, "Bad Request: message can't be deleted")
+    status, body = await emu.call("editMessageText", chat_id=group, message_id=old, text="note")
+    assert status == 200  # editing has no such limit
+    await emu.configure(clock_offset_s=48 * 3600 - 60)
+    assert (await emu.call("deleteMessage", chat_id=group, message_id=own))[1]["result"] is True
+    assert [m["deleted"] for m in await emu.messages(group)] == [True, False]  # the bot's

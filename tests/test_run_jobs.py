@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import Settings
 from bot.logs import fields_of
-from bot.publishing.release import publish_text
+from bot.publishing.release import PublishSummary, publish_text
 from bot.run.jobs import DbJobSource, DeliveryReporter
 from bot.store.base import to_stamp
 from bot.store.chats import upsert_chat
@@ -37,8 +37,10 @@ async def noop() -> None:
 
 
 def source(db: Database, settings: Settings, grace_min: int = 60) -> DbJobSource:
-    async def publish(d: Database, name: str, text: str, force: bool) -> str:
-        return await publish_text(d, name, text, force, settings)
+    async def publish(
+        d: Database, name: str, text: str, force: bool, date: str | None
+    ) -> PublishSummary:
+        return await publish_text(d, name, text, force, date, settings=settings)
 
     return DbJobSource(
         db,
@@ -199,3 +201,32 @@ async def test_busy_database_is_waited_out_and_the_publish_never_dropped(
         row = await get_scheduled(conn, id_)
         assert row is not None and row.status == "done" and "2021-01-05 new" in row.detail
         assert len(events(caplog, "publish.fired")) == 1
+
+
+async def test_scheduled_revision_publishes_under_the_date_it_was_given(tmp_path: Path) -> None:
+    # The heading says 2021-02-02, the file name 2021-02-09: without a date, refused.
+    text = BROKEN.replace("<标题>", "标题") + "摘要：x\n"
+    async with open_database(tmp_path / "bot.sqlite3") as database:
+        conn = database.reader  # test set-up writes and reads
+        undated = await add_scheduled(
+            conn, file_name="2021-02-09.md", content=text, force=False, due_at=to_stamp(NOW)
+        )
+        dated = await add_scheduled(
+            conn,
+            file_name="2021-02-09.md",
+            content=text,
+            force=False,
+            due_at=to_stamp(NOW),
+            issue_date="2021-02-09",
+        )
+        jobs = source(database, Settings(_env_file=None))  # type: ignore[call-arg]
+        await jobs.fire_publish(undated)
+        refused = await get_scheduled(conn, undated)
+        assert refused is not None and refused.status == "failed"
+        assert "the heading says 2021-02-02 but the file name says 2021-02-09" in refused.detail
+        await jobs.fire_publish(dated)
+        done = await get_scheduled(conn, dated)
+        assert done is not None and done.status == "done", done
+        assert done.detail.startswith("2021-02-09 new: ")
+        async with conn.execute("SELECT date FROM issues") as cur:
+            assert [r[0] for r in await cur.fetchall()] == ["2021-02-09"]

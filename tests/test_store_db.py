@@ -181,3 +181,30 @@ async def test_a_standalone_savepoint_holds_the_write_lock_from_its_start(db_pat
             other.execute(INSERT, (1, "2021-01-05"))
         finally:
             other.close()
+
+
+async def test_the_outbox_rebuild_for_unpublish_keeps_every_row(db_path: Path) -> None:
+    names = [name for name, _ in STEPS]
+    before = names.index("0008_unpublish_outbox_actions")
+    db_path.parent.mkdir(parents=True)
+    async with aiosqlite.connect(db_path, isolation_level=None) as conn:
+        await migrate(conn, upto=before)
+        await ingest_issue(
+            conn, make_issue("2020-01-27", make_entry("t", url="https://a/1")), "h", "x"
+        )
+        await conn.execute(
+            "INSERT INTO chats (id, type, created_at, updated_at) VALUES (5, 'private', 'n', 'n')"
+        )
+        await conn.execute(
+            "INSERT INTO outbox (issue_id, chat_id, part_no, text, status, message_id,"
+            " created_at, sent_at) VALUES (1, 5, 0, 'html', 'sent', 42, 'c', 's')"
+        )
+    async with (
+        open_db(db_path) as conn,
+        conn.execute(
+            "SELECT issue_id, chat_id, part_no, text, status, message_id, sent_at, action,"
+            " unpublished_id FROM outbox"
+        ) as cur,
+    ):
+        rows = [tuple(r) for r in await cur.fetchall()]
+    assert rows == [(1, 5, 0, "html", "sent", 42, "s", "send", None)]

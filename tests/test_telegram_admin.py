@@ -56,8 +56,10 @@ async def test_publish_with_caption_lints_previews_and_waits_for_confirm(
     confirm, cancel = buttons(replies[-1])
     assert (confirm[0], cancel[0]) == ("✅ 确认发布", "取消")
     done = await telegram.press(admin, confirm[1])
-    assert done[0]["plain"].startswith("✅ 已发布：2021-02-01 new")
-    assert "for 1 chats" in done[0]["plain"]
+    assert done[0]["plain"] == (
+        "✅ 已发布 2021-02-01：新的一期，2 条。\n"
+        "排队发送：1 条新消息、0 处修改，发往 1 个聊天（其中 0 个等待各自的推送时间）。"
+    )
     stored = await get_issue(telegram.db, "2021-02-01")
     assert stored is not None and len(stored.issue.entries) == 2
     assert (await count_by_status(telegram.db, stored.id))["pending"] == 1  # the subscriber
@@ -118,3 +120,38 @@ async def test_publish_as_a_reply_to_an_uploaded_issue(telegram: BotHarness) -> 
     await telegram.press(admin, confirm[1])
     stored = await get_issue(telegram.db, "2021-02-01")
     assert stored is not None and len(stored.issue.entries) == 2
+
+
+async def test_publish_report_is_translated_and_says_when_nothing_changed(
+    telegram: BotHarness,
+) -> None:
+    subscriber = await telegram.private(904)
+    await telegram.say(subscriber, "/start")
+    for lang, first, unchanged in (
+        ("en", "✅ Published 2021-02-01: a new issue with 2 entries.", "unchanged, nothing sent"),
+        ("zh", None, "没有变化，未发送任何消息"),
+    ):
+        admin = await telegram.private(ADMIN_ID, language_code=lang)
+        replies = await telegram.send(
+            admin, text="/publish", document=upload("2021-02-01.md", ISSUE)
+        )
+        done = (await telegram.press(admin, buttons(replies[-1])[0][1]))[0]["plain"]
+        if first is not None:
+            assert done == (
+                f"{first}\nQueued: 1 new messages and 0 edits for 1 chats"
+                " (0 waiting for their delivery time)."
+            )
+        else:  # the second upload is identical: nothing was sent, and it says so
+            assert done == "ℹ️ 2021-02-01 与已发布的版本相同：没有变化，未发送任何消息。"
+            assert unchanged in done and "已发布：" not in done
+
+
+async def test_publish_refuses_a_heading_date_that_differs_from_the_file_name(
+    telegram: BotHarness,
+) -> None:
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    replies = await telegram.send(admin, text="/publish", document=upload("2021-02-05.md", ISSUE))
+    text = "\n".join(m["plain"] for m in replies)
+    assert "date-mismatch" in text and "There are errors" in text
+    assert all(buttons(m) == [] for m in replies)
+    assert await list_issues(telegram.db) == []

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import CommandFailed, run_async
+from bot.commands.common import CommandFailed, UnusableInput, run_async
 from bot.commands.db import DB_OPTION, database
 from bot.render.text import clip
 from bot.store.base import utc_now
@@ -20,17 +20,31 @@ if TYPE_CHECKING:
     from bot.store.delivery_report import DeliveryRow
 
 MAX_REASON_SHOWN = 90
+MAX_REASONS_SUMMED = 4
 
 
 def _short(text: str | None, width: int = MAX_REASON_SHOWN) -> str:
     return clip(" ".join((text or "").split()), width)
 
 
-def _row_line(row: DeliveryRow) -> str:
+def _local(stamp: str, tz: str) -> str:
+    """A stored UTC stamp in ``tz`` (BOT_TZ), as the maintainer reads clocks."""
+    from zoneinfo import ZoneInfo
+
+    from bot.store.base import parse_stamp
+
+    return parse_stamp(stamp).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _row_line(row: DeliveryRow, tz: str) -> str:
     chat = f"{row.chat_id}" + (f" ({_short(row.chat_title, 24)})" if row.chat_title else "")
     what = "edit" if row.edit else "send"
+    if row.action != "send":  # a withdrawn (unpublished) issue's message
+        what = f"withdrawal {row.action}"
     later = row.status == "pending" and row.not_before and row.not_before > utc_now()
-    when = f", not before {row.not_before} UTC" if later else ""
+    when = ""
+    if later and row.not_before:
+        when = f", {'retry' if row.last_error else 'not before'} {_local(row.not_before, tz)} {tz}"
     why = f": {_short(row.last_error)}" if row.last_error else ""
     return (
         f"#{row.id} {row.issue_date} part {row.part_no + 1} → {chat} [{row.status} {what},"
@@ -38,7 +52,7 @@ def _row_line(row: DeliveryRow) -> str:
     )
 
 
-async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: int) -> str:
+async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: int, tz: str) -> str:
     from bot.store.delivery_report import list_open, requeue_failed
 
     async with database(db_path) as db:
@@ -56,7 +70,7 @@ async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: in
         f"{total} {kind} deliveries"
         + (f" (first {len(rows)} shown):" if total > len(rows) else ":")
     ]
-    lines += [_row_line(row) for row in rows]
+    lines += [_row_line(row, tz) for row in rows]
     return "\n".join(lines)
 
 
@@ -72,8 +86,30 @@ async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: in
 )
 @DB_OPTION
 def deliveries(failed: bool, retry: bool, limit: int, db_path: Path | None) -> None:
-    """List deliveries that are pending or failed, and why; --retry requeues failed ones."""
-    click.echo(run_async(_deliveries(db_path, failed, retry, limit)))
+    """List deliveries that are pending or failed, and why (times in BOT_TZ); --retry
+    requeues failed ones."""
+    click.echo(run_async(_deliveries(db_path, failed, retry, limit, _tz())))
+
+
+def _tz() -> str:
+    from bot.config import SettingsError, load_settings
+
+    try:
+        return load_settings().tz
+    except SettingsError as exc:
+        raise UnusableInput(str(exc)) from None
+
+
+def reasons_line(label: str, reasons: list[tuple[str, int]]) -> str | None:
+    """``Failed: 3 (2 × Internal Server Error; 1 × Bad Request: chat not found)``."""
+    if not reasons:
+        return None
+    total = sum(n for _, n in reasons)
+    shown = [f"{n} × {_short(reason, 60)}" for reason, n in reasons[:MAX_REASONS_SUMMED]]
+    rest = sum(n for _, n in reasons[MAX_REASONS_SUMMED:])
+    if rest:
+        shown.append(f"{rest} × other reasons")
+    return f"{label}: {total} ({'; '.join(shown)})"
 
 
 async def _stats(db_path: Path | None) -> str:
@@ -81,13 +117,16 @@ async def _stats(db_path: Path | None) -> str:
 
     from bot.store.delivery_report import failure_reasons, per_issue, subscribers
     from bot.store.leases import live_senders
+    from bot.store.unpublish import list_unpublished
 
     async with database(db_path) as db:
         conn = db.reader
         subs = await subscribers(conn)
         issues = await per_issue(conn)
-        reasons = await failure_reasons(conn)
+        failed = await failure_reasons(conn, "failed")
+        cancelled = await failure_reasons(conn, "cancelled")
         senders = await live_senders(conn, time.time(), 30.0)
+        withdrawn = await list_unpublished(conn)
     kinds = ", ".join(
         f"{k.removeprefix('active ')} {v}" for k, v in subs.items() if k.startswith("active ")
     )
@@ -104,9 +143,19 @@ async def _stats(db_path: Path | None) -> str:
         lines.append(
             f"  {date}: {counts['sent']} / {open_} / {counts['failed']} / {counts['cancelled']}"
         )
-    if reasons:
-        lines.append("Failure reasons:")
-        lines += [f"  {n} × {_short(reason)}" for reason, n in reasons]
+    lines += [
+        line
+        for line in (reasons_line("Failed", failed), reasons_line("Cancelled", cancelled))
+        if line is not None
+    ]
+    if withdrawn:
+        shown = [
+            f"{u.date} ({u.deletes} to delete, {u.edits} to edit"
+            + (f", by {u.unpublished_by}" if u.unpublished_by else "")
+            + ")"
+            for u in withdrawn[:MAX_REASONS_SUMMED]
+        ]
+        lines.append(f"Unpublished: {len(withdrawn)} ({'; '.join(shown)})")
     if senders:
         lines += [f"Sending now: {owner} (pid {pid} on {host})" for owner, pid, host in senders]
     else:

@@ -62,6 +62,17 @@ async def _publish(
 @click.option(
     "--wait", is_flag=True, help="Show a progress bar until this issue's messages have gone out."
 )
+@click.option(
+    "--date",
+    "date",
+    metavar="YYYY-MM-DD",
+    help="The issue's date when the heading and the file name disagree: one of the two.",
+)
+@click.option(
+    "--also",
+    is_flag=True,
+    help="With --at: keep the issue's other pending schedules instead of replacing them.",
+)
 @DB_OPTION
 def publish(
     file: Path,
@@ -71,10 +82,13 @@ def publish(
     at: str | None,
     send: bool,
     wait: bool,
+    date: str | None,
+    also: bool,
 ) -> None:
     """Lint a released issue FILE, ingest it into the archive and deliver it.
 
-    Refuses when lint finds errors (they are printed) unless --force. A revised
+    Refuses when lint finds errors (they are printed) unless --force, and when the
+    heading's date differs from the file name's unless --date names one. A revised
     file of an issue already published updates it in place: only new or changed
     entries go out. Publishing an identical file again changes nothing.
 
@@ -89,10 +103,17 @@ def publish(
         text = read_issue_text(file)
     except IssueFileError as exc:
         raise UnusableInput(str(exc).rstrip(".")) from None
-    issue = parse_issue(text, filename=file.name)
+    issue = _dated(parse_issue(text, filename=file.name), date)
     findings = lint_issue(issue, text)
     for finding in findings:
         click.echo(_finding(file, finding), err=True)
+    if issue.other_date is not None:
+        raise CommandFailed(
+            f"not published: the heading says {issue.date} but the file name says"
+            f" {issue.other_date}; say which is meant with --date (--force does not do it)"
+        )
+    if also and at is None:
+        raise UnusableInput("--also goes with --at only: drop it")
     errors = sum(1 for f in findings if f.severity == "error")
     if errors and not force:
         raise CommandFailed(
@@ -101,7 +122,7 @@ def publish(
         )
     settings = _delivery_settings(send, wait, dry_run or at is not None)
     if at is not None:
-        click.echo(_schedule(file, text, force, dry_run, at, db_path, settings))
+        click.echo(_schedule(file, text, issue, force, dry_run, at, also, db_path, settings))
         return
     published, sender = run_async(_publish(file, text, issue, dry_run, db_path, settings))
     if send:
@@ -115,6 +136,17 @@ def publish(
                 settings, db_path, published.ingested.issue_id, sender, send=send, wait=wait
             )
         )
+
+
+def _dated(issue: Issue, date: str | None) -> Issue:
+    """``issue`` with the date --date names, which must be its heading's or file name's."""
+    if date is None:
+        return issue
+    dated = issue.with_date(date)
+    if dated is None:
+        named = " or ".join(d for d in (issue.date, issue.other_date) if d) or "none"
+        raise UnusableInput(f"--date {date} is not the date this file names ({named})")
+    return dated
 
 
 def _delivery_settings(send: bool, wait: bool, later: bool) -> Settings:
@@ -167,9 +199,11 @@ def _describe(report: Published, sender: str | None, dry_run: bool) -> str:
 def _schedule(
     file: Path,
     text: str,
+    issue: Issue,
     force: bool,
     dry_run: bool,
     at: str,
+    also: bool,
     db_path: Path | None,
     settings: Settings,
 ) -> str:
@@ -178,5 +212,13 @@ def _schedule(
     if dry_run:
         raise UnusableInput("--at and --dry-run do not go together: drop one of them")
     return schedule_publish(
-        file, text, force, at, db_path, settings.publish_grace_minutes, settings.tz
+        file,
+        text,
+        issue.date,
+        force,
+        at,
+        db_path,
+        settings.publish_grace_minutes,
+        settings.tz,
+        also=also,
     )

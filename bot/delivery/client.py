@@ -7,6 +7,7 @@ benchmarks build one with :func:`open_bot`. Digests are HTML with link previews 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, cast
@@ -15,7 +16,7 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
@@ -75,8 +76,33 @@ class JsonSession(AiohttpSession):
             sent = _sent_message(raw)
             if sent is not None:
                 return cast(TelegramType, sent)
+        if resp.status >= HTTPStatus.INTERNAL_SERVER_ERROR and not _is_json(raw):
+            # A proxy's error page: aiogram would say only "Failed to decode object".
+            raise TelegramServerError(method=method, message=_page_reason(resp.status, raw))
         response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw)
         return cast(TelegramType, response.result)
+
+
+_TITLE = re.compile(r"<title>\s*([^<]{1,100}?)\s*</title>", re.I)
+
+
+def _is_json(raw: str) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _page_reason(status: int, raw: str) -> str:
+    """What a non-JSON 5xx answer says: its HTML title, else its HTTP status."""
+    title = _TITLE.search(raw)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Server Error"
+    said = title.group(1) if title else f"{status} {phrase}"
+    return f"{said} (HTTP {status}, not a Bot API answer)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +171,9 @@ class DigestClient:
         await self.bot.edit_message_text(
             chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
         )
+
+    async def delete(self, chat: ChatRef, message_id: int) -> None:
+        await self.bot.delete_message(chat_id=chat, message_id=message_id)
 
     async def close(self) -> None:
         await self.bot.session.close()

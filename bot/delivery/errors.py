@@ -27,7 +27,7 @@ class Kind(Enum):
     FLOOD = "flood"  # 429: pause the whole bot for retry_after, then resend the row
     MIGRATED = "migrated"  # group became a supergroup: move the chat, resend there
     GONE = "gone"  # 403: blocked, kicked, deactivated: chat inactive, its rows cancelled
-    NOT_MODIFIED = "not_modified"  # an edit to identical text: already what we want
+    NOT_MODIFIED = "not_modified"  # an identical edit, a deleted message: already so
     TRANSIENT = "transient"  # 5xx, timeout, dropped connection: retry with backoff
     REJECTED = "rejected"  # any other 400/404/413: the row failed with Telegram's reason
     FATAL = "fatal"  # 401: the token is wrong; stop sending, keep every row
@@ -67,7 +67,8 @@ def classify(exc: BaseException) -> Failure | None:
         # A proxy's HTML error page or a truncated body: the request may be retried.
         return Failure(Kind.TRANSIENT, exc.message)
     if isinstance(exc, TelegramAPIError):
-        if "message is not modified" in exc.message:
+        if "message is not modified" in exc.message or "message to delete not found" in exc.message:
+            # Already what we want (an identical edit; a message someone deleted already).
             return Failure(Kind.NOT_MODIFIED, exc.message)
         return Failure(Kind.REJECTED, exc.message)
     return None

@@ -48,6 +48,7 @@ async def send_here(
     from bot.delivery.client import DigestClient, open_bot
     from bot.delivery.progress import wait_drained
     from bot.delivery.ratelimit import Limits
+    from bot.delivery.retry import RetryPolicy
     from bot.delivery.sender import Sender, SenderOptions
     from bot.store.database import open_database
 
@@ -61,7 +62,8 @@ async def send_here(
     done = asyncio.Event()
     try:
         async with open_database(db_path) as db:
-            sender = Sender(db, client, owner, SenderOptions(limits=limits))
+            policy = RetryPolicy.for_minutes(settings.retry_for_minutes)
+            sender = Sender(db, client, owner, SenderOptions(limits=limits, policy=policy))
             job = asyncio.create_task(sender.run(asyncio.Event(), until_idle=True))
             job.add_done_callback(lambda _: done.set())
             try:
@@ -105,9 +107,11 @@ def describe_queued(queued: EnqueueResult, sender: str | None, dry_run: bool) ->
 
 
 def describe_sent(tally: Tally, progress: IssueProgress | None) -> str:
+    deleted = f", deleted {_n(tally.deleted, 'message')}" if tally.deleted else ""
     line = (
-        f"Sent {_n(tally.sent, 'message')} and {_n(tally.edited, 'edit')}; {tally.failed} failed,"
-        f" {tally.cancelled} cancelled (blocked chats), {tally.floods} flood waits."
+        f"Sent {_n(tally.sent, 'message')} and {_n(tally.edited, 'edit')}{deleted};"
+        f" {tally.failed} failed, {tally.cancelled} cancelled (blocked chats),"
+        f" {tally.floods} flood waits."
     )
     if progress is not None and progress.scheduled:
         line += (

@@ -25,6 +25,7 @@ import socket
 import sqlite3
 import time
 from collections import deque
+from dataclasses import replace
 from typing import TypeVar
 
 import aiosqlite
@@ -240,7 +241,10 @@ class Sender:
         if text_id != job.text_id:  # a re-publish changed it since we claimed it
             text = await store.text_of(self.db.reader, job.id)
         try:
-            if message_id is None:
+            if job.action == "delete" and message_id is not None:  # an unpublished issue
+                await self.client.delete(job.target, message_id)
+                self.tally.deleted += 1
+            elif message_id is None:
                 message_id = await self.client.send(job.target, text, job.thread_id)
                 self.tally.sent += 1
             else:
@@ -254,12 +258,20 @@ class Sender:
             return
         sent_id = message_id
         await self._write(lambda c: store.mark_sent(c, job.id, sent_id, text_id))
-        self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
+        if job.issue_id is not None:
+            self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
         self._next(queue)
+
+    def _gives_up(self, queue: ChatQueue, now: float) -> bool:
+        """Transient failures end in ``failed`` only after the policy's time span."""
+        if queue.failing_since is None:
+            queue.failing_since = now
+        return self.options.policy.gives_up(now - queue.failing_since)
 
     def _next(self, queue: ChatQueue, delay: float = 0.0) -> None:
         queue.jobs.popleft()
         queue.failures = 0
+        queue.failing_since = None
         self._again(queue, delay)
 
     def _again(self, queue: ChatQueue, delay: float = 0.0) -> None:
@@ -278,7 +290,12 @@ class Sender:
         text_id: int | None,
     ) -> None:
         kind, now, reason = failure.kind, time.time(), failure.reason
-        if kind is Kind.NOT_MODIFIED:
+        if job.action == "delete" and "can't be deleted" in reason:
+            # Sent more than 48 h ago: edit it to the withdrawn note instead.
+            await self._write(lambda c: store.delete_refused(c, job.id))
+            queue.jobs[0] = replace(job, action="edit")
+            self._again(queue)
+        elif kind is Kind.NOT_MODIFIED:
             await self._write(lambda c: store.mark_sent(c, job.id, message_id, text_id))
             self._next(queue)
         elif kind is Kind.FLOOD:
@@ -286,7 +303,7 @@ class Sender:
             self.limiter.pause(time.monotonic(), failure.retry_after)
             await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
             self._again(queue)
-        elif kind is Kind.TRANSIENT and not self.options.policy.gives_up(queue.failures + 1):
+        elif kind is Kind.TRANSIENT and not self._gives_up(queue, now):
             queue.failures += 1
             delay = self.options.policy.delay(queue.failures, self.rng)
             self.tally.retried += 1

@@ -20,12 +20,14 @@ class ChatQueue:
     chat_id: int
     jobs: deque[Job]
     failures: int = 0  # transient failures of the job at the head
+    failing_since: float | None = None  # time.time() of the first of them
 
 
 @dataclass(slots=True)
 class Tally:
     sent: int = 0
     edited: int = 0
+    deleted: int = 0
     failed: int = 0
     cancelled: int = 0
     retried: int = 0

@@ -51,14 +51,30 @@ def _valid(raw: str) -> str | None:
         return None
 
 
+def file_date(filename: str | None) -> str | None:
+    """The valid ``YYYY-MM-DD`` date in a file name, if any."""
+    if filename:
+        match = _FILE_DATE.search(PurePath(filename).name)
+        if match:
+            return _valid(match.group(0))
+    return None
+
+
 def issue_date(raw: str | None, filename: str | None) -> str | None:
     """ISO date from the heading, else from a ``YYYY-MM-DD`` in the file name, else None."""
     if raw:
         date = _valid(raw)
         if date:
             return date
-    if filename:
-        match = _FILE_DATE.search(PurePath(filename).name)
-        if match:
-            return _valid(match.group(0))
-    return None
+    return file_date(filename)
+
+
+def other_date(raw: str | None, filename: str | None) -> str | None:
+    """The file name's date when the heading names a different valid one, else None.
+
+    A revision saved as ``2021-01-05.r3.md`` whose heading still says 2021-01-01 would
+    otherwise become a second issue: callers must be told which date is meant.
+    """
+    heading = _valid(raw) if raw else None
+    named = file_date(filename)
+    return named if heading and named and named != heading else None

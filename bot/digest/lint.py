@@ -1,9 +1,10 @@
 """Lint one parsed issue: the mistakes a maintainer wants caught before release.
 
 Errors: template placeholders left in (``<标题>``, ``TODO``, ``2020-05-xx``), no
-entries. Warnings: the 导读's promised count differs from the linked entries
-found, empty or missing links, the same URL twice, an unknown section heading.
-Info: an entry without summary. Parse warnings come first.
+entries, a heading date that differs from the date in the file name. Warnings: the
+导读's promised count differs from the linked entries found, empty or missing links,
+the same URL twice, an unknown section heading. Info: an entry without summary. Parse
+warnings come first.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
         "unfinished date {0!r}",
     ),
 )
+DATE_MISMATCH = "date-mismatch"
 _PROMISE = re.compile(r"本次(?:内容|共|简报)?\s*(?:共|有)?\s*(\d{1,3})\s*条")
 _MAX_LINE = 2000
 
@@ -61,10 +63,23 @@ def _intro_line(text: str) -> int:
     return 1
 
 
+def date_mismatch(issue: Issue) -> Finding:
+    """The error for an issue whose heading and file name name different dates."""
+    return Finding(
+        DATE_MISMATCH,
+        "error",
+        issue.heading_line,
+        f"the heading says {issue.date} but the file name says {issue.other_date}:"
+        " fix one, or say which is meant (bot publish --date)",
+    )
+
+
 def lint_issue(issue: Issue, text: str) -> list[Finding]:
     """All findings for one issue, in line order (parse warnings included)."""
     findings = list(issue.warnings)
     findings.extend(_placeholders(text))
+    if issue.other_date is not None:
+        findings.append(date_mismatch(issue))
     linked = [entry for entry in issue.entries if entry.url]
     total = len(issue.entries)
     if not issue.entries:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
@@ -63,3 +63,15 @@ class Issue:
     sections: tuple[str, ...] = ()
     entries: tuple[Entry, ...] = ()
     warnings: tuple[Finding, ...] = field(default=())
+    # The file name's date when it differs from the heading's (``date``): which one is
+    # meant must be said (`bot publish --date`); lint reports it as an error.
+    other_date: str | None = None
+    heading_line: int = 1
+
+    def with_date(self, date: str) -> Issue | None:
+        """This issue dated ``date`` (its heading's or its file name's date), else None."""
+        if date == self.date and self.other_date is None:
+            return self
+        if date not in (self.date, self.other_date):
+            return None
+        return replace(self, date=date, other_date=None)

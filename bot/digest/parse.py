@@ -32,7 +32,7 @@ from bot.digest.entry import (
     parse_head,
 )
 from bot.digest.footer import is_footer_block, is_footer_line, is_past_issue
-from bot.digest.heading import blank_front_matter, issue_date, title_heading
+from bot.digest.heading import blank_front_matter, issue_date, other_date, title_heading
 from bot.digest.inline import (
     Line,
     Segment,
@@ -87,6 +87,7 @@ class _Walker:
         self.source_lines = source.split("\n")
         self.warnings: list[Finding] = []
         self.date_raw: str | None = None
+        self.heading_line = 1
         self.title = ""
         self.title_seen = False
         self.intro = ""
@@ -193,6 +194,7 @@ class _Walker:
         if inline is not None and inline.type == "inline":
             raw = " ".join(line.text for line in inline_lines(inline, _lineno(inline)))
         if not self.title_seen and self.section is None and self._title_heading(raw):
+            self.heading_line = _lineno(tok)
             return
         name = clean_heading(raw)
         if self.section is None and not is_known_section(name) and _PREAMBLE_HEADING.search(name):
@@ -326,4 +328,6 @@ def parse_issue(text: str, *, filename: str | None = None) -> Issue:
         sections=tuple(walker.sections),
         entries=tuple(walker.entries),
         warnings=tuple(warnings),
+        other_date=other_date(walker.date_raw, filename),
+        heading_line=walker.heading_line,
     )

@@ -170,13 +170,24 @@ async def edit_message_reply_markup(rt: Runtime, p: Params, bot_id: int) -> Any:
     return await _edit(rt, p, text=False)
 
 
+DELETE_WITHIN_S = 48 * 3600  # Telegram: "sent less than 48 hours ago"
+
+
 @method("deleteMessage")
 async def delete_message(rt: Runtime, p: Params, bot_id: int) -> Any:
+    """Telegram's rules: a message sent less than 48 hours ago (by the emulator's clock,
+    which ``clock_offset_s`` moves forward); the bot's own message, any message of a
+    private chat, or any message where the bot is an administrator."""
     chat = rt.chat(p.chat_ref())
     message_id = p.integer("message_id", missing="message identifier is not specified")
     msg = rt.state.messages.get((chat.id, message_id or 0))
     if msg is None or msg.deleted:
         raise bad_request("message to delete not found")
+    sent = msg.edits[0].date if msg.edits else msg.current.date
+    if now() + rt.config.clock_offset_s - sent >= DELETE_WITHIN_S:
+        raise bad_request("message can't be deleted")
+    if not (msg.from_bot or chat.type == "private" or bot_id in chat.admins):
+        raise bad_request("message can't be deleted")
     msg.deleted = True
     return True
 

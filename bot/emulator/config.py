@@ -20,6 +20,7 @@ TUNABLE: dict[str, type] = {
     "pdrop": float,
     "seed": int,
     "webhook_retry_s": float,
+    "clock_offset_s": float,
 }
 _PROBABILITIES = ("p429", "p5xx", "pdrop")
 
@@ -40,6 +41,9 @@ class EmulatorConfig:
     p5xx: float = 0.0
     pdrop: float = 0.0
     webhook_retry_s: float = 1.0
+    # Moves the clock of time rules (deleteMessage's 48 h) forward: messages already
+    # sent look this much older.
+    clock_offset_s: float = 0.0
     bot_username: str = "DigestTestBot"
     bot_first_name: str = "Digest Test Bot"
 

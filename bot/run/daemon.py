@@ -26,6 +26,7 @@ from bot import exits
 from bot.config import Settings
 from bot.delivery.client import DigestClient
 from bot.delivery.ratelimit import Limits
+from bot.delivery.retry import RetryPolicy
 from bot.delivery.sender import Sender, SenderOptions, SenderStopped
 from bot.logs import event
 from bot.publishing.release import publish_text
@@ -111,7 +112,9 @@ class Daemon:
             self.db,
             DigestClient(bot, paid_broadcast=limits.paid_broadcast),
             owner=f"run-{lease.owner[:12]}",
-            options=SenderOptions(limits=limits),
+            options=SenderOptions(
+                limits=limits, policy=RetryPolicy.for_minutes(settings.retry_for_minutes)
+            ),
         )
         sender_stop = asyncio.Event()
 

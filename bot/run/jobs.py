@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from bot import exits
 from bot.logs import event
-from bot.publishing.release import PublishRefused
+from bot.publishing.release import PublishRefused, PublishSummary
 from bot.store.base import StoreError, parse_stamp, to_stamp
 from bot.store.database import Action, Database
 from bot.store.db import integrity_problems, is_busy
@@ -48,8 +48,8 @@ log = logging.getLogger("bot.run")
 BUSY_PATIENCE_S = 30.0  # of waiting for a busy database between two warnings
 T = TypeVar("T")
 
-# (connection, file name, issue text, force) -> one line saying what was published.
-Publish = Callable[[Database, str, str, bool], Awaitable[str]]
+# (connection, file name, issue text, force, the issue's date) -> what was published.
+Publish = Callable[[Database, str, str, bool, str | None], Awaitable[PublishSummary]]
 
 
 class DbJobSource:
@@ -133,7 +133,10 @@ class DbJobSource:
         late = (self.clock() - parse_stamp(row.due_at)).total_seconds()
         try:
             summary = await self._patiently(
-                lambda: self.publish(self.db, row.file_name, row.content, row.force), "publish"
+                lambda: self.publish(
+                    self.db, row.file_name, row.content, row.force, row.issue_date
+                ),
+                "publish",
             )
         except (PublishRefused, StoreError) as exc:
             reason = str(exc)
@@ -144,14 +147,15 @@ class DbJobSource:
             await self._write(lambda c: release_scheduled(c, id_), "release")
             event(log, "publish.retry", logging.WARNING, id=id_, file=row.file_name, error=str(exc))
             return
-        await self._write(lambda c: finish_scheduled(c, id_, "done", summary), "finish")
+        result = summary.english()
+        await self._write(lambda c: finish_scheduled(c, id_, "done", result), "finish")
         event(
             log,
             "publish.fired",
             id=id_,
             file=row.file_name,
             late_s=round(max(late, 0), 1),
-            result=summary,
+            result=result,
         )
         await self._drain()
 

@@ -27,7 +27,7 @@ class Job:
     """A leased row as the sender needs it."""
 
     id: int
-    issue_id: int
+    issue_id: int | None  # None: a withdrawal row of an unpublished issue
     chat_id: int
     target: int | str  # what to put in chat_id: the id, or "@name" for a public channel
     part_no: int
@@ -35,6 +35,7 @@ class Job:
     text_id: int | None
     message_id: int | None  # set: the part was sent before, so it is edited
     thread_id: int | None
+    action: str = "send"  # send (or edit, when message_id is set) | edit | delete
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -75,7 +76,7 @@ async def claim(
         cur = await conn.execute(
             "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
             " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
-            " t.html, c.status FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " t.html, c.status, o.action FROM outbox o JOIN chats c ON c.id = o.chat_id"
             " LEFT JOIN outbox_texts t ON t.id = o.text_id"
             f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
             " ORDER BY o.chat_id, o.issue_id, o.part_no",
@@ -86,7 +87,7 @@ async def claim(
         count: dict[int, int] = {}
         for row in rows:
             (id_, issue_id, chat_id, part_no, not_before, lease_owner, lease_until) = row[:7]
-            text_id, text, message_id, thread_id, kind, title, html, chat_status = row[7:]
+            text_id, text, message_id, thread_id, kind, title, html, chat_status, action = row[7:]
             if chat_id in blocked:
                 continue
             if chat_status != "active" and message_id is None:
@@ -107,7 +108,7 @@ async def claim(
             jobs.append(
                 Job(
                     int(id_),
-                    int(issue_id),
+                    None if issue_id is None else int(issue_id),
                     int(chat_id),
                     target,
                     int(part_no),
@@ -115,6 +116,7 @@ async def claim(
                     None if text_id is None else int(text_id),
                     None if message_id is None else int(message_id),
                     None if thread_id is None else int(thread_id),
+                    str(action),
                 )
             )
             taken.append(int(id_))
@@ -203,6 +205,16 @@ async def mark_retry(
     await conn.execute(
         "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ? WHERE id = ?",
         (stamp(not_before), reason[:MAX_REASON], row_id),
+    )
+
+
+async def delete_refused(conn: aiosqlite.Connection, row_id: int) -> None:
+    """Telegram would not delete the message (older than 48 h): edit it to the row's
+    note (its text) instead, now."""
+    await conn.execute(
+        "UPDATE outbox SET action = 'edit', status = 'pending', not_before = NULL"
+        " WHERE id = ? AND action = 'delete'",
+        (row_id,),
     )
 
 

@@ -22,6 +22,7 @@ class DeliveryRow:
     not_before: str | None
     last_error: str | None
     edit: bool
+    action: str = "send"  # delete / edit: withdrawing an unpublished issue
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +48,11 @@ async def list_open(
         row = await cur.fetchone()
     total = int(row[0]) if row else 0
     async with conn.execute(
-        "SELECT o.id, i.date, o.chat_id, c.title, o.part_no, o.status, o.attempts,"
-        " o.not_before, o.last_error, o.message_id IS NOT NULL FROM outbox o"
-        " JOIN issues i ON i.id = o.issue_id LEFT JOIN chats c ON c.id = o.chat_id"
+        "SELECT o.id, coalesce(i.date, u.date), o.chat_id, c.title, o.part_no, o.status,"
+        " o.attempts, o.not_before, o.last_error, o.message_id IS NOT NULL, o.action"
+        " FROM outbox o LEFT JOIN issues i ON i.id = o.issue_id"
+        " LEFT JOIN unpublished_issues u ON u.id = o.unpublished_id"
+        " LEFT JOIN chats c ON c.id = o.chat_id"
         f" WHERE o.status IN ({marks}) ORDER BY o.status = 'failed' DESC, o.id LIMIT ?",
         (*statuses, limit),
     ) as cur:
@@ -65,6 +68,7 @@ async def list_open(
                 r[7],
                 r[8],
                 bool(r[9]),
+                str(r[10]),
             )
             for r in await cur.fetchall()
         ]
@@ -114,12 +118,14 @@ async def per_issue(
     return list(found.items())
 
 
-async def failure_reasons(conn: aiosqlite.Connection, limit: int = 10) -> list[tuple[str, int]]:
-    """Why rows failed or were cancelled, most frequent first."""
+async def failure_reasons(
+    conn: aiosqlite.Connection, status: str = "failed"
+) -> list[tuple[str, int]]:
+    """Why rows are ``status`` (failed, or cancelled), most frequent first."""
     async with conn.execute(
-        "SELECT last_error, count(*) FROM outbox WHERE status IN ('failed', 'cancelled')"
-        " AND last_error IS NOT NULL GROUP BY last_error ORDER BY count(*) DESC LIMIT ?",
-        (limit,),
+        "SELECT coalesce(last_error, 'no reason recorded'), count(*) FROM outbox"
+        " WHERE status = ? GROUP BY 1 ORDER BY count(*) DESC, 1",
+        (status,),
     ) as cur:
         return [(str(r[0]), int(r[1])) for r in await cur.fetchall()]
 
@@ -168,7 +174,9 @@ async def next_not_before(conn: aiosqlite.Connection, after: str) -> str | None:
 async def open_issue_ids(conn: aiosqlite.Connection) -> set[int]:
     """Issues with deliveries still pending or being sent."""
     rows = await _all(
-        conn, "SELECT DISTINCT issue_id FROM outbox WHERE status IN ('pending', 'sending')"
+        conn,
+        "SELECT DISTINCT issue_id FROM outbox WHERE status IN ('pending', 'sending')"
+        " AND issue_id IS NOT NULL",
     )
     return {int(r[0]) for r in rows}
 
@@ -194,7 +202,11 @@ async def delivery_counts(
 
 async def issues_enqueued_after(conn: aiosqlite.Connection, row_id: int) -> tuple[set[int], int]:
     """Issues with outbox rows newer than ``row_id``, and the newest row id now."""
-    rows = await _all(conn, "SELECT DISTINCT issue_id FROM outbox WHERE id > ?", (row_id,))
+    rows = await _all(
+        conn,
+        "SELECT DISTINCT issue_id FROM outbox WHERE id > ? AND issue_id IS NOT NULL",
+        (row_id,),
+    )
     issues = {int(r[0]) for r in rows}
     row = await _one(conn, "SELECT coalesce(max(id), 0) FROM outbox")
     return issues, int(row[0]) if row else 0

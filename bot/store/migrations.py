@@ -158,6 +158,69 @@ _SCHEDULES_LEASES = _sql(
     )""",
 )
 
+# The issue a schedule publishes (its heading date, or the one `--date` chose), so a
+# second schedule of the same issue can replace the first and `bot schedule list` can
+# show it.
+_SCHEDULED_ISSUE_DATE = _sql(
+    "ALTER TABLE scheduled_publishes ADD COLUMN issue_date TEXT",
+    "CREATE INDEX scheduled_publishes_by_issue ON scheduled_publishes (issue_date, status)",
+)
+
+# `bot unpublish`: a record of each withdrawn issue, and outbox rows that outlive their
+# issue — deleting or editing what was sent goes through the outbox and the sender like
+# every other Bot API call. SQLite cannot drop NOT NULL, so the outbox is rebuilt with
+# ``issue_id`` nullable (a withdrawal row points at ``unpublished_issues`` instead) and
+# an ``action``: send (or edit a sent part, as before), edit to a note, delete.
+_OUTBOX_COLUMNS = (
+    "id, issue_id, revision_id, chat_id, part_no, text, status, message_id, attempts,"
+    " last_error, lease_owner, lease_until, not_before, created_at, sent_at, text_id"
+)
+_UNPUBLISH = _sql(
+    """CREATE TABLE unpublished_issues (
+        id INTEGER PRIMARY KEY,
+        date TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        entries INTEGER NOT NULL DEFAULT 0,
+        unpublished_at TEXT NOT NULL,
+        unpublished_by TEXT,
+        messages_deleted INTEGER NOT NULL DEFAULT 0,
+        messages_edited INTEGER NOT NULL DEFAULT 0,
+        unsent_dropped INTEGER NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE outbox_rebuilt (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER REFERENCES issues(id) ON DELETE CASCADE,
+        revision_id INTEGER REFERENCES revisions(id) ON DELETE SET NULL,
+        chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        part_no INTEGER NOT NULL CHECK (part_no >= 0),
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+        message_id INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until TEXT,
+        not_before TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        text_id INTEGER REFERENCES outbox_texts(id),
+        action TEXT NOT NULL DEFAULT 'send' CHECK (action IN ('send', 'edit', 'delete')),
+        unpublished_id INTEGER REFERENCES unpublished_issues(id) ON DELETE CASCADE,
+        CHECK ((issue_id IS NULL) = (unpublished_id IS NOT NULL)),
+        CHECK (action = 'send' OR message_id IS NOT NULL)
+    )""",
+    f"INSERT INTO outbox_rebuilt ({_OUTBOX_COLUMNS}) SELECT {_OUTBOX_COLUMNS} FROM outbox",
+    "DROP TABLE outbox",
+    "ALTER TABLE outbox_rebuilt RENAME TO outbox",
+    "CREATE INDEX outbox_due ON outbox (status, not_before)",
+    "CREATE INDEX outbox_by_chat ON outbox (chat_id, issue_id, part_no)",
+    "CREATE UNIQUE INDEX outbox_one_row_per_part ON outbox (issue_id, chat_id, part_no)",
+    "CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL",
+    "CREATE INDEX outbox_by_unpublished ON outbox (unpublished_id)"
+    " WHERE unpublished_id IS NOT NULL",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -165,6 +228,8 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0004_outbox", _OUTBOX),
     ("0005_outbox_shared_texts", _OUTBOX_SHARED_TEXTS),
     ("0006_scheduled_publishes_daemon_lease", _SCHEDULES_LEASES),
+    ("0007_scheduled_issue_date", _SCHEDULED_ISSUE_DATE),
+    ("0008_unpublish_outbox_actions", _UNPUBLISH),
 )
 
 

@@ -30,9 +30,11 @@ class ScheduledPublish:
     force: bool
     status: Status
     detail: str
+    issue_date: str | None = None
+    created_at: str = ""
 
 
-_COLUMNS = "id, file_name, content, due_at, force, status, detail"
+_COLUMNS = "id, file_name, content, due_at, force, status, detail, issue_date, created_at"
 
 
 async def _one(
@@ -52,7 +54,7 @@ async def _all(
 
 
 def _row(row: aiosqlite.Row | tuple[object, ...]) -> ScheduledPublish:
-    id_, name, content, due, force, status, detail = tuple(row)
+    id_, name, content, due, force, status, detail, issue_date, created = tuple(row)
     return ScheduledPublish(
         int(str(id_)),
         str(name),
@@ -61,26 +63,59 @@ def _row(row: aiosqlite.Row | tuple[object, ...]) -> ScheduledPublish:
         bool(force),
         cast(Status, status),
         str(detail),
+        None if issue_date is None else str(issue_date),
+        str(created),
     )
 
 
 async def add_scheduled(
-    conn: aiosqlite.Connection, *, file_name: str, content: str, due_at: str, force: bool
+    conn: aiosqlite.Connection,
+    *,
+    file_name: str,
+    content: str,
+    due_at: str,
+    force: bool,
+    issue_date: str | None = None,
 ) -> int:
-    """Record a publish due at ``due_at`` (UTC); return its id."""
+    """Record a publish of the issue dated ``issue_date``, due at ``due_at`` (UTC);
+    return its id."""
     cur = await conn.execute(
-        "INSERT INTO scheduled_publishes (file_name, content, due_at, force, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (file_name, content, due_at, int(force), utc_now()),
+        "INSERT INTO scheduled_publishes (file_name, content, due_at, force, created_at,"
+        " issue_date) VALUES (?, ?, ?, ?, ?, ?)",
+        (file_name, content, due_at, int(force), utc_now(), issue_date),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid
 
 
+async def pending_for_issue(conn: aiosqlite.Connection, issue_date: str) -> list[ScheduledPublish]:
+    """The pending schedules of the issue dated ``issue_date``, soonest first."""
+    rows = await _all(
+        conn,
+        f"SELECT {_COLUMNS} FROM scheduled_publishes"
+        " WHERE issue_date = ? AND status = 'pending' ORDER BY due_at, id",
+        (issue_date,),
+    )
+    return [_row(r) for r in rows]
+
+
+async def cancel_scheduled(conn: aiosqlite.Connection, id_: int, detail: str) -> bool:
+    """Cancel a pending schedule; False when it is not pending (any more)."""
+    cur = await conn.execute(
+        "UPDATE scheduled_publishes SET status = 'cancelled', detail = ?, finished_at = ?"
+        " WHERE id = ? AND status = 'pending'",
+        (detail[:MAX_DETAIL], utc_now(), id_),
+    )
+    return cur.rowcount == 1
+
+
 async def list_scheduled(
-    conn: aiosqlite.Connection, statuses: tuple[Status, ...] = ("pending",)
+    conn: aiosqlite.Connection, statuses: tuple[Status, ...] | None = ("pending",)
 ) -> list[ScheduledPublish]:
-    """Rows in the given statuses, soonest first."""
+    """Rows in the given statuses (every row with None), soonest first."""
+    if statuses is None:
+        rows = await _all(conn, f"SELECT {_COLUMNS} FROM scheduled_publishes ORDER BY due_at, id")
+        return [_row(r) for r in rows]
     marks = ",".join("?" for _ in statuses)
     rows = await _all(
         conn,

@@ -21,7 +21,7 @@ from bot.digest.lint import lint_issue
 from bot.digest.model import Finding, Issue
 from bot.digest.parse import parse_issue
 from bot.i18n import Lang, escape, t, t_text
-from bot.publishing.release import PublishRefused, publish_text
+from bot.publishing.release import PublishRefused, PublishSummary, publish_text
 from bot.render.digest import render_digest
 from bot.render.text import one_line, trim
 from bot.store.base import StoreError
@@ -165,11 +165,37 @@ async def confirm(
     await query.answer()
     try:
         # The same pipeline as scheduled publishes in `bot run`.
-        outcome = await publish_text(db, upload.file_name, upload.text, False, settings)
+        outcome = await publish_text(db, upload.file_name, upload.text, False, settings=settings)
     except (PublishRefused, StoreError) as exc:
         await message.answer(t("telegram.admin.publish_failed", lang, reason=str(exc)))
         return
-    await message.answer(t("telegram.admin.publish_done", lang, summary=outcome))
+    await message.answer(published_text(lang, outcome))
+
+
+def published_text(lang: Lang, summary: PublishSummary) -> str:
+    """The publishing report in the admin's language: what changed and what was queued."""
+    if summary.unchanged:
+        return t("telegram.admin.publish_unchanged", lang, date=summary.date)
+    if summary.status == "new":
+        head = t("telegram.admin.publish_new", lang, date=summary.date, entries=summary.entries)
+    else:
+        head = t(
+            "telegram.admin.publish_updated",
+            lang,
+            date=summary.date,
+            added=summary.added,
+            changed=summary.changed,
+            removed=summary.removed,
+        )
+    queued = t(
+        "telegram.admin.publish_queued",
+        lang,
+        messages=summary.messages,
+        edits=summary.edits,
+        chats=summary.chats,
+        deferred=summary.deferred,
+    )
+    return f"{head}\n{queued}"
 
 
 def build_router() -> Router:
