@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from bot.digest.model import Entry
+from bot.digest.model import Entry, Link
 from bot.i18n import t_text
 from bot.render.env import render
 from bot.render.split import Block, Packer, RenderError
@@ -19,6 +19,8 @@ MAX_TITLE = 300
 MAX_SOURCE = 80
 MAX_TAG = 60
 MAX_URL = 2048
+MAX_LINKS = 6  # extra links shown per entry: one entity each, so an entry stays small
+MAX_LINK_LABEL = 12
 MIN_PIECE = 300  # shortest summary piece worth starting an entry with
 
 
@@ -34,6 +36,26 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
+def extra_links(entry: Entry) -> tuple[Link, ...]:
+    """The entry's other links worth a reader's tap (论文, 代码, …): http(s) only, not the
+    main url again, each url once, at most :data:`MAX_LINKS`. A label that is itself a
+    url (or empty) becomes ``""``, for the template to name generically."""
+    seen = {entry.url.strip()} if entry.url else set()
+    shown: list[Link] = []
+    for link in entry.links:
+        url = safe_url(link.url)
+        if url is None or url in seen:
+            continue
+        seen.add(url)
+        label = one_line(link.text)
+        if "://" in label or label.lower().startswith("www."):
+            label = ""
+        shown.append(Link(trim(label, MAX_LINK_LABEL), url))
+        if len(shown) == MAX_LINKS:
+            break
+    return tuple(shown)
+
+
 @dataclass(frozen=True, slots=True)
 class EntryView:
     """What a template shows of an entry: plain, bounded text (escaped by the template)."""
@@ -44,6 +66,7 @@ class EntryView:
     source: str
     tag: str
     summary: str
+    links: tuple[Link, ...] = ()
 
     @classmethod
     def of(cls, entry: Entry, mode: Mode, summary_limit: int | None) -> EntryView:
@@ -58,6 +81,7 @@ class EntryView:
             source=trim(one_line(entry.source or ""), MAX_SOURCE),
             tag=trim(one_line(entry.tag or ""), MAX_TAG),
             summary=trim(summary, summary_limit) if summary_limit != 0 else "",
+            links=extra_links(entry),
         )
 
 
