@@ -130,27 +130,24 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
 @DB_OPTION
 def issues(fmt: str, db_path: Path | None) -> None:
     """List the issues in the archive, newest first."""
-    from bot.store.issues import list_issues
+    from bot.store.issues import IssueSummary, list_issues
 
-    async def listing() -> list[dict[str, object]]:
+    async def listing() -> list[IssueSummary]:
         async with database(db_path, must_exist=True) as db:
-            return [asdict(summary) for summary in await list_issues(db.reader)]
+            return await list_issues(db.reader)
 
-    rows = run_async(listing())
+    summaries = run_async(listing())
     if fmt == "json":
+        rows = [asdict(summary) for summary in summaries]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    if not rows:
+    if not summaries:
         click.echo("The archive is empty; add issues with `bot import FOLDER`.")
         return
-    for row in rows:
-        label = str(row["title"] or row["intro"] or "")
-        label = clip(label, 48)
-        click.echo(
-            f"{row['date']}  {row['entries']:>3} entries  {row['revisions']:>2} rev  "
-            f"{label}".rstrip()
-        )
-    click.echo(f"{len(rows)} issues")
+    for s in summaries:
+        label = clip(s.description, 48)
+        click.echo(f"{s.date}  {s.entries:>3} entries  {s.revisions:>2} rev  {label}".rstrip())
+    click.echo(f"{len(summaries)} issues")
 
 
 def _check_date(value: str | None) -> str | None:
