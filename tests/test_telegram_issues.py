@@ -111,6 +111,15 @@ async def test_issues_are_listed_by_year_with_pages_and_open_from_a_button(
     assert by_year["plain"].startswith("往期简报 · 2019 年")
     assert len([label for label, _ in buttons(by_year) if "-" in label]) == 2
 
+    old = {"inline_keyboard": [[{"text": "›", "callback_data": "il:2"}]]}  # before years
+    status, _ = await telegram.emulator.call(
+        "sendMessage", chat_id=chat, text="往期简报（第 1/2 页）", reply_markup=old
+    )
+    assert status == 200
+    await telegram.press(chat, "il:2")
+    answers = await telegram.callback_answers(chat)
+    assert answers[-1]["answer"]["text"] == "此页面已过期，请重新发送命令。"
+
 
 async def test_issues_list_says_what_each_issue_is_about(telegram: BotHarness) -> None:
     titled = make_issue("2021-08-24", make_entry("特斯拉D1芯片", url="https://e.com/1"))
