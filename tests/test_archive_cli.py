@@ -63,7 +63,10 @@ def test_import_folder_then_again_is_unchanged(env: dict[str, str], folder: Path
     again = run(env, "import", str(folder / "2021-05-21.md"))
     assert "0 new, 0 updated, 1 unchanged" in again.stdout
     listing = run(env, "issues")
-    assert listing.stdout.splitlines()[0].startswith("2021-07-01    2 entries   1 rev")
+    first = listing.stdout.splitlines()[0]
+    assert first == "2021-07-01    2 entries   1 rev  【论文】低比特量化；【开源】ncnn。", (
+        "described as /issues does: the intro without its 本次N条"
+    )
     assert listing.stdout.splitlines()[-1] == "2 issues"
 
 

@@ -98,8 +98,11 @@ def test_arguments_are_escaped_unless_markup() -> None:
 
 
 def test_plain_text_twin_drops_tags_and_decodes_entities() -> None:
-    assert t("telegram.issues.head", "en", page=1, pages=2) == "<b>Past issues</b> (page 1/2)"
-    assert t_text("telegram.issues.head", "en", page=1, pages=2) == "Past issues (page 1/2)"
+    head = t("telegram.issues.head", "en", year=2021, page=1, pages=2)
+    assert head == "<b>Past issues · 2021</b> (page 1/2)"
+    assert t_text("telegram.issues.head", "en", year=2021, page=1, pages=2) == (
+        "Past issues · 2021 (page 1/2)"
+    )
     assert t_text("telegram.topics.added", "en", items="<b> & ") == "Added: <b> & "
     assert as_text("<i>a &lt; b</i>") == "a < b"
 

@@ -3,6 +3,7 @@ HTML within Telegram's limits, and every matching entry arrives once, in issue o
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from bot.digest.parse import parse_issue
 from bot.emulator.html import parse_html
 from bot.i18n import t_text
 from bot.render.digest import Part, render_digest
-from bot.render.entry import MAX_TITLE
+from bot.render.entry import MAX_TITLE, SUMMARY_LIMITS, EntryView, Mode
 from bot.render.text import clean, one_line, trim
 from bot.search.topics import entry_matches, entry_text
 from bot.text.normalize import normalize
@@ -133,3 +134,58 @@ def test_corpus_with_whole_summaries_splits_cleanly(corpus_issues: list[Path]) -
 def test_a_topic_matching_nothing_sends_no_part(corpus_issues: list[Path]) -> None:
     for path in corpus_issues:
         assert render_digest(_parse(path), include=[NOTHING]) == []
+
+
+# What a reader sees as a bad cut, written independently of bot.render.text: the text
+# before "…" ends inside a written-out link (the original goes on with link characters),
+# or on a whole link with the ellipsis glued to it, or on a dangling list number.
+_LINK_TAIL = re.compile(
+    r"(?:https?://|www\.|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$",
+    re.IGNORECASE,
+)
+_LINK_GOES_ON = re.compile(r"[A-Za-z0-9\-_~/?#\[\]@$&'()*+=%]|[.,;:!][A-Za-z0-9]")
+_LIST_NUMBER = re.compile(
+    r"(?:^|[\s：:；;，,。、（(])(?:\d{1,2}[.、)）]?|[(（]\d{1,2}[)）]?|[①-⑳]|[A-Za-z][.)）])$"
+)
+
+
+def bad_cut(original: str, shown: str) -> str | None:
+    """Say "url" or "number" when ``shown`` (``original`` trimmed) ends badly, else None."""
+    if shown == original or not shown.endswith("…"):
+        return None
+    head = shown[:-1]
+    if not original.startswith(head.rstrip()):
+        return "not a prefix"
+    after = original[len(head.rstrip()) :]
+    if _LINK_TAIL.search(head.rstrip()) and (not head.endswith(" ") or _LINK_GOES_ON.match(after)):
+        return "url"
+    if _LIST_NUMBER.search(head.rstrip().rstrip("。；.;，,、：:")):
+        return "number"
+    return None
+
+
+def test_bad_cut_sees_what_a_reader_sees() -> None:
+    assert bad_cut("见 https://github.com/tensorflow/model", "见 https://github.com/tensorflow/mo…")
+    assert bad_cut("见 https://a.b/c。后文", "见 https://a.b/c…") == "url"
+    assert bad_cut("见 https://a.b/c。后文", "见 https://a.b/c …") is None
+    assert bad_cut("贡献：1. 甲； 2. 乙", "贡献：1. 甲； 2…") == "number"
+    assert bad_cut("贡献：1. 甲； 2. 乙", "贡献：1. 甲…") is None
+
+
+@pytest.mark.parametrize("mode", ["compact", "full"])
+def test_no_summary_is_cut_inside_a_link_or_after_a_list_number(
+    corpus_issues: list[Path], mode: Mode
+) -> None:
+    bad: dict[str, list[str]] = {}
+    cut = 0
+    for path in corpus_issues:
+        for entry in _parse(path).entries:
+            view = EntryView.of(entry, mode, SUMMARY_LIMITS[mode])
+            original = one_line(clean(entry.summary)) if mode == "compact" else clean(entry.summary)
+            assert len(view.summary) <= SUMMARY_LIMITS[mode]
+            cut += view.summary != original
+            kind = bad_cut(original, view.summary)
+            if kind:
+                bad.setdefault(kind, []).append(view.summary[-40:])
+    assert cut > 100, "the corpus has summaries long enough to cut"
+    assert {kind: len(tails) for kind, tails in bad.items()} == {}, bad

@@ -143,6 +143,43 @@ def test_three_hundred_tiny_entries_respect_the_entity_limit() -> None:
         assert [k for p in parts for k in p.entry_keys] == [e.key for e in entries]
 
 
+LINKS = (
+    ("论文", "https://arxiv.org/abs/2101.00001"),
+    ("代码", "http://github.com/x/y?a=1&b=2"),
+    ("坏的", "javascript:alert(1)"),
+    ("原文", "https://example.com/1"),  # the main url again
+    ("https://github.com/x/y", "https://github.com/x/z"),  # a url as its own label
+    ("重复", "https://arxiv.org/abs/2101.00001"),
+)
+
+
+@pytest.mark.parametrize("mode", ["full", "compact", "titles"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_http_link_of_an_entry_is_shown_compactly(mode: str, lang: str) -> None:
+    entry = make_entry(1, "带链接的论文", summary="摘要一句。", links=LINKS)
+    (part,) = render_digest(make_issue([entry]), mode=mode, lang=lang)
+    (plain,) = assert_telegram_parts([part])
+    generic = "链接" if lang == "zh" else "link"
+    assert f"论文 · 代码 · {generic}" in plain
+    html = part.html
+    assert '<a href="https://arxiv.org/abs/2101.00001">论文</a>' in html
+    assert '<a href="http://github.com/x/y?a=1&amp;b=2">代码</a>' in html
+    assert f'<a href="https://github.com/x/z">{generic}</a>' in html
+    assert "javascript:" not in html and "坏的" not in plain and "原文" not in plain
+    assert html.count("https://arxiv.org/abs/2101.00001") == 1, "each url once"
+    assert html.count('href="https://example.com/1"') == 1, "the title keeps the main url"
+
+
+def test_entries_full_of_links_still_respect_the_entity_limit() -> None:
+    many = [(f"链接{n}", f"https://example.com/more/{n}") for n in range(40)]
+    entries = [make_entry(i, f"条目{i:03d}", summary="短。", links=many) for i in range(60)]
+    for mode in ("full", "compact", "titles"):
+        parts = render_digest(make_issue(entries), mode=mode)
+        assert_telegram_parts(parts)
+        assert max(p.entity_count for p in parts) <= 100 and len(parts) > 1
+        assert [k for p in parts for k in p.entry_keys] == [e.key for e in entries]
+
+
 def _titles_in(plain: str) -> list[int]:
     import re
 

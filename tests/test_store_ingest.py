@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import aiosqlite
@@ -153,3 +154,23 @@ async def test_the_26_revisions_in_order(
     last = corpus_revisions[-1].read_text(encoding="utf-8")
     again = await ingest_issue(db, parse_issue(last), file_hash(last), last)
     assert again.status == "unchanged"
+
+
+async def test_an_issue_is_described_by_its_title_else_intro_else_first_headline(
+    db: aiosqlite.Connection,
+) -> None:
+    issues = [
+        replace(make_issue("2021-08-24", A, B), title="  特斯拉D1芯\n/BiBERT ", intro="导读"),
+        replace(make_issue("2021-05-21", A), title="", intro="本次内容10条，\n【新闻】谷歌 TPU"),
+        replace(make_issue("2019-03-31", C, A), title="", intro="  "),
+        replace(make_issue("2019-03-15"), title="", intro=""),
+    ]
+    for issue in issues:
+        await ingest_issue(db, issue, file_hash(str(issue.date)), str(issue.date))
+    described = [(s.date, s.description) for s in await list_issues(db)]
+    assert described == [
+        ("2021-08-24", "特斯拉D1芯 /BiBERT"),
+        ("2021-05-21", "【新闻】谷歌 TPU"),
+        ("2019-03-31", "无链接的新闻"),
+        ("2019-03-15", ""),
+    ]

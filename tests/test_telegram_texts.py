@@ -11,7 +11,7 @@ import pytest
 from bot.emulator.html import parse_html
 from bot.i18n import LANGS, catalog, t
 from bot.telegram.callbacks import IssuesPage, SearchPage, SettingAction, ShowIssue, TopicAction
-from bot.telegram.keyboards import settings_keyboard, topics_keyboard
+from bot.telegram.keyboards import issues_keyboard, settings_keyboard, topics_keyboard
 from bot.telegram.routers.start import help_text
 
 HOSTILE = '<b>&amp; "x" </a>'
@@ -38,7 +38,7 @@ def test_help_parses_in_both_languages() -> None:
 def test_callback_data_stays_within_64_bytes() -> None:
     longest = [
         SearchPage(token="x" * 8, page=200).pack(),
-        IssuesPage(page=10_000).pack(),
+        IssuesPage(year=10_000, page=10_000).pack(),
         ShowIssue(date="2021-01-05", all=True).pack(),
         TopicAction(op="clear").pack(),
         SettingAction(key="summary", value="compact").pack(),
@@ -49,4 +49,6 @@ def test_callback_data_stays_within_64_bytes() -> None:
     longest += [b.callback_data or "" for row in kb.inline_keyboard for b in row]
     panel = settings_keyboard("en", paused=True, previews=True, quiet=True, in_thread=True)
     longest += [b.callback_data or "" for row in panel.inline_keyboard for b in row]
+    listing = issues_keyboard(["2021-01-05"] * 10, 99, 99, 9999, list(range(9999, 1989, -1)))
+    longest += [b.callback_data or "" for row in listing.inline_keyboard for b in row]
     assert all(len(data.encode()) <= 64 for data in longest)

@@ -59,7 +59,7 @@ async def test_issues_lists_every_issue_newest_first_with_label_and_count(
     dates = re.findall(r'href="/issues/(\d{4}-\d{2}-\d{2})"', html)
     assert dates == ["2021-02-02", "2021-01-19", "2021-01-05"]
     for row in await list_issues(web_archive.reader):
-        assert row.label in html  # the same label `bot issues` prints
+        assert row.description in html  # the same description `bot issues` prints
         assert f"{row.entries} 条" in html
 
 

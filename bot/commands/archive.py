@@ -137,19 +137,18 @@ def issues(fmt: str, db_path: Path | None) -> None:
         async with database(db_path, must_exist=True) as db:
             return await list_issues(db.reader)
 
-    rows = run_async(listing())
+    summaries = run_async(listing())
     if fmt == "json":
-        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+        rows = [asdict(summary) for summary in summaries]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    if not rows:
+    if not summaries:
         click.echo("The archive is empty; add issues with `bot import FOLDER`.")
         return
-    for row in rows:
-        click.echo(
-            f"{row.date}  {row.entries:>3} entries  {row.revisions:>2} rev  "
-            f"{clip(row.label, 48)}".rstrip()
-        )
-    click.echo(f"{len(rows)} issues")
+    for s in summaries:
+        label = clip(s.description, 48)
+        click.echo(f"{s.date}  {s.entries:>3} entries  {s.revisions:>2} rev  {label}".rstrip())
+    click.echo(f"{len(summaries)} issues")
 
 
 def _check_date(value: str | None) -> str | None:

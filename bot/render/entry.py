@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from bot.digest.model import Entry
+from bot.digest.model import Entry, Link
 from bot.i18n import t_text
 from bot.render.env import render
 from bot.render.split import Block, Packer, RenderError
@@ -19,8 +19,8 @@ MAX_TITLE = 300
 MAX_SOURCE = 80
 MAX_TAG = 60
 MAX_URL = 2048
-MAX_LINK_LABEL = 40
-MAX_LINKS = 8
+MAX_LINKS = 6  # extra links shown per entry: one entity each, so an entry stays small
+MAX_LINK_LABEL = 12
 MIN_PIECE = 300  # shortest summary piece worth starting an entry with
 
 
@@ -36,27 +36,24 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
-@dataclass(frozen=True, slots=True)
-class LinkView:
-    """One extra link of an entry (paper, code, original article): a bounded label and
-    an http(s) URL."""
-
-    label: str
-    url: str
-
-
-def link_views(entry: Entry) -> tuple[LinkView, ...]:
-    """The entry's extra links a reader may follow: http(s) only, without the title's
-    own URL or repeats, at most :data:`MAX_LINKS`."""
-    seen = {safe_url(entry.url)}
-    views: list[LinkView] = []
+def extra_links(entry: Entry) -> tuple[Link, ...]:
+    """The entry's other links worth a reader's tap (论文, 代码, …): http(s) only, not the
+    main url again, each url once, at most :data:`MAX_LINKS`. A label that is itself a
+    url (or empty) becomes ``""``, for the template to name generically."""
+    seen = {entry.url.strip()} if entry.url else set()
+    shown: list[Link] = []
     for link in entry.links:
         url = safe_url(link.url)
         if url is None or url in seen:
             continue
         seen.add(url)
-        views.append(LinkView(trim(one_line(link.text), MAX_LINK_LABEL) or url, url))
-    return tuple(views[:MAX_LINKS])
+        label = one_line(link.text)
+        if "://" in label or label.lower().startswith("www."):
+            label = ""
+        shown.append(Link(trim(label, MAX_LINK_LABEL), url))
+        if len(shown) == MAX_LINKS:
+            break
+    return tuple(shown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +61,7 @@ class EntryView:
     """What a template shows of an entry: plain, bounded text (escaped by the template).
 
     ``section`` is the entry's section as written in the issue; ``links`` its extra
-    links (the Telegram templates show the title's link only, e-mail shows them all).
+    links (:func:`extra_links`; a ``text`` of ``""`` is named generically).
     """
 
     key: str
@@ -74,7 +71,7 @@ class EntryView:
     tag: str
     summary: str
     section: str = ""
-    links: tuple[LinkView, ...] = ()
+    links: tuple[Link, ...] = ()
 
     @classmethod
     def of(cls, entry: Entry, mode: Mode, summary_limit: int | None) -> EntryView:
@@ -90,7 +87,7 @@ class EntryView:
             tag=trim(one_line(entry.tag or ""), MAX_TAG),
             summary=trim(summary, summary_limit) if summary_limit != 0 else "",
             section=entry.section,
-            links=link_views(entry),
+            links=extra_links(entry),
         )
 
 

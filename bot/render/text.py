@@ -37,33 +37,108 @@ def sentence_cuts(text: str) -> list[int]:
     return [m.end() for m in _SENTENCE_END.finditer(text)]
 
 
+# A link written out in the text: scheme or www., or a bare host followed by a path.
+_URL = re.compile(
+    r"(?<![A-Za-z0-9.-])(?:https?://|www\.|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*",
+    re.IGNORECASE,
+)
+# The end of a cut that leaves a list marker dangling: "贡献如下：1." "；2" "(3)" "④" "a)".
+_ENUMERATOR = re.compile(
+    r"(?:^|[\s：:；;，,。、（(])(?:[(（]?\d{1,3}[.．、)）]?|[①-⑳]|[A-Za-z][.)）])$"
+)
+_CLAUSE_END = re.compile(r"[，、：,:](?=\S)|[，、：]")
+_TAIL = 2200  # longer than any link Telegram accepts
+_URL_TRAILER = ".,;:!?'"
+_SOFT_END = "。；.;，,、：:"  # dropped before the ellipsis
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """Start and end offsets of every link written out in ``text`` (without the
+    punctuation that ends a sentence after it: ``https://x.y/z.`` ends before the dot)."""
+    spans = []
+    for match in _URL.finditer(text):
+        start, end = match.span()
+        while end > start and text[end - 1] in _URL_TRAILER:
+            end -= 1
+        spans.append((start, end))
+    return spans
+
+
+def dangles(head: str) -> bool:
+    """``head`` (text before a cut) ends on a list number: "贡献如下：1." "；2" "(3)"."""
+    head = head[-_TAIL:].rstrip()  # list numbers are short: look at the end only
+    bare = head.rstrip(_SOFT_END)
+    if not bare.strip():
+        return True
+    return bool(_ENUMERATOR.search(head) or _ENUMERATOR.search(bare))
+
+
+def _ends_on_link(head: str) -> bool:
+    spans = url_spans(head[-_TAIL:])
+    return bool(spans) and spans[-1][1] == len(head[-_TAIL:])
+
+
 def _cut_point(text: str, limit: int) -> int:
-    """Where to cut ``text`` so the head is at most ``limit`` long: a sentence end if
-    one is reasonably far in, else the last space, else exactly at ``limit``."""
+    """Where to cut ``text`` so the head is at most ``limit`` long.
+
+    In order of preference, each the latest one that is neither inside a written-out
+    link nor right after a list number: a paragraph end in the second half, a
+    sentence end (。！？；. ! ?) past two fifths, a clause end (，、：) or a space in
+    the second half, then any character; then anywhere outside a link; exactly at
+    ``limit`` when nothing else will do (a link longer than ``limit`` at the start).
+    """
+    spans = [span for span in url_spans(text[: limit + _TAIL]) if span[0] < limit]
+
+    def outside(cut: int) -> bool:
+        return not any(start < cut < end for start, end in spans)
+
+    def fine(cut: int) -> bool:
+        return outside(cut) and not dangles(text[:cut])
+
     head = text[: limit + 1]
-    newline = head.rfind("\n", 0, limit + 1)
-    if newline >= max(limit // 2, 1):
-        return newline
-    cuts = [c for c in sentence_cuts(head) if c <= limit]
-    if cuts and cuts[-1] >= limit * 2 // 5:
-        return cuts[-1]
-    space = head.rfind(" ", 0, limit + 1)
-    if space >= max(limit // 2, 1):
-        return space
-    return limit
+    newlines = [m.start() for m in re.finditer("\n", head) if m.start() <= limit]
+    sentences = [c for c in sentence_cuts(head) if c <= limit]
+    clauses = [m.end() for m in _CLAUSE_END.finditer(head) if m.end() <= limit]
+    spaces = [m.start() for m in re.finditer(" ", head) if m.start() <= limit]
+    breaks = sorted(set(clauses) | set(spaces))
+    for cuts, floor in (
+        (newlines, max(limit // 2, 1)),
+        (sentences, limit * 2 // 5),
+        (breaks, max(limit // 2, 1)),
+        (range(1, limit + 1), 1),
+    ):
+        for cut in reversed(cuts):
+            if cut < floor:
+                break
+            if fine(cut):
+                return cut
+    # Only list numbers and links: better a dangling number than a broken link.
+    return next((c for c in range(limit, 0, -1) if outside(c) and text[:c].strip()), limit)
+
+
+def _head(text: str, limit: int) -> str:
+    head = text[: _cut_point(text, limit)].rstrip()
+    if head and head[-1] in _SOFT_END:
+        head = head[:-1]
+    return head
 
 
 def trim(text: str, limit: int | None) -> str:
     """``text`` shortened to at most ``limit`` characters at a sentence end, with ``…``.
 
-    ``None`` means no limit. A sentence-final 。；. is replaced by the ellipsis.
+    ``None`` means no limit. A sentence-final 。；. is replaced by the ellipsis. The
+    cut never falls inside a written-out link nor right after a list number; a head
+    ending on a (whole) link gets a space before the ellipsis, which a client would
+    otherwise take into the link.
     """
     if limit is None or len(text) <= limit:
         return text
-    limit = max(limit - 1, 1)
-    head = text[: _cut_point(text, limit)].rstrip()
-    if head and head[-1] in "。；.;，,、：:":
-        head = head[:-1]
+    head = _head(text, max(limit - 1, 1))
+    if _ends_on_link(head):
+        if len(head) + 2 > limit:
+            head = _head(text, max(limit - 2, 1))
+        if _ends_on_link(head):
+            return head + " " + ELLIPSIS
     return head + ELLIPSIS
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date as Date
@@ -37,6 +38,10 @@ class IngestResult:
     removed: tuple[str, ...] = ()
 
 
+# "本次内容20条，" / "本期19条。": the entry count a listing shows anyway.
+_COUNT_LEAD = re.compile(r"^本[次期](?:内容)?\s*\d+\s*条[。，,；;：:\s]*")
+
+
 @dataclass(frozen=True, slots=True)
 class IssueSummary:
     date: str
@@ -46,11 +51,18 @@ class IssueSummary:
     revisions: int
     published_at: str
     updated_at: str
+    headline: str = ""  # the first entry's title
 
     @property
-    def label(self) -> str:
-        """How lists name the issue: its title, else its intro (`bot issues`, the web)."""
-        return self.title or self.intro
+    def description(self) -> str:
+        """What the issue is about, on one line: its title, else its intro (without a
+        leading "本次N条"), else its first headline; "" for an empty issue. Every
+        listing (``bot issues``, Telegram's /issues, the web) uses this one rule."""
+        for text in (self.title, _COUNT_LEAD.sub("", " ".join(self.intro.split())), self.headline):
+            line = " ".join(text.split())
+            if line:
+                return line
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,16 +271,24 @@ async def _unindex(conn: aiosqlite.Connection, rows: Sequence[dict[str, object]]
 
 
 async def list_issues(conn: aiosqlite.Connection) -> list[IssueSummary]:
-    """Every issue, newest first, with entry and revision counts."""
+    """Every issue, newest first, with entry and revision counts and its first headline."""
     async with conn.execute(
         "SELECT date, title, intro, published_at, updated_at,"
         " (SELECT count(*) FROM entries e WHERE e.issue_id = i.id),"
-        " (SELECT count(*) FROM revisions r WHERE r.issue_id = i.id)"
+        " (SELECT count(*) FROM revisions r WHERE r.issue_id = i.id),"
+        " (SELECT title FROM entries e WHERE e.issue_id = i.id ORDER BY position, id LIMIT 1)"
         " FROM issues i ORDER BY date DESC"
     ) as cursor:
         return [
             IssueSummary(
-                str(r[0]), str(r[1]), str(r[2]), int(r[5]), int(r[6]), str(r[3]), str(r[4])
+                str(r[0]),
+                str(r[1]),
+                str(r[2]),
+                int(r[5]),
+                int(r[6]),
+                str(r[3]),
+                str(r[4]),
+                str(r[7] or ""),
             )
             for r in await cursor.fetchall()
         ]

@@ -26,7 +26,8 @@ class SearchPage(CallbackData, prefix="s"):
 
 
 class IssuesPage(CallbackData, prefix="il"):
-    page: int
+    year: int  # the issues of that year ("il:2021:2", far below 64 bytes)
+    page: int = 1
 
 
 class ShowIssue(CallbackData, prefix="i"):

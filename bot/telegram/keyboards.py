@@ -64,13 +64,30 @@ def search_keyboard(token: str, page: int, pages: int) -> InlineKeyboardMarkup |
     return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
-def issues_keyboard(dates: Sequence[str], page: int, pages: int) -> InlineKeyboardMarkup:
+YEARS_PER_ROW = 4
+
+
+def issues_keyboard(
+    dates: Sequence[str], page: int, pages: int, year: int, years: Sequence[int]
+) -> InlineKeyboardMarkup:
+    """A button per listed issue (opens it), ‹ n/N › within ``year``, and a button per
+    year of the archive (newest first, the shown one marked) when there are several."""
     kb = InlineKeyboardBuilder()
     for date in dates:
         kb.button(text=date, callback_data=ShowIssue(date=date, all=True))
     kb.adjust(2)
     if pages > 1:
-        kb.row(*pager_row(page, pages, lambda p: IssuesPage(page=p)))
+        kb.row(*pager_row(page, pages, lambda p: IssuesPage(year=year, page=p)))
+    if len(years) > 1:
+        row = [
+            Button(
+                text=f"· {y} ·" if y == year else str(y),
+                callback_data=IssuesPage(year=y).pack(),
+            )
+            for y in years
+        ]
+        for start in range(0, len(row), YEARS_PER_ROW):
+            kb.row(*row[start : start + YEARS_PER_ROW])
     return kb.as_markup()
 
 

@@ -63,7 +63,7 @@ async def _items(request: web.Request) -> tuple[str, list[Item]]:
 def _item(row: IssueSummary, url: str, html: str) -> Item:
     return Item(
         url=url,
-        title=row.label or row.date,
+        title=row.description or row.date,
         summary=" ".join(row.intro.split()),
         html=html,
         published=views.Stamp.of(row.published_at),

@@ -108,8 +108,8 @@ async def issues(request: web.Request) -> web.Response:
     listed = [
         {
             "date": row.date,
-            "label": row.label,
-            "intro": clip(" ".join(row.intro.split()), 160) if row.intro != row.label else "",
+            "label": row.description,
+            "intro": clip(" ".join(row.intro.split()), 160) if row.title else "",
             "entries": row.entries,
         }
         for row in rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.digest.model import Entry, Issue
+from bot.digest.model import Entry, Issue, Link
 from bot.emulator.html import parse_html
 from bot.render.digest import Part
 from bot.render.split import MAX_CHARS, MAX_ENTITIES
@@ -19,9 +19,11 @@ def make_entry(
     source: str | None = "来源",
     url: str | None = "auto",
     tag: str | None = None,
+    links: Sequence[tuple[str, str]] = (),
 ) -> Entry:
     link = f"https://example.com/{position}" if url == "auto" else url
-    return Entry(section, position, title, source, link, tag=tag, summary=summary)
+    more = tuple(Link(text, href) for text, href in links)
+    return Entry(section, position, title, source, link, more, tag=tag, summary=summary)
 
 
 def make_issue(entries: Sequence[Entry], date: str = "2022-03-01", title: str = "") -> Issue:

@@ -10,7 +10,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message
 
-from bot.i18n import Lang, escape, t, t_text
+from bot.i18n import Lang, t, t_text
 from bot.render.digest import Part, render_digest
 from bot.render.text import one_line, trim
 from bot.store.chats import Chat as ChatRow
@@ -114,30 +114,43 @@ async def send_issue(
 
 
 async def issues_page(
-    db: Database, lang: Lang, page: int
+    db: Database, lang: Lang, year: int | None, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """One page of the issues of ``year`` (the newest year when None or absent)."""
     summaries = await list_issues(db.reader)
     if not summaries:
         return t("telegram.issues.none", lang), None
-    pages = max(1, math.ceil(len(summaries) / PER_PAGE))
+    years = sorted({int(s.date[:4]) for s in summaries}, reverse=True)
+    if year not in years:
+        year = years[0]
+    of_year = [s for s in summaries if s.date.startswith(f"{year:04d}")]
+    pages = max(1, math.ceil(len(of_year) / PER_PAGE))
     page = min(max(page, 1), pages)
-    shown = summaries[(page - 1) * PER_PAGE : page * PER_PAGE]
-    lines: list[str] = [t("telegram.issues.head", lang, page=page, pages=pages)]
+    shown = of_year[(page - 1) * PER_PAGE : page * PER_PAGE]
+    lines: list[str] = [t("telegram.issues.head", lang, year=year, page=page, pages=pages)]
     for s in shown:
-        title = trim(one_line(s.title), MAX_LISTED_TITLE)
-        lines.append(f"<code>{escape(s.date)}</code> {escape(title)} · {s.entries}")
-    return "\n".join(lines), issues_keyboard([s.date for s in shown], page, pages)
+        title = trim(one_line(s.description), MAX_LISTED_TITLE) or "—"
+        lines.append(t("telegram.issues.line", lang, date=s.date, title=title, entries=s.entries))
+    if len(years) > 1:
+        lines.append(t("telegram.issues.hint_years", lang))
+    else:
+        lines.append(t("telegram.issues.hint", lang))
+    markup = issues_keyboard([s.date for s in shown], page, pages, year, years)
+    return "\n".join(lines), markup
 
 
-async def issues(message: Message, db: Database, lang: Lang) -> None:
-    text, markup = await issues_page(db, lang, 1)
+async def issues(message: Message, command: CommandObject, db: Database, lang: Lang) -> None:
+    """/issues, or /issues 2020 for the issues of a year."""
+    raw = (command.args or "").strip()
+    year = int(raw) if raw.isdecimal() and len(raw) == 4 else None
+    text, markup = await issues_page(db, lang, year, 1)
     await message.answer(text, reply_markup=markup)
 
 
 async def issues_button(
     query: CallbackQuery, callback_data: IssuesPage, db: Database, lang: Lang
 ) -> None:
-    text, markup = await issues_page(db, lang, callback_data.page)
+    text, markup = await issues_page(db, lang, callback_data.year, callback_data.page)
     await edit_or_answer(query, text, markup)
 
 
