@@ -78,7 +78,7 @@ async def open_db(
     WAL journal, foreign keys on, a busy timeout. Any file-level problem,
     on open or later inside the block, raises :class:`DatabaseUnavailable`.
     """
-    from bot.store import fts
+    from bot.store import entry_topics, fts
     from bot.store.migrations import migrate
 
     db_path = Path(path) if path is not None else default_db_path()
@@ -104,6 +104,10 @@ async def open_db(
             async with transaction(conn):
                 if await fts.needs_rebuild(conn):
                     await fts.rebuild(conn)
+        if await entry_topics.needs_retag(conn):  # the topic catalogue changed
+            async with transaction(conn):
+                if await entry_topics.needs_retag(conn):
+                    await entry_topics.retag(conn)
         yield conn
     except sqlite3.Error as exc:
         mapped = explain(exc, db_path)
