@@ -44,6 +44,7 @@ class EntryView:
     source: str
     tag: str
     summary: str
+    topics: str = ""  # with a filter: the chat's topics this entry came for
 
     @classmethod
     def of(cls, entry: Entry, mode: Mode, summary_limit: int | None) -> EntryView:

@@ -22,8 +22,8 @@ from bot.digest.model import Issue
 from bot.digest.parse import parse_issue
 from bot.render.digest import render_digest
 from bot.render.text import to_plain
-from bot.search.topics import entry_matches
 from bot.text.normalize import normalize
+from bot.topics.filter import entry_matches
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS: list[tuple[list[str], list[str]]] = [
