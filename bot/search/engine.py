@@ -9,6 +9,7 @@ import aiosqlite
 from bot.search.query import Query, parse_query
 from bot.search.snippet import Segment, mark, snippet
 from bot.store import search as sql
+from bot.topics.catalog import resolve
 
 RANK_CAP = 1000
 # A term matching this many entries makes bm25 too slow (see _narrow).
@@ -47,6 +48,29 @@ class SearchPage:
         return self.offset + len(self.results) < self.total
 
 
+TOPIC_MARKS = ("#", "＃")
+
+
+def split_topics(raw: str) -> tuple[tuple[str, ...], str]:
+    """``#量化`` / ``#quantization`` words that name catalogue topics (their slugs), and
+    the rest of the query. A ``#word`` naming no topic stays a word."""
+    slugs: list[str] = []
+    rest: list[str] = []
+    for piece in raw.split():
+        topic = resolve(piece) if piece.startswith(TOPIC_MARKS) and len(piece) > 1 else None
+        if topic is None:
+            rest.append(piece)
+        elif topic.slug not in slugs:
+            slugs.append(topic.slug)
+    return tuple(slugs), " ".join(rest) if slugs else raw
+
+
+def query_topics(query: Query) -> tuple[str, ...]:
+    """The catalogue topics the query's words name (量化, int8 → quantization)."""
+    found = (resolve(term.text) for term in query.include)
+    return tuple(dict.fromkeys(topic.slug for topic in found if topic is not None))
+
+
 def needles(query: Query) -> list[str]:
     """What to mark in results: every run of every included term."""
     return [run.text for term in query.include for run in term.runs]
@@ -65,28 +89,41 @@ async def search(
 
     ``total`` is exact up to ``RANK_CAP``; above it ``capped`` is set, and only
     the newest ``RANK_CAP`` matches are ranked. Ranking is bm25 (title columns
-    weigh most, newer first on ties) — except for broad queries (capped, or a
-    term in more than ``BROAD_TERM`` entries), where bm25's cost grows with the
-    archive: then title hits come first, newest first. ``issue_date`` must be
-    YYYY-MM-DD (ValueError otherwise).
+    weigh most) shrunk by age (``sql.RECENCY_DAYS``), entries tagged with a topic
+    the query names (量化, int8) before incidental mentions (轻量化) — except for
+    broad queries (capped, or a term in more than ``BROAD_TERM`` entries), where
+    bm25's cost grows with the archive: then tagged entries, then title hits come
+    first, newest first. ``#量化`` (any name of a catalogue topic after ``#``)
+    keeps only the entries tagged with that topic; alone, it lists them newest
+    first. ``issue_date`` must be YYYY-MM-DD (ValueError otherwise).
     """
-    parsed = parse_query(query)
+    restrict, rest = split_topics(query)
+    parsed = parse_query(rest)
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
     expression = parsed.expression
+    scope = sql.Scope.of(issue_date, section, restrict)
     if expression is None:
-        return SearchPage(parsed, 0, False, offset, limit)
-    scope = sql.Scope.of(issue_date, section)
-    newest = await sql.newest_ids(conn, expression, scope, RANK_CAP)
+        if not restrict or parsed.exclude or parsed.notices:
+            return SearchPage(parsed, 0, False, offset, limit)
+        newest = await sql.newest_tagged(conn, scope, RANK_CAP)
+    else:
+        newest = await sql.newest_ids(conn, expression, scope, RANK_CAP)
     capped = len(newest) > RANK_CAP
     window = newest[:RANK_CAP]
     if offset >= len(window):
         return SearchPage(parsed, len(window), capped, offset, limit)
     floor = window[-1]
-    if not capped and await _narrow(conn, parsed):
-        ranked = await sql.ranked_ids(conn, expression, scope, floor, limit, offset)
+    boost = query_topics(parsed)
+    if expression is None:  # only #topic: the tagged entries, newest first
+        ranked = [(i, 0.0) for i in window[offset : offset + limit]]
+    elif not capped and await _narrow(conn, parsed):
+        ranked = await sql.ranked_ids(
+            conn, expression, scope, floor, limit, offset, newest=window[0], topics=boost
+        )
     else:
-        ranked = await _title_first(conn, parsed, scope, window, limit, offset)
+        tagged = await sql.tagged_among(conn, boost, floor, window[0])
+        ranked = await _title_first(conn, parsed, scope, window, limit, offset, tagged)
     marks = needles(parsed)
     results = tuple(
         SearchResult(
@@ -120,14 +157,21 @@ async def _title_first(
     window: list[int],
     limit: int,
     offset: int,
+    tagged: set[int],
 ) -> list[tuple[int, float]]:
-    """Broad queries: title hits first, then the rest, newest first within each.
+    """Broad queries: title hits first, then the rest, newest first within each —
+    and before all of them, in the same order, the ids in ``tagged`` (on topic).
 
     Scores mimic bm25's sign (lower is better): -2 for a title hit, -1 otherwise.
     """
     title_expression = query.title_expression
     assert title_expression is not None
-    narrowed = sql.Scope(window[-1], scope.hi, scope.section)
+    narrowed = sql.Scope(window[-1], scope.hi, scope.section, scope.topics)
+    if tagged:
+        titles = set(await sql.newest_ids(conn, title_expression, narrowed, RANK_CAP))
+        scored = [(i, -2.0 if i in titles else -1.0) for i in window]
+        scored.sort(key=lambda item: (item[0] not in tagged, item[1]))  # stable: newest first
+        return scored[offset : offset + limit]
     # Only the title hits up to the end of this page are needed: if there are
     # fewer, they are all of them and the rest of the page follows.
     in_title = await sql.newest_ids(conn, title_expression, narrowed, offset + limit - 1)
