@@ -12,6 +12,10 @@ from bot.store import search as sql
 from bot.topics.catalog import resolve
 
 RANK_CAP = 1000
+# A #topic restriction with words walks the words' matches newest first until this
+# many are tagged with the topic: a common word (模型, a third of the archive) with a
+# topic it rarely meets would otherwise walk tens of thousands of matches.
+TOPIC_CAP = 200
 # A term matching this many entries makes bm25 too slow (see _narrow).
 BROAD_TERM = 5_000
 MAX_LIMIT = 50
@@ -37,11 +41,12 @@ class SearchPage:
     offset: int
     limit: int
     results: tuple[SearchResult, ...] = ()
+    cap: int = RANK_CAP
 
     @property
     def total_label(self) -> str:
-        """``1000+`` for capped broad queries, else the exact count."""
-        return f"{RANK_CAP}+" if self.capped else str(self.total)
+        """``1000+`` (``200+`` with a #topic) for capped broad queries, else the exact count."""
+        return f"{self.cap}+" if self.capped else str(self.total)
 
     @property
     def has_more(self) -> bool:
@@ -103,16 +108,17 @@ async def search(
     offset = max(0, offset)
     expression = parsed.expression
     scope = sql.Scope.of(issue_date, section, restrict)
+    cap = TOPIC_CAP if restrict and expression is not None else RANK_CAP
     if expression is None:
         if not restrict or parsed.exclude or parsed.notices:
             return SearchPage(parsed, 0, False, offset, limit)
-        newest = await sql.newest_tagged(conn, scope, RANK_CAP)
+        newest = await sql.newest_tagged(conn, scope, cap)
     else:
-        newest = await sql.newest_ids(conn, expression, scope, RANK_CAP)
-    capped = len(newest) > RANK_CAP
-    window = newest[:RANK_CAP]
+        newest = await sql.newest_ids(conn, expression, scope, cap)
+    capped = len(newest) > cap
+    window = newest[:cap]
     if offset >= len(window):
-        return SearchPage(parsed, len(window), capped, offset, limit)
+        return SearchPage(parsed, len(window), capped, offset, limit, cap=cap)
     floor = window[-1]
     boost = query_topics(parsed)
     if expression is None:  # only #topic: the tagged entries, newest first
@@ -122,8 +128,7 @@ async def search(
             conn, expression, scope, floor, limit, offset, newest=window[0], topics=boost
         )
     else:
-        tagged = await sql.tagged_among(conn, boost, floor, window[0])
-        ranked = await _title_first(conn, parsed, scope, window, limit, offset, tagged)
+        ranked = await _title_first(conn, parsed, scope, window, limit, offset, boost)
     marks = needles(parsed)
     results = tuple(
         SearchResult(
@@ -138,7 +143,7 @@ async def search(
         )
         for hit in await sql.hits(conn, ranked)
     )
-    return SearchPage(parsed, len(window), capped, offset, limit, results)
+    return SearchPage(parsed, len(window), capped, offset, limit, results, cap)
 
 
 async def _narrow(conn: aiosqlite.Connection, query: Query) -> bool:
@@ -157,26 +162,30 @@ async def _title_first(
     window: list[int],
     limit: int,
     offset: int,
-    tagged: set[int],
+    topics: tuple[str, ...] = (),
 ) -> list[tuple[int, float]]:
-    """Broad queries: title hits first, then the rest, newest first within each —
-    and before all of them, in the same order, the ids in ``tagged`` (on topic).
+    """Broad queries: title hits first, then the rest, newest first within each; with
+    ``topics`` (what the query names), the entries tagged with one of them come first
+    (title hits, then the rest), then the others alike.
 
-    Scores mimic bm25's sign (lower is better): -2 for a title hit, -1 otherwise.
+    Each group is one FTS query over the window that stops at the end of this page,
+    so a page costs about the same whatever the window holds. Scores mimic bm25's
+    sign (lower is better): -2 for a title hit, -1 otherwise.
     """
     title_expression = query.title_expression
-    assert title_expression is not None
+    untitled_expression = query.untitled_expression
+    assert title_expression is not None and untitled_expression is not None
     narrowed = sql.Scope(window[-1], scope.hi, scope.section, scope.topics)
-    if tagged:
-        titles = set(await sql.newest_ids(conn, title_expression, narrowed, RANK_CAP))
-        scored = [(i, -2.0 if i in titles else -1.0) for i in window]
-        scored.sort(key=lambda item: (item[0] not in tagged, item[1]))  # stable: newest first
-        return scored[offset : offset + limit]
-    # Only the title hits up to the end of this page are needed: if there are
-    # fewer, they are all of them and the rest of the page follows.
-    in_title = await sql.newest_ids(conn, title_expression, narrowed, offset + limit - 1)
-    titled = set(in_title)
-    ordered = [(i, -2.0) for i in in_title]
-    if len(in_title) < offset + limit:
-        ordered += [(i, -1.0) for i in window if i not in titled]
-    return ordered[offset : offset + limit]
+    flags: tuple[bool | None, ...] = (True, False) if topics else (None,)
+    end = offset + limit
+    ordered: list[tuple[int, float]] = []
+    for on_topic in flags:
+        for expression, score in ((title_expression, -2.0), (untitled_expression, -1.0)):
+            need = end - len(ordered)
+            if need <= 0:
+                return ordered[offset:end]
+            found = await sql.newest_ids(
+                conn, expression, narrowed, need - 1, topics=topics, on_topic=on_topic
+            )
+            ordered += [(i, score) for i in found[:need]]
+    return ordered[offset:end]

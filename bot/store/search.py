@@ -87,25 +87,25 @@ async def newest_tagged(conn: aiosqlite.Connection, scope: Scope, cap: int) -> l
         return [int(r[0]) for r in await cur.fetchall()]
 
 
-async def tagged_among(
-    conn: aiosqlite.Connection, topics: Sequence[str], lo: int, hi: int
-) -> set[int]:
-    """Ids between ``lo`` and ``hi`` tagged with any of ``topics`` (ranges of the index)."""
-    if not topics:
-        return set()
-    marks = ", ".join("?" * len(topics))
-    async with conn.execute(
-        f"SELECT entry_id FROM entry_topics WHERE topic IN ({marks}) AND entry_id BETWEEN ? AND ?",
-        [*topics, lo, hi],
-    ) as cursor:
-        return {int(r[0]) for r in await cursor.fetchall()}
-
-
 async def newest_ids(
-    conn: aiosqlite.Connection, expression: str, scope: Scope, cap: int
+    conn: aiosqlite.Connection,
+    expression: str,
+    scope: Scope,
+    cap: int,
+    *,
+    topics: Sequence[str] = (),
+    on_topic: bool | None = None,
 ) -> list[int]:
-    """Ids of the newest ``cap + 1`` matches, newest first."""
+    """Ids of the newest ``cap + 1`` matches, newest first; with ``on_topic``, only those
+    tagged (True) or not tagged (False) with any of ``topics``."""
     where, params = _where(scope)
+    if on_topic is not None and topics:
+        marks = ", ".join("?" * len(topics))
+        where += (
+            f" AND {'' if on_topic else 'NOT '}EXISTS (SELECT 1 FROM entry_topics et"
+            f" WHERE et.entry_id = f.rowid AND et.topic IN ({marks}))"
+        )
+        params += topics
     async with conn.execute(
         f"SELECT f.rowid FROM entry_fts f{where} ORDER BY f.rowid DESC LIMIT ?",
         [expression, *params, cap + 1],
