@@ -9,6 +9,7 @@ import aiosqlite
 from bot.search.query import Query, parse_query
 from bot.search.snippet import Segment, mark, snippet
 from bot.store import search as sql
+from bot.store.issues import SLOTS
 from bot.topics.catalog import resolve
 
 RANK_CAP = 1000
@@ -121,8 +122,9 @@ async def search(
         return SearchPage(parsed, len(window), capped, offset, limit, cap=cap)
     floor = window[-1]
     boost = query_topics(parsed)
-    if expression is None:  # only #topic: the tagged entries, newest first
-        ranked = [(i, 0.0) for i in window[offset : offset + limit]]
+    if expression is None:  # only #topic: the tagged entries, newest issue first, in order
+        listed = sorted(window, key=lambda i: (-(i // SLOTS), i))
+        ranked = [(i, 0.0) for i in listed[offset : offset + limit]]
     elif not capped and await _narrow(conn, parsed):
         ranked = await sql.ranked_ids(
             conn, expression, scope, floor, limit, offset, newest=window[0], topics=boost
