@@ -30,7 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("bot.commands.run:run", "Run the bot: updates, scheduler and sender."),
     "demo": ("bot.commands.demo:demo", "End-to-end demo on the emulator (no token, no network)."),
     "db": ("bot.commands.db:db", "Database maintenance: init, check, backup."),
-    "topics": ("bot.commands.topics:topics", "Topic catalogue: list it, match or explain issues."),
+    "topics": (
+        "bot.commands.topics:topics",
+        "Topic catalogue: list, match, explain issues; retag.",
+    ),
 }
 
 

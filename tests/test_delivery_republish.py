@@ -30,7 +30,6 @@ def _expected(issue: Issue, settings: dict[str, object]) -> list[str]:
         lang=str(settings.get("language", "zh")),
         include=include,
         exclude=exclude,
-        topic_labels=topics,
         mode=settings.get("summary_mode", "full"),  # type: ignore[arg-type]
     )
     return [p.html for p in parts]

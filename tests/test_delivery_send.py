@@ -27,9 +27,9 @@ async def test_every_reader_gets_their_parts_once(
 
     for chat_id, kwargs in [
         (everyone, {}),
-        (quant, {"include": ["量化"], "topic_labels": ["量化"]}),
+        (quant, {"include": ["量化"]}),
         (english, {"lang": "en", "mode": "titles"}),
-        (group, {"include": ["npu"], "exclude": ["融资"], "topic_labels": ["NPU", "-融资"]}),
+        (group, {"include": ["npu"], "exclude": ["融资"]}),
     ]:
         expected = [p.html for p in render_digest(shapes_issue, **kwargs)]  # type: ignore[arg-type]
         got = await delivery.emulator.messages(chat_id)

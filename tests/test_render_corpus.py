@@ -16,8 +16,8 @@ from bot.i18n import t_text
 from bot.render.digest import Part, render_digest
 from bot.render.entry import MAX_TITLE, SUMMARY_LIMITS, EntryView, Mode
 from bot.render.text import clean, one_line, trim
-from bot.search.topics import entry_matches, entry_text
-from bot.text.normalize import normalize
+from bot.topics.filter import entry_matches, subscription_term
+from bot.topics.match import entry_text
 from tests.support.render import assert_telegram_parts
 
 pytestmark = pytest.mark.corpus
@@ -99,8 +99,8 @@ def test_every_corpus_issue_renders_for_every_topic_set(
     for path in corpus_issues:
         issue = _parse(path)
         for include, exclude in _topic_sets(issue):
-            inc = [normalize(term) for term in include]
-            exc = [normalize(term) for term in exclude]
+            inc = [subscription_term(term) for term in include]
+            exc = [subscription_term(term) for term in exclude]
             expected = [e for e in issue.entries if entry_matches(e, inc, exc)]
             parts = render_digest(
                 issue,

@@ -61,7 +61,11 @@ def test_header_links_the_full_issue_and_names_the_topics(hostile: str) -> None:
     assert "按关注筛选：量化、NCNN · 3/4 条" in plain
     assert f'<a href="{ISSUE_BASE}2022-03-01.md">阅读全文</a>' in part.html
     (en,) = render_digest(issue, include=["量化"], exclude=["招聘"], lang="en")
-    assert "Filtered by your topics: 量化, -招聘 · 1/4 entries" in en.html
+    # catalogue topics are named in the reader's language, and each entry says why it came
+    assert "Filtered by your topics: quantization, -hiring · 1/4 entries" in en.html
+    assert "</b> 〔quantization〕" in en.html
+    assert "〔NCNN〕" in part.html and "〔量化〕" in part.html
+    assert "〔" not in render_digest(issue)[0].html  # no filter, no reasons
     assert "Full issue" in en.html and "/topic" in en.html and "/search" in en.html
 
 

@@ -192,3 +192,73 @@ async def test_broad_terms_rank_title_hits_first_then_newest(
         ("端侧部署", 1.0),
         ("端侧部署综述", 1.0),
     ]
+
+
+async def test_entries_about_the_topic_rank_above_incidental_mentions(
+    db: aiosqlite.Connection,
+) -> None:
+    older = make_issue(
+        "2019-05-01",
+        make_entry("训练后量化工具", url="https://q.example/ptq", summary="把模型量化到 INT8。"),
+    )
+    newer = make_issue(
+        "2021-05-01",
+        make_entry("轻量化网络设计", url="https://q.example/light", summary="轻量化的骨干网络。"),
+        make_entry("向量化指令加速", url="https://q.example/simd", summary="SIMD 向量化。"),
+    )
+    async with transaction(db):
+        await ingest_issue(db, older, "o", "")
+        await ingest_issue(db, newer, "n", "")
+    # literal recall stays: every entry containing 量化 is found
+    found = await titles(db, "量化")
+    assert found[0] == "训练后量化工具"  # older, but about 量化: above 轻量化 and 向量化
+    assert set(found[1:]) == {"轻量化网络设计", "向量化指令加速"}
+    assert (await titles(db, "quantization"))[:1] == []  # the word itself is not in the text
+    assert (await titles(db, "int8")) == ["训练后量化工具"]
+
+
+async def test_recency_breaks_near_ties(db: aiosqlite.Connection) -> None:
+    for date, title in (("2017-01-10", "剪枝工具"), ("2021-01-10", "剪枝工具的新版本")):
+        await ingest_issue(
+            db, make_issue(date, make_entry(title, url=f"https://r.example/{date}")), date, ""
+        )
+    assert await titles(db, "剪枝") == ["剪枝工具的新版本", "剪枝工具"]
+
+
+async def test_hash_topic_keeps_only_the_tagged_entries(archive: aiosqlite.Connection) -> None:
+    await ingest_issue(
+        archive,
+        make_issue(
+            "2021-08-24",
+            make_entry("轻量化骨干网络", url="https://z.example/1", summary="轻量化。"),
+            make_entry("二值网络部署", url="https://z.example/2", summary="1-bit 权重。"),
+        ),
+        "h3",
+        "",
+    )
+    for typed in ("#量化", "#quantization", "＃INT8"):
+        found = await titles(archive, typed)
+        assert found[0] == "二值网络部署", typed  # newest first, 二值网络 is quantization
+        assert set(found) == {"二值网络部署", "低比特量化综述", "端侧部署综述"}, typed
+    assert await titles(archive, "#量化 部署") == ["二值网络部署", "端侧部署综述"]
+    assert await titles(archive, "#量化", issue_date="2020-06-03") == ["低比特量化综述"]
+    # a #word that names no topic is a plain word
+    assert await titles(archive, "#剪枝与蒸馏的应用") == []
+    assert await titles(archive, "#ncnn") == ["ＮＣＮＮ 新版本发布", "MobileNetV3 在手机上的推理"]
+
+
+async def test_broad_queries_put_tagged_entries_first(
+    archive: aiosqlite.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ingest_issue(
+        archive,
+        make_issue(
+            "2021-08-24",
+            make_entry("轻量化骨干网络", url="https://z.example/1", summary="轻量化。"),
+        ),
+        "h3",
+        "",
+    )
+    monkeypatch.setattr(engine, "BROAD_TERM", 2)
+    page = await search(archive, "量化")
+    assert [r.title for r in page.results] == ["低比特量化综述", "端侧部署综述", "轻量化骨干网络"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import aiosqlite
 import pytest
 
-from bot.search.topics import matches
 from bot.store.base import StoreError
 from bot.store.chats import (
     count_chats,
@@ -25,6 +24,8 @@ from bot.store.topics import (
     list_topics,
     remove_topic,
 )
+from bot.topics.filter import entry_matches
+from tests.support.store import make_entry
 
 
 async def test_new_chat_is_active_with_defaults_and_upsert_keeps_settings(
@@ -99,13 +100,16 @@ async def test_topics_are_normalized_bounded_and_listed_with_active_chats(
     assert [(t.term, t.display, t.exclude) for t in topics] == [
         ("ncnn", "ＮＣＮＮ", False),
         ("压缩", "壓縮", False),
-        ("招聘", "招聘", True),
-        ("量化", "量化", False),
+        ("#hiring", "招聘", True),
+        ("#quantization", "量化", False),
     ]
     include = [t.term for t in topics if not t.exclude]
     exclude = [t.term for t in topics if t.exclude]
-    assert matches("ncnn 推理框架", include, exclude)
-    assert not matches("ncnn 招聘", include, exclude)
+    assert entry_matches(make_entry("ncnn 推理框架"), include, exclude)
+    assert not entry_matches(make_entry("ncnn 招聘工程师", summary="招聘"), include, exclude)
+    # a catalogue topic is one subscription however it is typed
+    again = await add_topics(db, 7, ["INT8", "quantization"])
+    assert [t.term for t in again].count("#quantization") == 1
     with pytest.raises(TopicError, match="at most 32 characters"):
         await add_topics(db, 7, ["量" * 33])
     with pytest.raises(TopicError, match="at least one character"):
@@ -116,7 +120,7 @@ async def test_topics_are_normalized_bounded_and_listed_with_active_chats(
     assert await remove_topic(db, 7, "-招聘")
     assert not await remove_topic(db, 7, "招聘")
     [(chat, listed)] = await active_chats_with_topics(db)
-    assert chat.id == 7 and [t.term for t in listed] == ["ncnn", "压缩", "量化"]
+    assert chat.id == 7 and [t.term for t in listed] == ["ncnn", "压缩", "#quantization"]
     assert await clear_topics(db, 7) == 3
 
 
@@ -128,7 +132,7 @@ async def test_migrated_group_keeps_topics_and_outbox(db: aiosqlite.Connection) 
     await move_chat(db, -5, -1005)
     assert await get_chat(db, -5) is None
     assert (await get_chat(db, -1005)).type == "supergroup"  # type: ignore[union-attr]
-    assert [t.term for t in await list_topics(db, -1005)] == ["量化"]
+    assert [t.term for t in await list_topics(db, -1005)] == ["#quantization"]
     assert (await count_by_status(db, 1))["pending"] == 1
     async with db.execute("SELECT chat_id FROM outbox") as cur:
         assert [r[0] for r in await cur.fetchall()] == [-1005]

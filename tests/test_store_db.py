@@ -48,6 +48,9 @@ async def test_reopening_applies_nothing(db_path: Path) -> None:
         assert len(await applied_steps(conn)) == len(STEPS)
 
 
+TAGS_STEP = [name for name, _ in STEPS].index("0007_entry_topics") + 1
+
+
 @pytest.mark.parametrize("version", range(1, len(STEPS)))
 async def test_upgrade_from_every_earlier_version_keeps_data(db_path: Path, version: int) -> None:
     db_path.parent.mkdir(parents=True)
@@ -65,9 +68,28 @@ async def test_upgrade_from_every_earlier_version_keeps_data(db_path: Path, vers
             issue = make_issue(
                 "2020-01-27", make_entry("低比特量化综述", url="https://a.example/1")
             )
+            if version < TAGS_STEP:  # today's ingest also tags: let it, in a table that goes
+                await conn.execute(
+                    "CREATE TEMP TABLE entry_topics (entry_id, topic, term,"
+                    " PRIMARY KEY (entry_id, topic))"
+                )
             await ingest_issue(conn, issue, "h", "text")
+        if version >= 3:  # chats and topics exist: a reader followed 量化 and INT8
+            await conn.execute(
+                "INSERT INTO chats (id, type, created_at, updated_at)"
+                " VALUES (7, 'private', '2020', '2020')"
+            )
+            await conn.executemany(
+                "INSERT INTO topics (chat_id, term, display, created_at) VALUES (7, ?, ?, '2020')",
+                [("量化", "量化"), ("int8", "INT8"), ("ncnn", "NCNN")],
+            )
     async with open_db(db_path) as conn:
         assert await applied_steps(conn) == [name for name, _ in STEPS]
+        async with conn.execute("SELECT topic, term FROM entry_topics") as cur:
+            assert await cur.fetchall() == [("quantization", "低比特")]  # re-tagged on open
+        if version >= 3:
+            async with conn.execute("SELECT term, display FROM topics ORDER BY rowid") as cur:
+                assert await cur.fetchall() == [("#quantization", "量化"), ("ncnn", "NCNN")]
         async with conn.execute(
             "SELECT count(*) FROM entry_fts WHERE entry_fts MATCH '\"量化\"'"
         ) as cur:

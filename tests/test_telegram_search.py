@@ -126,3 +126,18 @@ async def test_old_search_pages_expire(telegram: BotHarness) -> None:
     answers = await telegram.callback_answers(chat)
     assert answers[-1]["answer"]["text"] == "此页面已过期，请重新发送命令。"
     assert (await telegram.message(chat, first["message_id"]))["plain"] == first["plain"]
+
+
+async def test_hash_topic_searches_only_the_topics_entries(telegram: BotHarness) -> None:
+    issue = make_issue(
+        "2021-02-01",
+        make_entry("轻量化骨干网络", url="https://example.com/light", summary="轻量化设计。"),
+        make_entry("二值网络上手机", url="https://example.com/bnn", summary="1-bit 权重。"),
+        make_entry("训练后量化", url="https://example.com/ptq", summary="INT8 误差分析。"),
+    )
+    await ingest_issue(telegram.db, issue, "h2", "x")
+    chat = await telegram.private(806, language_code="en")
+    page = (await telegram.say(chat, "/search #quantization"))[0]["plain"]
+    assert [title for _, title in numbered(page)] == ["二值网络上手机", "训练后量化"]
+    plain = (await telegram.say(chat, "/search 量化"))[0]["plain"]
+    assert [title for _, title in numbered(plain)] == ["训练后量化", "轻量化骨干网络"]

@@ -10,9 +10,17 @@ import pytest
 
 from bot.emulator.html import parse_html
 from bot.i18n import LANGS, catalog, t
-from bot.telegram.callbacks import IssuesPage, SearchPage, SettingAction, ShowIssue, TopicAction
+from bot.telegram.callbacks import (
+    IssuesPage,
+    SearchPage,
+    SettingAction,
+    ShowIssue,
+    TopicAction,
+    topic_key,
+)
 from bot.telegram.keyboards import issues_keyboard, settings_keyboard, topics_keyboard
 from bot.telegram.routers.start import help_text
+from bot.topics.catalog import load_catalog
 
 HOSTILE = '<b>&amp; "x" </a>'
 
@@ -44,8 +52,8 @@ def test_callback_data_stays_within_64_bytes() -> None:
         SettingAction(key="summary", value="compact").pack(),
         SettingAction(key="quiet", value="2300-0700").pack(),
     ]
-    kb = topics_keyboard("zh", ["长" * 32] * 20)
-    assert kb is not None
+    catalogue = [(t.slug, t.zh, "on") for t in load_catalog().topics]
+    kb = topics_keyboard("zh", catalogue, [("长" * 32, topic_key("长" * 32))] * 20)
     longest += [b.callback_data or "" for row in kb.inline_keyboard for b in row]
     panel = settings_keyboard("en", paused=True, previews=True, quiet=True, in_thread=True)
     longest += [b.callback_data or "" for row in panel.inline_keyboard for b in row]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aiosqlite
 
+from bot.digest.parse import parse_issue
+from bot.publishing.pipeline import publish_issue
 from bot.store.issues import ingest_issue
 from bot.store.topics import list_topics
 from bot.telegram.callbacks import TopicAction
+from bot.topics.catalog import load_catalog
+from tests.support.delivery import DeliveryRig
 from tests.support.store import make_entry, make_issue
 from tests.support.telegram import BotHarness, buttons
 
@@ -29,39 +35,94 @@ async def test_topic_adds_several_and_counts_matches_in_latest(telegram: BotHarn
     chat = await telegram.private(301)
     reply = await telegram.say(chat, "/topic 量化, NCNN 剪枝")
     text = reply[0]["plain"]
-    assert "已添加" in text and "量化" in text and "NCNN" in text and "剪枝" in text
+    assert "已关注：量化 — 含 模型量化、INT8、低比特、二值网络、BNN…" in text
+    assert "已关注：剪枝 — 含" in text
+    assert "最近 2 期中有 3/5 条与它相关" in text  # 量化 in both issues
+    assert "已添加关键词：NCNN（不在主题目录中，按原文匹配）" in text
     assert "最新一期（2021-01-05）有 4/4 条" in text
     stored = await list_topics(telegram.db, chat)
-    assert [(t.display, t.exclude) for t in stored] == [
-        ("量化", False),
-        ("NCNN", False),
-        ("剪枝", False),
+    assert [(t.term, t.display, t.exclude) for t in stored] == [
+        ("#quantization", "量化", False),
+        ("ncnn", "NCNN", False),
+        ("#pruning", "剪枝", False),
     ]
     excluded = await telegram.say(chat, "/topic -招聘")
+    assert "已排除：招聘" in excluded[0]["plain"]
     assert "排除：招聘" in excluded[0]["plain"]
     assert "有 3/4 条" in excluded[0]["plain"]
     labels = [label for label, _ in buttons(excluded[0])]
-    assert labels == ["✕ 量化", "✕ NCNN", "✕ 剪枝", "✕ -招聘", "🗑 清空全部"]
+    assert labels[:3] == ["✓ 量化", "✓ 剪枝", "蒸馏"]
+    assert "🚫 招聘" in labels
+    assert labels[-2:] == ["✕ NCNN", "🗑 清空全部"]
+    assert len(labels) == len(load_catalog().topics) + 2
+
+
+async def test_every_name_of_a_topic_is_one_subscription(telegram: BotHarness) -> None:
+    await seed_latest(telegram.db)
+    chat = await telegram.private(305, language_code="en")
+    first = (await telegram.say(chat, "/topic quantization"))[0]["plain"]
+    assert "Following: quantization — covers quantisation, quantize, INT8, low-bit, BNN…" in first
+    assert "3 of 5 entries of the last 2 issues are about it." in first
+    for typed in ("量化", "INT8", "Quantisation", "#quantization"):
+        again = (await telegram.say(chat, f"/topic {typed}"))[0]["plain"]
+        assert "Already following: quantization" in again, typed
+    assert [t.term for t in await list_topics(telegram.db, chat)] == ["#quantization"]
+    # an exclusion of the same topic replaces the subscription; /untopic takes any alias
+    await telegram.say(chat, "/topic -INT8")
+    assert [(t.term, t.exclude) for t in await list_topics(telegram.db, chat)] == [
+        ("#quantization", True)
+    ]
+    gone = (await telegram.say(chat, "/untopic 低比特"))[0]["plain"]
+    assert "Removed: 低比特" in gone
+    assert await list_topics(telegram.db, chat) == []
+
+
+async def test_unknown_word_is_added_as_a_keyword_with_suggestions(telegram: BotHarness) -> None:
+    chat = await telegram.private(306)
+    text = (await telegram.say(chat, "/topic 量化感知"))[0]["plain"]
+    assert "已添加关键词：量化感知（不在主题目录中，按原文匹配）" in text
+    assert "与“量化感知”相近的主题：量化" in text
+    assert [t.term for t in await list_topics(telegram.db, chat)] == ["量化感知"]
+
+
+async def test_catalogue_buttons_follow_and_unfollow(telegram: BotHarness) -> None:
+    await seed_latest(telegram.db)
+    chat = await telegram.private(307, language_code="en")
+    listing = (await telegram.say(chat, "/topics"))[0]
+    assert "No topics yet" in listing["plain"] and "Tap a topic" in listing["plain"]
+    by_label = dict(buttons(listing))
+    assert "quantization" in by_label and "🗑 Clear all" not in by_label
+    await telegram.press(chat, by_label["pruning"], message_id=listing["message_id"])
+    assert [t.term for t in await list_topics(telegram.db, chat)] == ["#pruning"]
+    edited = await telegram.message(chat, listing["message_id"])
+    assert "Following: pruning — covers" in edited["plain"]
+    assert "✓ pruning" in dict(buttons(edited))
+    await telegram.press(chat, by_label["pruning"], message_id=listing["message_id"])
+    assert await list_topics(telegram.db, chat) == []
+    edited = await telegram.message(chat, listing["message_id"])
+    assert "Removed: pruning" in edited["plain"]
+    for data in dict(buttons(edited)).values():
+        assert len(data.encode()) <= 64
 
 
 async def test_untopic_and_buttons_remove_and_clear(telegram: BotHarness) -> None:
     chat = await telegram.private(302, language_code="en")
-    await telegram.say(chat, "/topic quantization pruning")
+    await telegram.say(chat, "/topic ncnn mnnx pruning")
     reply = await telegram.say(chat, "/untopic pruning nothing")
     assert "Removed: pruning" in reply[0]["plain"]
     assert "Not in your topics: nothing" in reply[0]["plain"]
     first = (await telegram.say(chat, "/topics"))[0]
     second = (await telegram.say(chat, "/topics"))[0]
-    (label, data), _clear = buttons(first)
-    assert label == "✕ quantization"
-    await telegram.press(chat, data, message_id=first["message_id"])
-    assert await list_topics(telegram.db, chat) == []
+    words = [(label, data) for label, data in buttons(first) if label.startswith("✕")]
+    assert [label for label, _ in words] == ["✕ ncnn", "✕ mnnx"]
+    await telegram.press(chat, words[0][1], message_id=first["message_id"])
+    assert [t.term for t in await list_topics(telegram.db, chat)] == ["mnnx"]
     edited = next(
         m for m in await telegram.messages(chat) if m["message_id"] == first["message_id"]
     )
-    assert "No topics yet" in edited["plain"] and edited["edits"]
-    # the same ✕ on an older message: that topic is gone, so the page has expired
-    await telegram.press(chat, data, message_id=second["message_id"])
+    assert "Removed: ncnn" in edited["plain"] and edited["edits"]
+    # the same ✕ on an older message: that word is gone, so the page has expired
+    await telegram.press(chat, words[0][1], message_id=second["message_id"])
     answers = await telegram.callback_answers(chat)
     assert answers[-1]["answer"]["text"] == "This page has expired; please send the command again."
     await telegram.say(chat, "/topic a b")
@@ -90,7 +151,7 @@ async def test_topics_are_escaped_and_normalized(telegram: BotHarness) -> None:
     text = reply[0]["plain"]
     assert "<b>x</b>" in text and "a&b" in text
     stored = await list_topics(telegram.db, chat)
-    assert [t.term for t in stored] == ["<b>x</b>", "a&b", "ncnn"]
+    assert [t.term for t in stored] == ["<b>x</b>", "a&b", "ncnn"]  # not catalogue topics
     again = await telegram.say(chat, "/topic ncnn")
     assert len(await list_topics(telegram.db, chat)) == 3  # same topic after normalization
     assert again
@@ -99,3 +160,31 @@ async def test_topics_are_escaped_and_normalized(telegram: BotHarness) -> None:
 async def test_button_data_fits_telegram_limits() -> None:
     data = TopicAction(op="rm", key="ffffffff").pack()
     assert len(data.encode()) <= 64
+    for topic in load_catalog().topics:
+        assert len(TopicAction(op="tg", key=topic.slug).pack().encode()) <= 64
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "topics" / "delivery.md"
+
+
+async def test_a_reader_of_quantization_gets_int8_and_bnn_but_not_lightweight(
+    telegram: BotHarness, delivery: DeliveryRig
+) -> None:
+    """Issue 12's "done when": /topic quantization, then a published issue is delivered."""
+    chat = await telegram.private(310, language_code="en")
+    await telegram.say(chat, "/start")
+    await telegram.say(chat, "/topic quantization")
+    text = FIXTURE.read_text(encoding="utf-8")
+    issue = parse_issue(text, filename=FIXTURE.name)
+    published = await publish_issue(telegram.database, issue, text, telegram.settings)
+    assert published.chats_served == 1
+    await delivery.drain()
+    sent = [m for m in await telegram.messages(chat) if "Filtered by" in m["plain"]]
+    assert len(sent) == 1
+    plain = sent[0]["plain"]
+    assert "Filtered by your topics: quantization · 3/6 entries" in plain
+    assert "丁公司手机芯片跑通 INT8 推理 〔quantization〕" in plain  # only says INT8
+    assert "二值网络在微控制器上的实践 〔quantization〕" in plain  # only says 二值网络
+    assert "训练后量化的误差分析" in plain
+    assert "轻量化" not in plain  # 轻量化 (lightweight) is not 量化
+    assert "融资" not in plain

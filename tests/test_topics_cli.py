@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,25 +97,55 @@ def test_explain_shows_every_entry_with_its_topics() -> None:
     assert lines[-1] == "1 of 6 entries have no topic"
 
 
-def test_list_json_is_the_catalogue() -> None:
-    code, out, _ = _run("topics", "list", "--format", "json")
+def test_list_json_is_the_catalogue(tmp_path: Path) -> None:
+    missing = tmp_path / "none.sqlite3"
+    code, out, _ = _run("topics", "list", "--format", "json", "--db", str(missing))
     assert code == 0
     topics = json.loads(out)
     assert {"slug": "quantization", "zh": "量化", "en": "quantization"}.items() <= topics[0].items()
-    assert all(list(t) == ["slug", "zh", "en", "aliases"] for t in topics)
+    assert all(list(t) == ["slug", "zh", "en", "aliases", "entries"] for t in topics)
     assert "INT8" in topics[0]["aliases"]
+    assert all(t["entries"] is None for t in topics)  # no archive: no counts
+    assert not missing.exists()  # and none created
 
 
-def test_list_text_names_every_topic() -> None:
-    code, out, _ = _run("topics", "list")
+def test_list_text_names_every_topic(tmp_path: Path) -> None:
+    code, out, _ = _run("topics", "list", "--db", str(tmp_path / "none.sqlite3"))
     assert code == 0
     assert "编译器 / compiler" in out
     count = len(load_catalog().topics)
-    assert out.splitlines()[-1] == f"{count} topics, catalogue version {CATALOG_VERSION}"
+    assert out.splitlines()[-1] == (
+        f"{count} topics, catalogue version {CATALOG_VERSION}; no archive, so no entry counts"
+    )
+
+
+def test_list_counts_the_archive_and_retag_rewrites_the_tags(tmp_path: Path) -> None:
+    db = str(tmp_path / "a.sqlite3")
+    code, _, err = _run("import", "--db", db, str(ISSUE.parent))
+    assert code == 0, err
+    code, out, _ = _run("topics", "list", "--format", "json", "--db", db)
+    counts = {t["slug"]: t["entries"] for t in json.loads(out)}
+    # the two fixture issues: INT8 NPU news, 二值网络, INT8 phone chip, 训练后量化
+    assert counts["quantization"] == 4 and counts["lightweight"] == 3 and counts["hiring"] == 0
+    code, out, _ = _run("topics", "list", "--db", db)
+    assert out.splitlines()[0].split()[:2] == ["quantization", "4"]
+    code, out, _ = _run("topics", "retag", "--db", db)
+    assert code == 0
+    assert re.fullmatch(r"re-tagged 12 entries: \d+ tags in \d+ ms\n", out), out
+    code, _, err = _run("topics", "retag", "--db", str(tmp_path / "none.sqlite3"))
+    assert code == 1 and "no archive" in err
+
+
+def test_lint_names_entries_no_topic_covers() -> None:
+    code, out, _ = _run("lint", str(ISSUE))
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if "no-topic" in line]
+    assert line.startswith(f"{ISSUE}:23: info no-topic: no catalogue topic covers '一个与主题无关")
+    assert out.splitlines()[-1].endswith("1 warning, 1 info")
 
 
 def test_every_topics_command_has_help() -> None:
-    for sub in ("list", "match", "explain"):
+    for sub in ("list", "match", "explain", "retag"):
         code, out, _ = _run("topics", sub, "--help")
         assert code == 0 and "Usage:" in out
 

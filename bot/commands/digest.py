@@ -1,4 +1,8 @@
-"""`bot parse` and `bot lint`: the parser and lint on issue files (no Telegram, no DB)."""
+"""`bot parse` and `bot lint`: the parser and lint on issue files (no Telegram, no DB).
+
+`bot lint` adds to the digest's own rules an info line per entry that no catalogue
+topic covers (bot.topics.lint: the digest layer sits below the catalogue).
+"""
 
 from __future__ import annotations
 
@@ -81,6 +85,8 @@ def lint(files: tuple[Path, ...]) -> None:
     Prints `path:line: severity code: message` per finding, then one summary line.
     Exits 0 when clean (warnings allowed), 1 on errors, 2 on unusable input.
     """
+    from bot.topics.lint import topic_findings  # here: `bot parse` needs no catalogue
+
     counts = {"error": 0, "warning": 0, "info": 0}
     unusable = 0
     checked = 0
@@ -91,7 +97,8 @@ def lint(files: tuple[Path, ...]) -> None:
             continue
         path, text, issue = result
         checked += 1
-        for finding in lint_issue(issue, text):
+        findings = [*lint_issue(issue, text), *topic_findings(issue)]
+        for finding in sorted(findings, key=lambda finding: finding.line):
             counts[finding.severity] += 1
             click.echo(_format(path, finding))
     summary = (

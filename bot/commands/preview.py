@@ -77,15 +77,15 @@ def _json(parts: list[Part]) -> str:
     "topics",
     multiple=True,
     metavar="TERM",
-    help="A topic of the chat (repeatable); only matching entries are shown. "
-    "`--topic=-招聘` excludes.",
+    help="A topic of the chat (repeatable): a catalogue topic (量化, quantization, INT8) "
+    "or a free word; only matching entries are shown. `--topic=-招聘` excludes.",
 )
 @click.option(
     "--exclude",
     "excludes",
     multiple=True,
     metavar="TERM",
-    help="Drop entries containing TERM (repeatable).",
+    help="Drop entries about TERM (a catalogue topic) or containing it (repeatable).",
 )
 @click.option(
     "--lang",

@@ -1,6 +1,8 @@
 """`bot topics`: the topic catalogue, and which entries of issue files it tags.
 
-Pure and light (no Telegram, no database): reads issue files like `bot parse`.
+`match` and `explain` read issue files like `bot parse` (no database); `list` adds
+each topic's entry count over the archive when there is one; `retag` re-tags the
+archive with the current catalogue.
 `bot topics match` prints JSON Lines, a contract other tools read:
 ``{"file", "issue_date", "url", "title", "topics", "because"}`` per matched entry.
 """
@@ -13,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from bot.commands.common import EXIT_UNUSABLE, UnusableInput
+from bot.commands.common import EXIT_UNUSABLE, UnusableInput, run_async
+from bot.commands.db import DB_OPTION, database
 from bot.digest.model import Entry, Issue
 from bot.digest.parse import parse_issue
 from bot.issuefile import IssueFileError, read_issue_text
@@ -77,22 +80,75 @@ def _clip(text: str, width: int) -> str:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: one array of {slug, zh, en, aliases}.",
+    help="json: one array of {slug, zh, en, aliases, entries}.",
 )
-def list_(fmt: str) -> None:
-    """List the catalogue: slug, Chinese and English names, and aliases."""
+@DB_OPTION
+def list_(fmt: str, db_path: Path | None) -> None:
+    """List the catalogue: slug, names, aliases, and entries tagged in the archive.
+
+    The counts come from the archive (--db); without one they are left out
+    (null in JSON).
+    """
     catalog = load_catalog()
+    counts = run_async(_counts(db_path))
     if fmt == "json":
         rows = [
-            {"slug": t.slug, "zh": t.zh, "en": t.en, "aliases": list(t.aliases)}
+            {
+                "slug": t.slug,
+                "zh": t.zh,
+                "en": t.en,
+                "aliases": list(t.aliases),
+                "entries": None if counts is None else counts.get(t.slug, 0),
+            }
             for t in catalog.topics
         ]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     width = max(len(t.slug) for t in catalog.topics)
+    digits = len(str(max(counts.values(), default=0))) if counts is not None else 0
     for topic in catalog.topics:
-        click.echo(f"{topic.slug:<{width}}  {topic.zh} / {topic.en}  ({', '.join(topic.aliases)})")
-    click.echo(f"{len(catalog.topics)} topics, catalogue version {catalog.version}")
+        count = "" if counts is None else f"{counts.get(topic.slug, 0):>{digits}}  "
+        names = f"{topic.zh} / {topic.en}  ({', '.join(topic.aliases)})"
+        click.echo(f"{topic.slug:<{width}}  {count}{names}")
+    tail = f"{len(catalog.topics)} topics, catalogue version {catalog.version}"
+    if counts is None:
+        tail += "; no archive, so no entry counts"
+    click.echo(tail)
+
+
+async def _counts(db_path: Path | None) -> dict[str, int] | None:
+    from bot.store.db import default_db_path
+    from bot.store.entry_topics import topic_counts
+
+    if not (db_path or default_db_path()).exists():
+        return None
+    async with database(db_path) as db:
+        return await topic_counts(db.reader)
+
+
+@topics.command()
+@DB_OPTION
+def retag(db_path: Path | None) -> None:
+    """Re-tag every entry of the archive with the current catalogue.
+
+    Opening the archive already does it when the catalogue changed; this forces it
+    (say, after editing catalog.toml in place) and reports how long it took.
+    """
+    entries, tags, seconds = run_async(_retag(db_path))
+    click.echo(f"re-tagged {entries} entries: {tags} tags in {seconds * 1000:.0f} ms")
+
+
+async def _retag(db_path: Path | None) -> tuple[int, int, float]:
+    import time
+
+    from bot.store.entry_topics import retag as retag_archive
+
+    async with database(db_path, must_exist=True) as db:
+        async with db.reader.execute("SELECT count(*) FROM entries") as cursor:
+            row = await cursor.fetchone()
+        started = time.perf_counter()
+        tags = await db.write(retag_archive)
+        return int(row[0]) if row else 0, tags, time.perf_counter() - started
 
 
 @topics.command()

@@ -23,13 +23,15 @@ import aiosqlite
 from bot.delivery.timing import next_delivery
 from bot.digest.model import Issue
 from bot.i18n import t
-from bot.render.digest import render_digest
+from bot.render.digest import Tags, render_digest
 from bot.store import enqueue as db
 from bot.store.base import to_stamp
 from bot.store.chats import Chat
 from bot.store.db import savepoint
 from bot.store.enqueue import REMOVED, Change, NewRow, OutboxRow
+from bot.store.entry_topics import issue_tags
 from bot.store.topics import Topic, active_chats_with_topics
+from bot.topics.filter import term_label
 
 RenderKey = tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
@@ -59,14 +61,15 @@ def channel_chat_id(channel: str) -> tuple[int, str | None]:
 def render_key(chat: Chat, topics: Sequence[Topic]) -> RenderKey:
     include = tuple(t.term for t in topics if not t.exclude)
     exclude = tuple(t.term for t in topics if t.exclude)
+    lang = chat.language
     labels = (
-        *(t.display for t in topics if not t.exclude),
-        *(f"-{t.display}" for t in topics if t.exclude),
+        *(term_label(t.term, lang, t.display) for t in topics if not t.exclude),
+        *(f"-{term_label(t.term, lang, t.display)}" for t in topics if t.exclude),
     )
-    return chat.language, chat.summary_mode, include, exclude, labels
+    return lang, chat.summary_mode, include, exclude, labels
 
 
-def _render(issue: Issue, key: RenderKey) -> list[str]:
+def _render(issue: Issue, key: RenderKey, tags: Tags | None = None) -> list[str]:
     lang, mode, include, exclude, labels = key
     parts = render_digest(
         issue,
@@ -74,6 +77,7 @@ def _render(issue: Issue, key: RenderKey) -> list[str]:
         include=include,
         exclude=exclude,
         topic_labels=labels,
+        tags=tags,
         mode=mode,  # type: ignore[arg-type]
     )
     return [part.html for part in parts]
@@ -137,10 +141,12 @@ async def enqueue_issue(
     groups: dict[RenderKey, list[Chat]] = defaultdict(list)
     for chat, topics in audience:
         groups[render_key(chat, topics)].append(chat)
+    tags = await issue_tags(conn, issue_id)  # stored at ingest, in this transaction
     async with savepoint(conn, "enqueue"):
         rendered: dict[RenderKey, list[int]] = {}
         for key in groups:
-            rendered[key] = [await db.intern_text(conn, html) for html in _render(issue, key)]
+            htmls = _render(issue, key, tags)
+            rendered[key] = [await db.intern_text(conn, html) for html in htmls]
         plan: list[tuple[int, list[int], str, str]] = []  # chat, text ids, due, language
         due_cache: dict[tuple[str, str | None, str | None, str | None], str] = {}
         for key, chats in groups.items():

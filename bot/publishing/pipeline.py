@@ -16,10 +16,11 @@ import aiosqlite
 
 from bot.delivery.enqueue import EnqueueResult, enqueue_issue
 from bot.digest.model import Entry, Issue
-from bot.search.topics import entry_matches
 from bot.store.database import Database
+from bot.store.entry_topics import issue_tags
 from bot.store.issues import IngestResult, file_hash, get_issue, ingest_issue
 from bot.store.topics import active_chats_with_topics
+from bot.topics.filter import entry_matches
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -95,9 +96,10 @@ async def _deliverable(
         (tuple(t.term for t in topics if not t.exclude), tuple(t.term for t in topics if t.exclude))
         for _, topics in chats
     )
+    tags = await issue_tags(conn, stored.id)
     served = sum(
         count
         for (include, exclude), count in topic_sets.items()
-        if any(entry_matches(e, include, exclude) for e in entries)
+        if any(entry_matches(e, include, exclude, tags.get(e.key, frozenset())) for e in entries)
     )
     return entries, len(chats), served

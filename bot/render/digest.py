@@ -7,7 +7,8 @@ delivery engine stores, sends, and diffs by part when an issue is re-published.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
@@ -18,8 +19,7 @@ from bot.render.entry import MODES, EntryView, Mode, entry_blocks, safe_url, sum
 from bot.render.env import render
 from bot.render.split import Block, Limits, Packer, RenderError
 from bot.render.text import measure, one_line, trim
-from bot.search.topics import entry_matches
-from bot.text.normalize import normalize
+from bot.topics.filter import entry_matches, matching_terms, subscription_term, term_label
 
 ISSUE_BASE: Final = (
     "https://github.com/ysh329/embedded-ai.bi-weekly/blob/master/embedded-ai-report/"
@@ -48,13 +48,33 @@ def issue_link(issue: Issue, base: str = ISSUE_BASE) -> str | None:
     return f"{base}{issue.date}.md" if issue.date else None
 
 
+Tags = Mapping[str, frozenset[str]]
+"""Stored topic slugs by entry key (``bot.store.entry_topics.issue_tags``)."""
+
+
+def terms_of(words: Iterable[str]) -> list[str]:
+    """Topics as typed or as stored, as stored terms (``#slug`` or the normalized word)."""
+    return [term for term in (subscription_term(word) for word in words) if term]
+
+
 def select_entries(
-    issue: Issue, include: Iterable[str] = (), exclude: Iterable[str] = ()
+    issue: Issue,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    tags: Tags | None = None,
 ) -> list[Entry]:
-    """The entries a chat with these topics gets (terms are normalized here)."""
-    inc = [n for n in (normalize(term).strip() for term in include) if n]
-    exc = [n for n in (normalize(term).strip() for term in exclude) if n]
-    return [e for e in issue.entries if entry_matches(e, inc, exc)]
+    """The entries a chat with these topics gets (typed or stored terms; ``tags``: the
+    stored tags, else each entry is tagged here — the same tags ingest stores)."""
+    inc, exc = terms_of(include), terms_of(exclude)
+    return [e for e in issue.entries if entry_matches(e, inc, exc, _tags_of(e, tags))]
+
+
+def _label(word: str, lang: str) -> str:
+    return term_label(subscription_term(word), lang, word)
+
+
+def _tags_of(entry: Entry, tags: Tags | None) -> frozenset[str] | None:
+    return None if tags is None else tags.get(entry.key, frozenset())
 
 
 def _filter_line(lang: str, labels: Sequence[str], matched: int, total: int) -> str | None:
@@ -113,6 +133,7 @@ def digest_view(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     topic_labels: Sequence[str] | None = None,
+    tags: Tags | None = None,
     mode: Mode = "full",
     issue_url: str | None = None,
     issue_base: str = ISSUE_BASE,
@@ -120,15 +141,36 @@ def digest_view(
     full_text: bool = False,
 ) -> DigestView | None:
     """The reader's view of ``issue`` (see :func:`render_digest` for the arguments);
-    ``None`` if nothing matches the topics."""
+    ``None`` if nothing matches the topics. With a filter, each entry names the
+    topics it came for."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
-    chosen = select_entries(issue, include, exclude)
+    chosen = select_entries(issue, include, exclude, tags)
     if not chosen:
         return None
-    filtered = any(normalize(x).strip() for x in (*include, *exclude))
-    labels = topic_labels if topic_labels is not None else [*include, *(f"-{x}" for x in exclude)]
+    inc, exc = terms_of(include), terms_of(exclude)
+    filtered = bool(inc or exc)
+    labels = (
+        topic_labels
+        if topic_labels is not None
+        else [
+            *(_label(word, lang) for word in include),
+            *(f"-{_label(word, lang)}" for word in exclude),
+        ]
+    )
+    reasons: dict[str, str] = {}  # include term -> its label, to say why an entry came
+    for word, name in zip(include, labels, strict=False):
+        reasons.setdefault(subscription_term(word), name)
     keep = summary_limit_for(mode, summary_limit, full_text)
+    sep = t_text("digest.topic_sep", lang)
+    entries = []
+    for entry in chosen:
+        view = EntryView.of(entry, mode, keep)
+        if inc:
+            why = matching_terms(entry, inc, _tags_of(entry, tags))
+            names = [trim(one_line(reasons.get(term, term)), MAX_LABEL) for term in why]
+            view = dataclasses.replace(view, topics=sep.join(names))
+        entries.append(view)
     return DigestView(
         name=t_text("digest.name", lang),
         title=trim(one_line(issue.title), MAX_TITLE),
@@ -138,7 +180,7 @@ def digest_view(
         labels=_labels(labels) if filtered else (),
         matched=len(chosen),
         total=len(issue.entries),
-        entries=tuple(EntryView.of(entry, mode, keep) for entry in chosen),
+        entries=tuple(entries),
     )
 
 
@@ -149,6 +191,7 @@ def render_digest(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     topic_labels: Sequence[str] | None = None,
+    tags: Tags | None = None,
     mode: Mode = "full",
     issue_url: str | None = None,
     issue_base: str = ISSUE_BASE,
@@ -158,11 +201,14 @@ def render_digest(
 ) -> list[Part]:
     """The parts a chat with these topics receives for ``issue``; ``[]`` if nothing matches.
 
-    ``include``/``exclude`` are the chat's topic terms (raw or normalized);
-    ``topic_labels`` is how to name them in the filter line (default: the include
-    terms, then the exclusions as ``-term``). ``summary_limit`` overrides the
-    mode's summary length; ``full_text`` keeps summaries whole (long ones are
-    then cut across parts at a paragraph or sentence end).
+    ``include``/``exclude`` are the chat's topics (as typed or as stored terms);
+    ``topic_labels`` is how to name them in the filter line (default: catalogue
+    topics by their name in ``lang``, free words as given, exclusions as ``-name``).
+    With a filter, each entry's header names the topics it came for. ``tags``: the
+    entries' stored topic slugs by key (computed from the entries when None).
+    ``summary_limit`` overrides the mode's summary length; ``full_text`` keeps
+    summaries whole (long ones are then cut across parts at a paragraph or
+    sentence end).
     """
     view = digest_view(
         issue,
@@ -170,6 +216,7 @@ def render_digest(
         include=include,
         exclude=exclude,
         topic_labels=topic_labels,
+        tags=tags,
         mode=mode,
         issue_url=issue_url,
         issue_base=issue_base,

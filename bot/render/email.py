@@ -20,7 +20,7 @@ import css_inline
 
 from bot.digest.model import Issue
 from bot.i18n import t_text
-from bot.render.digest import ISSUE_BASE, DigestView, digest_view
+from bot.render.digest import ISSUE_BASE, DigestView, Tags, digest_view
 from bot.render.entry import Mode, safe_url
 from bot.render.env import render, render_text
 from bot.render.text import one_line, trim
@@ -114,6 +114,7 @@ def render_email_digest(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     topic_labels: Sequence[str] | None = None,
+    tags: Tags | None = None,
     mode: Mode = "full",
     issue_url: str | None = None,
     issue_base: str = ISSUE_BASE,
@@ -131,6 +132,7 @@ def render_email_digest(
         include=include,
         exclude=exclude,
         topic_labels=topic_labels,
+        tags=tags,
         mode=mode,
         issue_url=issue_url,
         issue_base=issue_base,

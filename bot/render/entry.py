@@ -72,6 +72,7 @@ class EntryView:
     summary: str
     section: str = ""
     links: tuple[Link, ...] = ()
+    topics: str = ""  # with a filter: the chat's topics this entry came for
 
     @classmethod
     def of(cls, entry: Entry, mode: Mode, summary_limit: int | None) -> EntryView:

@@ -71,6 +71,14 @@ class Query:
         return f"({{t ts}} : ({anyterm})) AND ({self.expression})"
 
     @property
+    def untitled_expression(self) -> str | None:
+        """Matches of ``expression`` with no included term in the title."""
+        if self.expression is None:
+            return None
+        anyterm = " OR ".join(f"({term_expression(list(t.runs))})" for t in self.include)
+        return f"({self.expression}) NOT ({{t ts}} : ({anyterm}))"
+
+    @property
     def term_expressions(self) -> list[str]:
         """One expression per term, included or excluded."""
         return [term_expression(list(t.runs)) for t in (*self.include, *self.exclude)]

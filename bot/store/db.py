@@ -235,7 +235,7 @@ async def open_db(
     commits, never corrupt). Any file-level problem, on open or later inside the
     block, raises :class:`DatabaseUnavailable` (or a subclass).
     """
-    from bot.store import fts
+    from bot.store import entry_topics, fts
     from bot.store.migrations import migrate
 
     if synchronous not in ("NORMAL", "FULL"):
@@ -275,6 +275,10 @@ async def open_db(
             async with transaction(conn):
                 if await fts.needs_rebuild(conn):
                     await fts.rebuild(conn)
+        if await entry_topics.needs_retag(conn):  # the topic catalogue changed
+            async with transaction(conn):
+                if await entry_topics.needs_retag(conn):
+                    await entry_topics.retag(conn)
         yield conn
     except sqlite3.Error as exc:
         mapped = explain(exc, db_path)

@@ -17,7 +17,7 @@ from typing import Literal
 import aiosqlite
 
 from bot.digest.model import Entry, Issue, Link, normalize_title
-from bot.store import fts
+from bot.store import entry_topics, fts
 from bot.store.base import StoreError, utc_now
 from bot.store.db import savepoint
 
@@ -217,14 +217,15 @@ async def _apply(
                 {"id": entry_id, "issue_id": issue_id, "key": key, **row},
             )
             await fts.add(conn, [(entry_id, entry.title, entry.source, entry.summary)])
+            await entry_topics.tag(conn, [(entry_id, entry.title, entry.source, entry.summary)])
             added.append(key)
             continue
         content_changed = any(before[name] != row[name] for name in _CONTENT)
         if content_changed:
             await _unindex(conn, [before])
-            await fts.add(
-                conn, [(int(str(before["id"])), entry.title, entry.source, entry.summary)]
-            )
+            row_now = (int(str(before["id"])), entry.title, entry.source, entry.summary)
+            await fts.add(conn, [row_now])
+            await entry_topics.tag(conn, [row_now])
             changed.append(key)
         if content_changed or any(before[n] != row[n] for n in ("section", "position")):
             await conn.execute(

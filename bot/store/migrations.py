@@ -221,6 +221,39 @@ _UNPUBLISH = _sql(
     " WHERE unpublished_id IS NOT NULL",
 )
 
+
+async def _entry_topics(conn: aiosqlite.Connection) -> None:
+    """Entries' catalogue topics (filled by bot.store.entry_topics on open, since no
+    ``catalog_version`` is recorded yet), and chat topics that name a catalogue topic
+    stored as ``#slug`` so 量化, quantization and INT8 are one subscription."""
+    from bot.topics.filter import subscription_term
+
+    await conn.execute(
+        """CREATE TABLE entry_topics (
+            entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            topic TEXT NOT NULL,
+            term TEXT NOT NULL,
+            PRIMARY KEY (entry_id, topic)
+        ) WITHOUT ROWID"""
+    )
+    await conn.execute("CREATE INDEX entry_topics_by_topic ON entry_topics (topic, entry_id)")
+    async with conn.execute("SELECT chat_id, term, display FROM topics ORDER BY rowid") as cur:
+        rows = [(int(r[0]), str(r[1]), str(r[2])) for r in await cur.fetchall()]
+    taken = {(chat_id, term) for chat_id, term, _ in rows}
+    for chat_id, term, display in rows:
+        new = subscription_term(display)
+        if new == term:
+            continue
+        if (chat_id, new) in taken:  # 量化 and INT8 both followed: one subscription now
+            await conn.execute("DELETE FROM topics WHERE chat_id = ? AND term = ?", (chat_id, term))
+        else:
+            await conn.execute(
+                "UPDATE topics SET term = ? WHERE chat_id = ? AND term = ?", (new, chat_id, term)
+            )
+            taken.add((chat_id, new))
+        taken.discard((chat_id, term))
+
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -230,6 +263,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0006_scheduled_publishes_daemon_lease", _SCHEDULES_LEASES),
     ("0007_scheduled_issue_date", _SCHEDULED_ISSUE_DATE),
     ("0008_unpublish_outbox_actions", _UNPUBLISH),
+    ("0009_entry_topics", _entry_topics),
 )
 
 

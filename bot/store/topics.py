@@ -1,4 +1,5 @@
-"""A chat's topics: include/exclude terms matched like search (see bot.search.topics)."""
+"""A chat's topics: include/exclude terms, ``#slug`` for a catalogue topic, else the
+normalized free word (see bot.topics.filter, which matches them)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import aiosqlite
 
 from bot.store.base import StoreError, utc_now
 from bot.store.chats import CHAT_COLUMNS, Chat, chat_from_row
-from bot.text.normalize import normalize
+from bot.topics.filter import subscription_term, topic_of
 
 MAX_TOPICS = 20
 MAX_TOPIC_CHARS = 32
@@ -27,9 +28,17 @@ class Topic:
     display: str
     exclude: bool
 
+    @property
+    def slug(self) -> str | None:
+        """The catalogue topic's slug, or None for a free word."""
+        topic = topic_of(self.term)
+        return topic.slug if topic is not None else None
+
 
 def parse_topic(raw: str) -> Topic:
-    """``量化`` → include, ``-招聘`` → exclude; normalized like search terms."""
+    """``量化`` → include, ``-招聘`` → exclude; a catalogue topic's name or alias becomes
+    ``#slug`` (量化, quantization, INT8 → ``#quantization``), other words are normalized
+    like search terms."""
     display = _SPACE.sub(" ", raw).strip()
     exclude = display.startswith(("-", "－"))
     if exclude:
@@ -38,7 +47,7 @@ def parse_topic(raw: str) -> Topic:
         raise TopicError("a topic needs at least one character")
     if len(display) > MAX_TOPIC_CHARS:
         raise TopicError(f"a topic can be at most {MAX_TOPIC_CHARS} characters long")
-    term = _SPACE.sub(" ", normalize(display)).strip()
+    term = subscription_term(display)
     if not term:
         raise TopicError("a topic needs at least one character")
     return Topic(term, display, exclude)

@@ -36,8 +36,8 @@ class ShowIssue(CallbackData, prefix="i"):
 
 
 class TopicAction(CallbackData, prefix="t"):
-    op: str  # "rm" (remove one) or "clear"
-    key: str = ""  # crc32 of the topic as stored, so a stale button cannot remove another
+    op: str  # "tg" (follow/unfollow a catalogue topic), "rm" (remove a free word) or "clear"
+    key: str = ""  # tg: the topic's slug; rm: crc32 of the word as stored (see topic_key)
 
 
 class SettingAction(CallbackData, prefix="cfg"):

@@ -17,7 +17,6 @@ from bot.telegram.callbacks import (
     SettingAction,
     ShowIssue,
     TopicAction,
-    topic_key,
 )
 
 Button = InlineKeyboardButton
@@ -28,21 +27,37 @@ def _label(text: str) -> str:
     return clip(text, BUTTON_LABEL)
 
 
-def topics_keyboard(lang: Lang, topics: Sequence[str]) -> InlineKeyboardMarkup | None:
-    """One ✕ button per topic (as stored, ``-`` for exclusions) and "clear all"."""
-    if not topics:
-        return None
+TopicState = str  # "on" (followed), "off" (excluded) or "" (neither)
+TOPIC_MARKS = {"on": "✓ ", "off": "🚫 ", "": ""}
+
+
+def topics_keyboard(
+    lang: Lang,
+    catalogue: Sequence[tuple[str, str, TopicState]],
+    words: Sequence[tuple[str, str]],
+) -> InlineKeyboardMarkup:
+    """The catalogue as buttons (``(slug, name, state)``: tap to follow or unfollow, ✓
+    marks followed ones, 🚫 excluded ones), then one ✕ per free word (``(label, key)``,
+    ``-`` for exclusions) and "clear all" when the chat has any topic."""
     kb = InlineKeyboardBuilder()
-    for topic in topics:
-        data = TopicAction(op="rm", key=topic_key(topic))
-        kb.button(text="✕ " + _label(topic), callback_data=data)
-    kb.adjust(2)
-    kb.row(
-        InlineKeyboardButton(
-            text=t_text("telegram.topics.btn_clear", lang),
-            callback_data=TopicAction(op="clear").pack(),
+    for slug, name, state in catalogue:
+        kb.button(
+            text=TOPIC_MARKS[state] + _label(name), callback_data=TopicAction(op="tg", key=slug)
         )
-    )
+    kb.adjust(3)
+    free = [
+        Button(text="✕ " + _label(label), callback_data=TopicAction(op="rm", key=key).pack())
+        for label, key in words
+    ]
+    for start in range(0, len(free), 2):
+        kb.row(*free[start : start + 2])
+    if words or any(state for _, _, state in catalogue):
+        kb.row(
+            InlineKeyboardButton(
+                text=t_text("telegram.topics.btn_clear", lang),
+                callback_data=TopicAction(op="clear").pack(),
+            )
+        )
     return kb.as_markup()
 
 

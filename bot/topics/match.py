@@ -173,6 +173,7 @@ class Matcher:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._negatives: dict[str, frozenset[str]] = {}  # by free word, for match_free_word
         self._min_mentions = {topic.slug: topic.min_mentions for topic in catalog.topics}
         bounded: dict[str, bool] = {}
         for topic in catalog.topics:
@@ -265,12 +266,16 @@ class Matcher:
         if not key:
             return False
         haystack = normalize(text)
-        negatives = {
-            needle
-            for topic in self.topics_for(word)
-            for needle in (normalize(negative) for negative in topic.negative)
-            if key in needle
-        }
+        if key not in haystack:
+            return False
+        negatives = self._negatives.get(key)
+        if negatives is None:
+            negatives = self._negatives[key] = frozenset(
+                needle
+                for topic in self.topics_for(word)
+                for needle in (normalize(negative) for negative in topic.negative)
+                if key in needle
+            )
         masked = [False] * len(haystack)
         for needle in negatives:
             for at in _occurrences(haystack, needle):

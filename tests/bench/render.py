@@ -22,8 +22,7 @@ from bot.digest.model import Issue
 from bot.digest.parse import parse_issue
 from bot.render.digest import render_digest
 from bot.render.text import to_plain
-from bot.search.topics import entry_matches
-from bot.text.normalize import normalize
+from bot.topics.filter import entry_matches, subscription_term
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS: list[tuple[list[str], list[str]]] = [
@@ -42,7 +41,8 @@ def _issues() -> list[Issue]:
 
 
 def naive(issue: Issue, include: list[str], exclude: list[str]) -> str:
-    inc, exc = [normalize(t) for t in include], [normalize(t) for t in exclude]
+    inc = [subscription_term(t) for t in include]
+    exc = [subscription_term(t) for t in exclude]
     lines = [f"<b>{html.escape(issue.title)}</b>"]
     for e in issue.entries:
         if entry_matches(e, inc, exc):

@@ -5,6 +5,8 @@ from corpus-like vocabulary (no corpus text is copied), indexes it with the
 project's own tokenizer and FTS5 table, then measures the first result page of
 ``bot.search.engine.search`` for ten query kinds against the same queries as
 ``LIKE`` scans in the same run, and checks recall/precision of single terms.
+Entries are tagged with the topic catalogue as ingest does, and three ``#topic``
+queries are timed too (no LIKE oracle: they are not substring queries).
 Prints one JSON line.
 
     .venv/bin/python tests/bench/search.py [--entries N] [--db PATH] [--runs R]
@@ -36,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.search.engine import search  # noqa: E402
 from bot.search.query import parse_query  # noqa: E402
-from bot.store import fts  # noqa: E402
+from bot.store import entry_topics, fts  # noqa: E402
 from bot.store.db import open_db, transaction  # noqa: E402
 from bot.store.issues import SLOTS  # noqa: E402
 from bot.store.search import Scope, newest_ids  # noqa: E402
@@ -113,6 +115,8 @@ QUERIES = {
     "rare_term": "昇腾",
     "no_hit": "量子纠缠",
 }
+# Catalogue topics (timed only: they are not substring queries, so no LIKE oracle).
+TOPIC_QUERIES = {"topic_only": "#量化", "topic_and_word": "#量化 模型", "topic_int8": "#int8 推理"}
 LIKE = {  # the same queries as LIKE conditions (ASCII case-insensitive substring)
     "cjk_1char": (["芯"], []),
     "cjk_2char": (["量化"], []),
@@ -220,6 +224,8 @@ async def _insert(conn: object, batch: list[tuple[int, int, str, str, str]]) -> 
         ((i, issue, f"k{i}", t, s, m) for i, issue, t, s, m in batch),
     )
     await fts.add(conn, ((i, t, s, m) for i, _, t, s, m in batch))  # type: ignore[arg-type]
+    # catalogue topics, as ingest stores them (ranking and #topic read them)
+    await entry_topics.tag(conn, [(i, t, s, m) for i, _, t, s, m in batch])  # type: ignore[arg-type]
 
 
 def _like(kind: str) -> tuple[str, list[str]]:
@@ -273,6 +279,18 @@ async def measure(path: Path, runs: int, like_runs: int) -> dict[str, object]:
                 recall, precision, matches = await _check(conn, raw, kind, query)
                 kinds[kind].update(matches=matches, recall=recall, precision=precision)
                 recall_min, precision_min = min(recall_min, recall), min(precision_min, precision)
+        for kind, query in TOPIC_QUERIES.items():
+            times = []
+            for _ in range(runs):
+                t = time.perf_counter()
+                page = await search(conn, query, limit=10)
+                times.append((time.perf_counter() - t) * 1000)
+            kinds[kind] = {
+                "query": query,
+                "total": page.total_label,
+                "p50_ms": round(statistics.median(times), 2),
+                "p95_ms": round(_pct(times, 0.95), 2),
+            }
     raw.close()
     return {"kinds": kinds, "recall_min": recall_min, "precision_min": precision_min}
 

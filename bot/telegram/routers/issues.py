@@ -15,12 +15,14 @@ from bot.render.digest import Part, render_digest
 from bot.render.text import one_line, trim
 from bot.store.chats import Chat as ChatRow
 from bot.store.database import Database
+from bot.store.entry_topics import issue_tags
 from bot.store.issues import get_issue, list_issues
 from bot.store.topics import list_topics
 from bot.telegram.args import ArgsTooLong, bounded
 from bot.telegram.callbacks import IssuesPage, ShowIssue
 from bot.telegram.keyboards import issues_keyboard, show_all_keyboard
 from bot.telegram.ui import answer, edit_or_answer
+from bot.topics.filter import term_label
 
 PER_PAGE = 10
 MAX_LISTED_TITLE = 60
@@ -62,13 +64,19 @@ async def latest(message: Message, db: Database, lang: Lang, chat_row: ChatRow |
     topics = await list_topics(db.reader, message.chat.id)
     include = [t.term for t in topics if not t.exclude]
     exclude = [t.term for t in topics if t.exclude]
-    labels = [t.display for t in topics if not t.exclude] + [
-        "-" + t.display for t in topics if t.exclude
+    labels = [term_label(t.term, lang, t.display) for t in topics if not t.exclude] + [
+        "-" + term_label(t.term, lang, t.display) for t in topics if t.exclude
     ]
     mode = chat_row.summary_mode if chat_row else "full"
     previews = chat_row.link_previews if chat_row else False
     parts = render_digest(
-        issue, lang=lang, include=include, exclude=exclude, topic_labels=labels, mode=mode
+        issue,
+        lang=lang,
+        include=include,
+        exclude=exclude,
+        topic_labels=labels,
+        tags=await issue_tags(db.reader, stored.id),
+        mode=mode,
     )
     date = issue.date or ""
     if not parts:
