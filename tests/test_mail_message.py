@@ -84,7 +84,7 @@ def test_headers(shapes_issue: Issue) -> None:
     mail = digest_mail(shapes_issue)
     out = build(mail)
     msg = parse(out.data)
-    assert str(msg["Subject"]) == mail.subject == "嵌入式AI简报 · 2023-04-10 · 量化 1 条"
+    assert str(msg["Subject"]) == mail.subject == "嵌入式AI简报 · 2023-04-10 · 量化 2 条"
     assert msg["From"].addresses[0].display_name == "嵌入式AI简报"
     assert msg["From"].addresses[0].addr_spec == "digest@example.org"
     assert msg["Reply-To"].addresses[0].addr_spec == "editor@example.org"

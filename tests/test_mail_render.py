@@ -61,7 +61,7 @@ def test_subjects_in_both_languages() -> None:
         "Embedded AI digest · 2021-01-05 · quantization: 5 entries"
     )
     assert mail(issue).subject == "嵌入式AI简报 · 2021-01-05 · 6 条"
-    assert mail(issue, "en", include=["剪枝"]).subject.endswith("剪枝: 1 entry")
+    assert mail(issue, "en", include=["剪枝"]).subject.endswith("pruning: 1 entry")
 
 
 def test_same_entries_as_telegram_and_every_link(shapes_issue: Issue) -> None:
@@ -100,7 +100,7 @@ def test_html_is_inlined_keeps_dark_mode_and_loads_nothing(shapes_issue: Issue) 
     # The preheader is hidden and comes first in the body.
     pre = next(a for t, a in found if t == "div" and a.get("class") == "preheader")
     assert "display: none" in (pre.get("style") or "")
-    assert m.preheader.startswith("本期 1 条：QuantX")
+    assert m.preheader.startswith("本期 2 条：QuantX")  # and the INT8 entry
     assert m.html.index(m.preheader) < m.html.index("<h1")
 
 
@@ -111,9 +111,9 @@ def test_footer_links_and_filter_line_in_both_parts(shapes_issue: Issue) -> None
         assert f"{unsub}: {UNSUB}" in m.text
         assert "reader@example.org" in m.text
     m = mail(shapes_issue, include=["量化"])
-    assert "按关注筛选：量化 · 1/10 条" in m.text
+    assert "按关注筛选：量化 · 2/10 条" in m.text  # 量化 is the topic: INT8 counts
     en = mail(shapes_issue, "en", include=["量化"])
-    assert "Filtered by your topics: 量化 · 1/10 entries" in en.text
+    assert "Filtered by your topics: quantization · 2/10 entries" in en.text
     assert "Papers" in en.text and "论文" not in en.text.replace("机器之心", "")
 
 
