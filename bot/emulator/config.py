@@ -18,10 +18,11 @@ TUNABLE: dict[str, type] = {
     "p429": float,
     "p5xx": float,
     "pdrop": float,
+    "pdrop_after": float,
     "seed": int,
     "webhook_retry_s": float,
 }
-_PROBABILITIES = ("p429", "p5xx", "pdrop")
+_PROBABILITIES = ("p429", "p5xx", "pdrop", "pdrop_after")
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ class EmulatorConfig:
     p429: float = 0.0
     p5xx: float = 0.0
     pdrop: float = 0.0
+    pdrop_after: float = 0.0  # the call is carried out, then the answer is lost
     webhook_retry_s: float = 1.0
     bot_username: str = "DigestTestBot"
     bot_first_name: str = "Digest Test Bot"
