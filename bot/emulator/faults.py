@@ -4,7 +4,8 @@ Random faults (``p429``, ``p5xx``, ``pdrop``, ``pdrop_after``) follow the seed.
 ``pdrop_after`` is the nasty one: the call is carried out (a message is stored),
 then the connection is closed without an answer — the client cannot tell whether
 Telegram got it. Scripted faults (``POST /_emu/faults``) make the next N calls of
-one method fail in a chosen way, the polling and webhook methods included.
+one method fail in a chosen way (401 too: a revoked token), the polling and webhook
+methods included.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Literal, get_args
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.errors import ControlError
 
-Fault = Literal["429", "500", "502", "drop", "drop_after"]
+Fault = Literal["401", "429", "500", "502", "drop", "drop_after"]
 FAULTS: tuple[str, ...] = get_args(Fault)
 
 

@@ -133,6 +133,9 @@ class Emulator:
             return None, False
         if fault == "drop_after":
             return None, True
+        if fault == "401":
+            self.runtime.state.stats.answer(401)
+            return _json(_UNAUTHORIZED, 401), False
         if fault == "429":
             raise too_many_requests(1 + faults.rng.randrange(3))
         if fault == "500":

@@ -19,7 +19,6 @@ from datetime import timedelta
 from functools import partial
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
 from bot.config import Settings
 from bot.delivery.client import DigestClient
@@ -30,8 +29,9 @@ from bot.publishing.release import publish_text
 from bot.run.health import HealthState
 from bot.run.jobs import DbJobSource, DeliveryReporter
 from bot.run.lease import DaemonLease
-from bot.run.options import RunFailed, RunOptions, RunRefused
+from bot.run.options import RunOptions
 from bot.run.scheduler import DaemonScheduler
+from bot.run.startup import retrying
 from bot.run.updates import UpdateServer, counts_reader, track_health
 from bot.store.database import Database
 from bot.telegram.app import build_bot, build_dispatcher
@@ -39,7 +39,6 @@ from bot.telegram.app import build_bot, build_dispatcher
 log = logging.getLogger("bot.run")
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-CONNECT_RETRIES = (1.0, 2.0, 4.0, 8.0)  # then give up: systemd/Docker restart the service
 STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop stays < 10 s)
 
 
@@ -62,34 +61,18 @@ class Daemon:
         return self.exit_code
 
     async def _check_token(self, bot: Bot, stop: asyncio.Event) -> None:
-        """getMe: the token is refused (exit 2), or Telegram stays unreachable (exit 1)."""
-        for delay in CONNECT_RETRIES:
-            try:
-                me = await bot.get_me()
-            except TelegramUnauthorizedError:
-                raise RunRefused(
-                    "Telegram refused BOT_TOKEN (401 Unauthorized); check it with @BotFather"
-                ) from None
-            except TelegramNetworkError as exc:
-                event(
-                    log,
-                    "telegram.unreachable",
-                    logging.WARNING,
-                    api=self.settings.api_base,
-                    error=str(exc),
-                    retry_in_s=delay,
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                if stop.is_set():
-                    return
-                continue
-            event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
-            return
-        raise RunFailed(
-            f"cannot reach the Bot API at {self.settings.api_base}; check the"
-            " network (or BOT_API_BASE) — the service manager will retry"
+        """getMe until it answers: a refused token exits 2 (configuration); passing
+        failures (5xx, a proxy's 502 page, no connection) are retried with backoff.
+        ``bot.me()`` keeps the answer, so polling does not ask again."""
+        me = await retrying(
+            bot.me,
+            what="getMe",
+            stop=stop,
+            backoff=self.options.startup_backoff,
+            api=self.settings.api_base,
         )
+        if me is not None:
+            event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
 
     async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
         settings, options = self.settings, self.options
@@ -136,7 +119,11 @@ class Daemon:
             counts_reader(self.db.reader),
         )
 
-        await server.start(options.polling_timeout)  # may refuse (RunRefused, RunFailed)
+        # May refuse (RunRefused, OSError for a port); retries passing API failures.
+        await server.start(options.polling_timeout, stop, options.startup_backoff)
+        if stop.is_set():
+            await server.close()
+            return
         sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
         waiters = [
             asyncio.create_task(stop.wait()),

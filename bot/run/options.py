@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from bot.run.lease import DEFAULT_TTL
 
+STARTUP_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # then every 30 s until it works
+
 
 class RunRefused(Exception):
     """The daemon cannot start with this configuration: one sentence, exit 2."""
@@ -26,3 +28,4 @@ class RunOptions:
     poll_seconds: float = 1.0
     drain_seconds: float = 5.0
     polling_timeout: int = 10
+    startup_backoff: tuple[float, ...] = STARTUP_BACKOFF  # waits between start-up retries

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiosqlite
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update
@@ -28,7 +28,8 @@ from aiohttp import web
 from bot.config import Settings
 from bot.logs import event
 from bot.run.health import Counts, HealthState, add_health_route
-from bot.run.options import RunFailed, RunRefused
+from bot.run.options import RunRefused
+from bot.run.startup import retrying
 from bot.store.outbox import count_by_status
 
 log = logging.getLogger("bot.run.updates")
@@ -111,23 +112,27 @@ class UpdateServer:
         """Tasks whose end means the daemon must stop (polling that died)."""
         return [self.polling] if self.polling is not None else []
 
-    async def start(self, polling_timeout: int) -> None:
+    async def start(
+        self, polling_timeout: int, stop: asyncio.Event, backoff: Sequence[float]
+    ) -> None:
+        """Register with Telegram (retrying passing failures until ``stop``), then take
+        updates. Polling's own getUpdates calls are retried by aiogram with backoff."""
         app = web.Application()
         add_health_route(app, self.state, self.counts)
         if self.webhook_url is not None:
-            await self._start_webhook(app)
+            await self._start_webhook(app, stop, backoff)
+            if stop.is_set():
+                return
         else:
             # A webhook left from an earlier run would make getUpdates fail with 409.
-            try:
-                await self.bot.delete_webhook(drop_pending_updates=False)
-            except TelegramNetworkError as exc:  # polling retries with backoff by itself
-                event(
-                    log,
-                    "telegram.unreachable",
-                    logging.WARNING,
-                    error=str(exc),
-                    hint="polling will keep retrying",
-                )
+            deleted = await retrying(
+                lambda: self.bot.delete_webhook(drop_pending_updates=False),
+                what="deleteWebhook",
+                stop=stop,
+                backoff=backoff,
+            )
+            if deleted is None:
+                return
             self.polling = asyncio.create_task(
                 self.dp.start_polling(
                     self.bot,
@@ -158,31 +163,35 @@ class UpdateServer:
                 webhook=self.webhook_url is not None,
             )
 
-    async def _start_webhook(self, app: web.Application) -> None:
+    async def _start_webhook(
+        self, app: web.Application, stop: asyncio.Event, backoff: Sequence[float]
+    ) -> None:
         assert self.webhook_url is not None
-        secret = self.settings.webhook_secret
+        url, secret = self.webhook_url, self.settings.webhook_secret
         handler = SimpleRequestHandler(
             self.dp, self.bot, secret_token=secret.get_secret_value() if secret else None
         )
         # Not handler.register(): its shutdown hook would close the bot's session while
         # the sender still finishes in-flight sends.
-        app.router.add_post(urlsplit(self.webhook_url).path or "/", handler.handle)
+        app.router.add_post(urlsplit(url).path or "/", handler.handle)
         await self.dp.emit_startup(
             bot=self.bot, dispatcher=self.dp, bots=(self.bot,), **self.dp.workflow_data
         )
         try:
-            await self.bot.set_webhook(
-                self.webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=self.dp.resolve_used_update_types(),
+            done = await retrying(
+                lambda: self.bot.set_webhook(
+                    url,
+                    secret_token=secret.get_secret_value() if secret else None,
+                    allowed_updates=self.dp.resolve_used_update_types(),
+                ),
+                what="setWebhook",
+                stop=stop,
+                backoff=backoff,
             )
-        except TelegramNetworkError as exc:
-            raise RunFailed(f"cannot reach Telegram to register the webhook: {exc}") from None
-        except TelegramAPIError as exc:
-            raise RunRefused(
-                f"Telegram refused the webhook {self.webhook_url}: {exc.message}"
-            ) from None
-        event(log, "webhook.set", url=self.webhook_url)
+        except TelegramAPIError as exc:  # a refusal no retry fixes (a bad URL, say)
+            raise RunRefused(f"Telegram refused the webhook {url}: {exc.message}") from None
+        if done is not None:
+            event(log, "webhook.set", url=url)
 
     def failure(self) -> BaseException | None:
         """Why polling ended by itself, if it did."""
