@@ -1,8 +1,10 @@
 """The sender: drains the outbox within Telegram's limits and loses nothing.
 
-Rows are taken in batches of whole chats under a lease (``lease_owner`` +
-``lease_until``, renewed while we hold them), so two senders never send the same
-row and parts of one chat go out in order from one sender. Each send is framed
+Rows are taken in batches of whole chats under a short lease (``lease_owner`` +
+``lease_until``: a few seconds, renewed by a heartbeat while we hold them; about
+three seconds of sending's worth of chats), so two senders never send the same row,
+parts of one chat go out in order from one sender, and a sender killed with SIGKILL
+stalls its chats for seconds only. Each send is framed
 by two committed writes: ``sending`` before the call, ``sent`` (with the message
 id) after it. A SIGKILL can therefore only repeat the sends that were in flight:
 their rows are still ``sending`` and are sent again once the lease expires.
@@ -19,6 +21,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import math
 import os
 import random
 import socket
@@ -62,10 +65,11 @@ class Sender:
         self.options = options or SenderOptions()
         self.limiter = RateLimiter(self.options.limits)
         limits = self.options.limits
-        # Enough chats in hand to fill the global rate at one message per chat per second.
-        self._target = max(
-            self.options.batch_chats, int(3 * limits.global_per_s / limits.chat_per_s)
-        )
+        # Chats in hand: about ``window_s`` seconds of sending at the global rate (a chat
+        # takes at most one message a second), so a crash stalls seconds of traffic.
+        opts = self.options
+        window = math.ceil(limits.global_per_s * opts.window_s) if limits.global_per_s else 0
+        self._target = min(opts.max_chats, max(opts.batch_chats, window))
         self.rng = rng or random.Random()
         self.tally = Tally()
         self._heap: list[tuple[float, int, ChatQueue]] = []
