@@ -65,11 +65,14 @@ class Sender:
         self.options = options or SenderOptions()
         self.limiter = RateLimiter(self.options.limits)
         limits = self.options.limits
-        # Chats in hand: about ``window_s`` seconds of sending at the global rate (a chat
-        # takes at most one message a second), so a crash stalls seconds of traffic.
+        # Chats in hand: about ``window_s`` seconds of sending at the global rate (each
+        # chat takes ``chat_per_s``), enough to fill every send slot, so a crash stalls
+        # seconds of traffic.
         opts = self.options
-        window = math.ceil(limits.global_per_s * opts.window_s) if limits.global_per_s else 0
-        self._target = min(opts.max_chats, max(opts.batch_chats, window))
+        window = 0
+        if limits.global_per_s and limits.chat_per_s:
+            window = math.ceil(opts.window_s * limits.global_per_s / limits.chat_per_s)
+        self._target = min(opts.max_chats, max(opts.batch_chats, opts.max_in_flight, window))
         self.rng = rng or random.Random()
         self.tally = Tally()
         self._heap: list[tuple[float, int, ChatQueue]] = []
