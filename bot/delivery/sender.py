@@ -118,6 +118,8 @@ class Sender:
         by_chat: dict[int, deque[Job]] = {}
         for job in jobs:
             by_chat.setdefault(job.chat_id, deque()).append(job)
+            if job.uncertain:  # left so by an earlier run (a lost answer, a cut stop)
+                self._unanswered.add(job.id)
         now = time.monotonic()
         for chat_id, queue in by_chat.items():
             self._push(ChatQueue(chat_id, queue), now)
@@ -157,7 +159,8 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             for task in list(self._tasks):
-                task.cancel()
+                if not task.cancelling():  # once: a cancelled send records itself
+                    task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             owner = self.owner
@@ -241,16 +244,27 @@ class Sender:
             self._drop(queue)
             return
         text_id, message_id = current
+        resend = message_id is None and job.id in self._unanswered
+        self._unanswered.discard(job.id)
         text = job.text
         if text_id != job.text_id:  # a re-publish changed it since we claimed it
             text = await store.text_of(self.db.reader, job.id)
+        if resend:
+            # Telegram has no way to look a message up: an earlier send of this part may
+            # have arrived. Sent again (at least once), and counted as a possible duplicate.
+            self.tally.resent += 1
+            log.info("resending after an uncertain send chat=%s row=%s", job.chat_id, job.id)
         try:
             if message_id is None:
                 message_id = await self.client.send(job.target, text, job.thread_id)
                 self.tally.sent += 1
             else:
-                await self.client.edit(job.target, message_id, text)
+                await self.client.edit(job.target, message_id, text)  # idempotent
                 self.tally.edited += 1
+        except asyncio.CancelledError:
+            if message_id is None:  # stopped mid-call (shutdown): it may have arrived
+                await self._uncertain(job, "send cancelled at shutdown; outcome unknown")
+            raise
         except Exception as exc:
             failure = classify(exc)
             if failure is None:
@@ -261,6 +275,13 @@ class Sender:
         await self._write(lambda c: store.mark_sent(c, job.id, sent_id, text_id))
         self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
         self._next(queue)
+
+    async def _uncertain(self, job: Job, reason: str, delay: float = 0.0) -> None:
+        """Record a send whose outcome is unknown; it is resent after a while."""
+        self.tally.uncertain += 1
+        self._unanswered.add(job.id)
+        not_before = time.time() + max(delay, self.options.uncertain_delay_s)
+        await self._write(lambda c: store.mark_uncertain(c, job.id, not_before, reason))
 
     def _next(self, queue: ChatQueue, delay: float = 0.0) -> None:
         queue.jobs.popleft()
@@ -295,7 +316,12 @@ class Sender:
             queue.failures += 1
             delay = self.options.policy.delay(queue.failures, self.rng)
             self.tally.retried += 1
-            await self._write(lambda c: store.mark_retry(c, job.id, now + delay, reason))
+            if failure.uncertain and message_id is None:
+                # The request went out, no answer came: Telegram may show it already.
+                delay = max(delay, self.options.uncertain_delay_s)
+                await self._uncertain(job, reason, delay)
+            else:
+                await self._write(lambda c: store.mark_retry(c, job.id, now + delay, reason))
             self._again(queue, delay)
         elif kind is Kind.MIGRATED and failure.migrate_to is not None:
             # The rows now belong to the new id and are free: the next claim resends.

@@ -29,6 +29,8 @@ class Tally:
     cancelled: int = 0
     retried: int = 0
     floods: int = 0
+    uncertain: int = 0  # sends whose outcome was unknown (no answer, or cut at shutdown)
+    resent: int = 0  # of those, sent again: each a possible duplicate
     by_issue: dict[int, int] = field(default_factory=dict)
 
 

@@ -158,6 +158,13 @@ _SCHEDULES_LEASES = _sql(
     )""",
 )
 
+# A send whose outcome is unknown (the request went out, no answer came back): when it
+# happened, and how many times such a row was sent again (each a possible duplicate).
+_OUTBOX_UNCERTAIN = _sql(
+    "ALTER TABLE outbox ADD COLUMN uncertain_at TEXT",
+    "ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -165,6 +172,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0004_outbox", _OUTBOX),
     ("0005_outbox_shared_texts", _OUTBOX_SHARED_TEXTS),
     ("0006_scheduled_publishes_daemon_lease", _SCHEDULES_LEASES),
+    ("0007_outbox_uncertain", _OUTBOX_UNCERTAIN),
 )
 
 
