@@ -82,6 +82,7 @@ class Sender:
         self._slots = asyncio.Semaphore(self.options.max_in_flight)
         self._wake = asyncio.Event()
         self._fatal: str | None = None
+        self._unanswered: set[int] = set()  # rows whose last send got no answer
 
     # -- scheduling ---------------------------------------------------------------
 
