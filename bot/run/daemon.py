@@ -4,7 +4,8 @@ Every part (handlers, sender, scheduler jobs, /healthz) shares the process's one
 ``Database``: reads on its reader, writes through ``Database.write``.
 
 Stopping (SIGTERM, SIGINT, or the ``stop`` event) goes in order: stop taking updates,
-stop the scheduler after its running jobs, let the sender finish the sends in flight,
+stop the scheduler after its running jobs, let the sender finish the sends in flight
+(for ``STOP_BUDGET`` seconds; the rest are cancelled and recorded as uncertain),
 release the lease, close the database — well within the 10 s systemd and Docker allow.
 """
 
@@ -39,7 +40,9 @@ from bot.telegram.app import build_bot, build_dispatcher
 log = logging.getLogger("bot.run")
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
-STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop stays < 10 s)
+# Seconds in-flight sends get to finish at shutdown; then they are cancelled and recorded
+# as uncertain. The whole stop stays well within the 10 s systemd and Docker allow.
+STOP_BUDGET = 5.0
 
 
 class Daemon:
@@ -161,24 +164,30 @@ class Daemon:
                 self.exit_code = EXIT_FAILED
             await scheduler.stop()
             sender_stop.set()
-            await self._finish_sender(sender_task)
+            await self._finish_sender(sender, sender_task)
             await reporter.check()
             await server.close()
             for waiter in waiters[:2]:
                 waiter.cancel()
 
-    async def _finish_sender(self, task: asyncio.Task[object]) -> None:
+    async def _finish_sender(self, sender: Sender, task: asyncio.Task[object]) -> None:
         done, _ = await asyncio.wait([task], timeout=STOP_BUDGET)
         if not done:
+            # Cancelling the sender cancels its calls in flight: each new message among
+            # them is recorded as uncertain (it may have reached Telegram) and resent
+            # after a delay at the next start; edits are simply made again.
+            before = sender.tally.uncertain
             task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
             event(
                 log,
                 "sender.cut_short",
                 logging.WARNING,
-                hint="sends still in flight are retried at the next start",
+                after_s=STOP_BUDGET,
+                uncertain=sender.tally.uncertain - before,
+                hint="sends cut short may have reached Telegram; they are resent at the next start",
             )
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             return
         exc = task.exception()
         if isinstance(exc, SenderStopped):

@@ -33,6 +33,7 @@ from bot.run.startup import retrying
 from bot.store.outbox import count_by_status
 
 log = logging.getLogger("bot.run.updates")
+POLLING_STOP_S = 1.0  # then polling (or its start-up calls) is cancelled
 
 
 class _PollTracker(BaseRequestMiddleware):
@@ -208,9 +209,14 @@ class UpdateServer:
     async def stop_updates(self) -> None:
         """Take no more updates (the webhook stays registered: Telegram keeps them for us)."""
         if self.polling is not None and not self.polling.done():
-            with contextlib.suppress(RuntimeError):
-                await self.dp.stop_polling()
-            await asyncio.wait([self.polling])
+            # stop_polling waits until polling has stopped: polling still starting (slow
+            # setMyCommands calls) would hold the whole stop up, so it is bounded.
+            with contextlib.suppress(RuntimeError, TimeoutError):
+                await asyncio.wait_for(self.dp.stop_polling(), POLLING_STOP_S)
+            if not self.polling.done():
+                self.polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.polling
         if self.webhook_url is not None and self.runner is not None:
             await self.runner.cleanup()  # stops accepting; /healthz goes with it
             self.runner = None
