@@ -45,11 +45,13 @@ READERS = 120
 ROOT = str(Path(__file__).resolve().parent.parent)
 
 
-async def _start(rig: DeliveryRig, db_path: Path, owner: str) -> asyncio.subprocess.Process:
+async def _start(
+    rig: DeliveryRig, db_path: Path, owner: str, script: str = SENDER
+) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        SENDER,
+        script,
         str(db_path),
         rig.emulator.base_url,
         rig.emulator.token,
@@ -184,3 +186,46 @@ async def test_two_senders_share_the_work_without_sending_a_row_twice(
     sent = await _sent_per_chat(delivery)
     assert all(sent[chat] == parts for chat in chats)
     assert sum(sent.values()) == READERS * parts
+
+
+DEFAULT_SENDER = SENDER.replace(", lease_s=2, batch_chats=20", "")
+
+
+@pytest.mark.slow
+async def test_after_a_sigkill_the_killed_senders_chats_resume_within_seconds(
+    delivery: DeliveryRig, shapes_issue: Issue, db_path: Path
+) -> None:
+    """With the default options: a dead sender's leases stall its chats for a few
+    seconds (the lease), not half a minute."""
+    import bot.delivery.sender  # noqa: F401  (aiogram's import is not part of the delay)
+
+    await delivery.emulator.configure(latency_ms=40)
+    for n in range(READERS):
+        await delivery.reader(6000 + n)
+    await delivery.publish(shapes_issue)
+    proc = await _start(delivery, db_path, "doomed", DEFAULT_SENDER)
+    _go(proc)
+    await _until_sent(delivery, READERS // 4)
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    killed_at = time.monotonic()
+    async with delivery.conn.execute(
+        "SELECT DISTINCT chat_id FROM outbox WHERE lease_owner = 'doomed'"
+        " AND status IN ('pending', 'sending')"
+    ) as cur:
+        stalled = {int(r[0]) for r in await cur.fetchall()}
+    assert stalled  # the killed sender held chats with work left
+    before = await _sent_per_chat(delivery)
+
+    draining = asyncio.create_task(delivery.drain())
+    try:
+        for _ in range(400):  # 20 s: the old 30 s lease fails here
+            after = await _sent_per_chat(delivery)
+            if any(after[chat] > before[chat] for chat in stalled):
+                break
+            await asyncio.sleep(0.05)
+        resumed_after = time.monotonic() - killed_at
+    finally:
+        await draining
+    print(f"a killed sender's chats resumed {resumed_after:.1f} s after SIGKILL")
+    assert resumed_after < 8.0  # the 5 s lease, its 1 s stamps, a 1 s poll

@@ -107,3 +107,51 @@ async def test_bad_config_is_refused_whole(
     async with emulator.session.get(f"{emulator.base_url}/_emu/config") as resp:
         assert (await resp.json())["chat_per_s"] == 0
     assert await emulator.stats() == before
+
+
+async def test_pdrop_after_carries_the_call_out_then_loses_the_answer(
+    emulator: EmulatorClient,
+) -> None:
+    await emulator.add_chat(1)
+    await emulator.configure(pdrop_after=1.0)
+    with pytest.raises(aiohttp.ClientError):
+        await emulator.call("sendMessage", chat_id=1, text="lost answer")
+    await emulator.configure(pdrop_after=0.0)
+    [message] = await emulator.messages(1)  # Telegram has it: only the answer was lost
+    assert message["text"] == "lost answer"
+    assert (await emulator.stats())["lost_answers"] == 1
+
+
+async def test_scripted_faults_hit_the_next_calls_of_one_method(
+    emulator: EmulatorClient,
+) -> None:
+    await emulator.fail_next("getMe", "502", count=2)
+    await emulator.fail_next("getUpdates", "500")  # no random faults there, but scripted ones
+    assert await emulator._control("GET", "faults") == {
+        "getme": ["502", "502"],
+        "getupdates": ["500"],
+    }
+    for _ in range(2):
+        with pytest.raises(aiohttp.ContentTypeError):  # nginx's HTML page
+            await emulator.call("getMe")
+    assert (await emulator.call("getMe"))[0] == 200
+    assert (await emulator.call("getUpdates", timeout=0))[0] == 500
+    assert (await emulator.call("getUpdates", timeout=0))[0] == 200
+    await emulator.fail_next("sendMessage", "drop_after", count=1)
+    await emulator.fail_next("sendMessage", "drop", count=0)  # count 0 clears
+    assert await emulator._control("GET", "faults") == {}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"method": "getMe", "fault": "418"},
+        {"fault": "500"},
+        {"method": "getMe", "fault": "500", "count": -1},
+    ],
+)
+async def test_bad_fault_scripts_are_refused(
+    emulator: EmulatorClient, body: dict[str, object]
+) -> None:
+    async with emulator.session.post(f"{emulator.base_url}/_emu/faults", json=body) as resp:
+        assert resp.status == 400

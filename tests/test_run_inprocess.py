@@ -109,6 +109,44 @@ async def test_stop_lets_in_flight_sends_finish(
     assert received == counts["sent"] > 0  # what the sender recorded is what Telegram got
 
 
+async def test_stop_with_slow_api_calls_cuts_them_short_as_uncertain(
+    running: Running, emulator: EmulatorClient, seed_path: Path
+) -> None:
+    """Every call takes 15 s: the stop cannot wait for them. It cancels them at its
+    deadline, records each as uncertain (it may have reached Telegram) and ends well
+    within the 10 s systemd and Docker allow."""
+    await emulator.configure(latency_ms=15_000)
+    text = await asyncio.to_thread(seed_path.read_text, encoding="utf-8")
+    await add_scheduled(
+        running.conn,
+        file_name="2021-01-05.md",
+        content=text,
+        force=True,
+        due_at=to_stamp(datetime.now(UTC)),
+    )
+
+    async def in_flight() -> int:
+        return (await count_by_status(running.conn))["sending"]
+
+    await until(lambda: in_flight())
+    await asyncio.sleep(0.3)  # let the sender start what it can (8 chats: 8 sends)
+    sending = await in_flight()
+    started = time.monotonic()
+    running.stop.set()
+    assert await asyncio.wait_for(running.task, 15) == 0
+    took = time.monotonic() - started
+    print(f"stop with {sending} sends of 15 s in flight took {took:.2f} s")
+    assert took < 7.0
+    counts = await count_by_status(running.conn)
+    assert counts["sending"] == 0 and counts["sent"] == 0
+    async with running.conn.execute(
+        "SELECT count(*) FROM outbox WHERE uncertain_at IS NOT NULL AND status = 'pending'"
+        " AND lease_owner IS NULL"
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None and row[0] == sending  # each cut send: uncertain, free to resend
+
+
 async def test_delivery_time_holds_messages_and_schedules_a_wake_up(
     running: Running,
     emulator: EmulatorClient,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import CommandFailed, UnusableInput, run_async, store_failure
+from bot.commands.common import UnusableInput, run_async, store_failure
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -137,7 +137,7 @@ def _configure(
 async def _run(settings: Settings, options: RunOptions) -> int:
     from bot.logs import event
     from bot.run.lease import LeaseHeld
-    from bot.run.options import RunFailed, RunRefused
+    from bot.run.options import RunRefused
     from bot.store.base import DatabaseDamaged, StoreError
     from bot.store.database import open_database
     from bot.store.db import integrity_problems
@@ -168,8 +168,6 @@ async def _run(settings: Settings, options: RunOptions) -> int:
         raise store_failure(exc, otherwise=UnusableInput) from None
     except OSError as exc:  # the webhook/health port is taken, or similar
         raise UnusableInput(str(exc)) from None
-    except RunFailed as exc:
-        raise CommandFailed(str(exc)) from None
 
 
 async def _serve(settings: Settings, options: RunOptions, db: Database, stop: asyncio.Event) -> int:

@@ -21,6 +21,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiohttp import ClientConnectorError
 
 
 class Kind(Enum):
@@ -29,6 +30,7 @@ class Kind(Enum):
     GONE = "gone"  # 403: blocked, kicked, deactivated: chat inactive, its rows cancelled
     NOT_MODIFIED = "not_modified"  # an identical edit, a deleted message: already so
     TRANSIENT = "transient"  # 5xx, timeout, dropped connection: retry with backoff
+    # (a timeout or a connection dropped mid-call is *uncertain*: see Failure.uncertain)
     REJECTED = "rejected"  # any other 400/404/413: the row failed with Telegram's reason
     FATAL = "fatal"  # 401: the token is wrong; stop sending, keep every row
 
@@ -39,6 +41,14 @@ class Failure:
     reason: str
     retry_after: float = 0.0
     migrate_to: int | None = None
+    # TRANSIENT only: the request went out and no answer came back (a timeout, a
+    # connection dropped mid-call), so Telegram may have carried it out.
+    uncertain: bool = False
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether the request surely never reached the server (no connection was made)."""
+    return isinstance(exc.__cause__, ClientConnectorError)
 
 
 def _telegram_reason(exc: TelegramAPIError) -> str:
@@ -61,7 +71,9 @@ def classify(exc: BaseException) -> Failure | None:
         return Failure(Kind.FATAL, exc.message)
     if isinstance(exc, TelegramEntityTooLarge):  # a TelegramNetworkError, but final
         return Failure(Kind.REJECTED, exc.message)
-    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+    if isinstance(exc, TelegramNetworkError):
+        return Failure(Kind.TRANSIENT, exc.message, uncertain=not _never_sent(exc))
+    if isinstance(exc, TelegramServerError):  # Telegram answered: it did not take the call
         return Failure(Kind.TRANSIENT, exc.message)
     if isinstance(exc, ClientDecodeError):
         # A proxy's HTML error page or a truncated body: the request may be retried.

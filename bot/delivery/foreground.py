@@ -118,6 +118,11 @@ def describe_sent(tally: Tally, progress: IssueProgress | None) -> str:
             f" {progress.scheduled} wait for their chats' delivery time"
             f" (first at {progress.next_due} UTC)."
         )
+    if tally.uncertain:
+        line += (
+            f" {tally.uncertain} sends got no answer; {tally.resent} of them were sent"
+            " again (possible duplicates)."
+        )
     if tally.failed:
         line += " See `bot deliveries --failed`."
     return line

@@ -1,8 +1,10 @@
 """The sender: drains the outbox within Telegram's limits and loses nothing.
 
-Rows are taken in batches of whole chats under a lease (``lease_owner`` +
-``lease_until``, renewed while we hold them), so two senders never send the same
-row and parts of one chat go out in order from one sender. Each send is framed
+Rows are taken in batches of whole chats under a short lease (``lease_owner`` +
+``lease_until``: a few seconds, renewed by a heartbeat while we hold them; about
+three seconds of sending's worth of chats), so two senders never send the same row,
+parts of one chat go out in order from one sender, and a sender killed with SIGKILL
+stalls its chats for seconds only. Each send is framed
 by two committed writes: ``sending`` before the call, ``sent`` (with the message
 id) after it. A SIGKILL can therefore only repeat the sends that were in flight:
 their rows are still ``sending`` and are sent again once the lease expires.
@@ -19,6 +21,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import math
 import os
 import random
 import socket
@@ -63,10 +66,14 @@ class Sender:
         self.options = options or SenderOptions()
         self.limiter = RateLimiter(self.options.limits)
         limits = self.options.limits
-        # Enough chats in hand to fill the global rate at one message per chat per second.
-        self._target = max(
-            self.options.batch_chats, int(3 * limits.global_per_s / limits.chat_per_s)
-        )
+        # Chats in hand: about ``window_s`` seconds of sending at the global rate (each
+        # chat takes ``chat_per_s``), enough to fill every send slot, so a crash stalls
+        # seconds of traffic.
+        opts = self.options
+        window = 0
+        if limits.global_per_s and limits.chat_per_s:
+            window = math.ceil(opts.window_s * limits.global_per_s / limits.chat_per_s)
+        self._target = min(opts.max_chats, max(opts.batch_chats, opts.max_in_flight, window))
         self.rng = rng or random.Random()
         self.tally = Tally()
         self._heap: list[tuple[float, int, ChatQueue]] = []
@@ -77,6 +84,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._fatal: str | None = None
         self._fatal_cause: BaseException | None = None  # None: Telegram refused the token
+        self._unanswered: set[int] = set()  # rows whose last send got no answer
 
     # -- scheduling ---------------------------------------------------------------
 
@@ -113,6 +121,8 @@ class Sender:
         by_chat: dict[int, deque[Job]] = {}
         for job in jobs:
             by_chat.setdefault(job.chat_id, deque()).append(job)
+            if job.uncertain:  # left so by an earlier run (a lost answer, a cut stop)
+                self._unanswered.add(job.id)
         now = time.monotonic()
         for chat_id, queue in by_chat.items():
             self._push(ChatQueue(chat_id, queue), now)
@@ -152,7 +162,8 @@ class Sender:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             for task in list(self._tasks):
-                task.cancel()
+                if not task.cancelling():  # once: a cancelled send records itself
+                    task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             owner = self.owner
@@ -237,9 +248,16 @@ class Sender:
             self._drop(queue)
             return
         text_id, message_id = current
+        resend = message_id is None and job.id in self._unanswered
+        self._unanswered.discard(job.id)
         text = job.text
         if text_id != job.text_id:  # a re-publish changed it since we claimed it
             text = await store.text_of(self.db.reader, job.id)
+        if resend:
+            # Telegram has no way to look a message up: an earlier send of this part may
+            # have arrived. Sent again (at least once), and counted as a possible duplicate.
+            self.tally.resent += 1
+            log.info("resending after an uncertain send chat=%s row=%s", job.chat_id, job.id)
         try:
             if job.action == "delete" and message_id is not None:  # an unpublished issue
                 await self.client.delete(job.target, message_id)
@@ -248,8 +266,12 @@ class Sender:
                 message_id = await self.client.send(job.target, text, job.thread_id)
                 self.tally.sent += 1
             else:
-                await self.client.edit(job.target, message_id, text)
+                await self.client.edit(job.target, message_id, text)  # idempotent
                 self.tally.edited += 1
+        except asyncio.CancelledError:
+            if message_id is None:  # stopped mid-call (shutdown): it may have arrived
+                await self._uncertain(job, "send cancelled at shutdown; outcome unknown")
+            raise
         except Exception as exc:
             failure = classify(exc)
             if failure is None:
@@ -267,6 +289,13 @@ class Sender:
         if queue.failing_since is None:
             queue.failing_since = now
         return self.options.policy.gives_up(now - queue.failing_since)
+
+    async def _uncertain(self, job: Job, reason: str, delay: float = 0.0) -> None:
+        """Record a send whose outcome is unknown; it is resent after a while."""
+        self.tally.uncertain += 1
+        self._unanswered.add(job.id)
+        not_before = time.time() + max(delay, self.options.uncertain_delay_s)
+        await self._write(lambda c: store.mark_uncertain(c, job.id, not_before, reason))
 
     def _next(self, queue: ChatQueue, delay: float = 0.0) -> None:
         queue.jobs.popleft()
@@ -307,7 +336,12 @@ class Sender:
             queue.failures += 1
             delay = self.options.policy.delay(queue.failures, self.rng)
             self.tally.retried += 1
-            await self._write(lambda c: store.mark_retry(c, job.id, now + delay, reason))
+            if failure.uncertain and message_id is None:
+                # The request went out, no answer came: Telegram may show it already.
+                delay = max(delay, self.options.uncertain_delay_s)
+                await self._uncertain(job, reason, delay)
+            else:
+                await self._write(lambda c: store.mark_retry(c, job.id, now + delay, reason))
             self._again(queue, delay)
         elif kind is Kind.MIGRATED and failure.migrate_to is not None:
             # The rows now belong to the new id and are free: the next claim resends.

@@ -32,6 +32,8 @@ class Tally:
     cancelled: int = 0
     retried: int = 0
     floods: int = 0
+    uncertain: int = 0  # sends whose outcome was unknown (no answer, or cut at shutdown)
+    resent: int = 0  # of those, sent again: each a possible duplicate
     by_issue: dict[int, int] = field(default_factory=dict)
 
 
@@ -39,7 +41,15 @@ class Tally:
 class SenderOptions:
     limits: Limits = field(default_factory=Limits)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    lease_s: float = 30.0
-    batch_chats: int = 500
+    # A lease covers a few seconds of sending: a sender killed with SIGKILL stalls its
+    # chats for at most ``lease_s`` (the heartbeat renews every ``lease_s / 3``), and it
+    # holds about ``window_s`` seconds of work at the global rate (at least
+    # ``batch_chats`` chats), not hundreds of chats.
+    lease_s: float = 5.0
+    window_s: float = 3.0
+    batch_chats: int = 20
+    max_chats: int = 5000
+    # A new message whose send had no answer is resent no sooner than this.
+    uncertain_delay_s: float = 5.0
     max_in_flight: int = 64
     idle_poll_s: float = 1.0

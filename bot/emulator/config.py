@@ -18,11 +18,12 @@ TUNABLE: dict[str, type] = {
     "p429": float,
     "p5xx": float,
     "pdrop": float,
+    "pdrop_after": float,
     "seed": int,
     "webhook_retry_s": float,
     "clock_offset_s": float,
 }
-_PROBABILITIES = ("p429", "p5xx", "pdrop")
+_PROBABILITIES = ("p429", "p5xx", "pdrop", "pdrop_after")
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class EmulatorConfig:
     p429: float = 0.0
     p5xx: float = 0.0
     pdrop: float = 0.0
+    pdrop_after: float = 0.0  # the call is carried out, then the answer is lost
     webhook_retry_s: float = 1.0
     # Moves the clock of time rules (deleteMessage's 48 h) forward: messages already
     # sent look this much older.

@@ -53,6 +53,8 @@ class Emulator:
                 web.get("/_emu/config", self.control(self.get_config)),
                 web.post("/_emu/config", self.control(self.post_config)),
                 web.post("/_emu/reset", self.control(self.post_reset)),
+                web.get("/_emu/faults", self.control(self.get_faults)),
+                web.post("/_emu/faults", self.control(self.post_faults)),
             ]
         )
         self.runner: web.AppRunner | None = None
@@ -116,23 +118,32 @@ class Emulator:
                 chat_id = int(chat_id)
             stats.violation(name, chat_id, exc.rule, exc.description)
 
-    async def _inject_fault(self, request: web.Request) -> web.Response | None:
+    async def _inject_fault(
+        self, request: web.Request, method: str
+    ) -> tuple[web.Response | None, bool]:
+        """An answer that replaces the call's, and whether to drop the answer after the
+        call was carried out (``drop_after``)."""
         faults = self.runtime.faults
-        if faults.config.latency_ms:
-            await asyncio.sleep(faults.latency_s())
-        fault = faults.draw()
+        fault = faults.next_scripted(method)
+        if fault is None and method not in _NO_FAULTS:
+            if faults.config.latency_ms:
+                await asyncio.sleep(faults.latency_s())
+            fault = faults.draw()
         if fault is None:
-            return None
+            return None, False
+        if fault == "drop_after":
+            return None, True
+        if fault == "401":
+            self.runtime.state.stats.answer(401)
+            return _json(_UNAUTHORIZED, 401), False
         if fault == "429":
             raise too_many_requests(1 + faults.rng.randrange(3))
         if fault == "500":
             raise ApiError(500, "Internal Server Error")
         if fault == "502":
             self.runtime.state.stats.answer(502)
-            return web.Response(text=_BAD_GATEWAY, status=502, content_type="text/html")
-        if request.transport is not None:
-            request.transport.close()
-        return web.Response(status=500)
+            return web.Response(text=_BAD_GATEWAY, status=502, content_type="text/html"), False
+        return _dropped(request), False
 
     async def handle_bot(self, request: web.Request) -> web.Response:
         token = TOKEN.fullmatch(request.match_info["token"])
@@ -145,19 +156,25 @@ class Emulator:
         name = entry.name if entry else requested[:64]
         rt.state.stats.calls[name] += 1
         params: Params | None = None
+        drop_after = False
         try:
             if entry is None:
                 raise ApiError(404, "Not Found: method not found")
-            if requested.lower() not in _NO_FAULTS:
-                faulty = await self._inject_fault(request)
-                if faulty is not None:
-                    return faulty
+            faulty, drop_after = await self._inject_fault(request, requested.lower())
+            if faulty is not None:
+                return faulty
             params = await read_params(request)
             result = await entry.handler(rt, params, rt.bot_id)
         except ApiError as exc:
             self._count_error(name, params.raw("chat_id") if params else None, exc)
+            if drop_after:
+                rt.state.stats.lost_answers += 1
+                return _dropped(request)
             return _json(exc.payload(), exc.code)
         rt.state.stats.answer(200)
+        if drop_after:  # carried out (a message stored), but the answer never arrives
+            rt.state.stats.lost_answers += 1
+            return _dropped(request)
         return _json({"ok": True, "result": result})
 
     async def handle_file(self, request: web.Request) -> web.Response:
@@ -218,11 +235,24 @@ class Emulator:
             self.runtime.faults.reseed(self.config.seed)
         return self.config.tunables()
 
+    async def get_faults(self, request: web.Request, body: None) -> Any:
+        return self.runtime.faults.pending()
+
+    async def post_faults(self, request: web.Request, body: dict[str, Any]) -> Any:
+        return self.runtime.faults.script(body)
+
     async def post_reset(self, request: web.Request, body: dict[str, Any]) -> Any:
         if self.runtime.webhook is not None:
             self.runtime.webhook.delete()
         self.runtime.reset()
         return {"ok": True}
+
+
+def _dropped(request: web.Request) -> web.Response:
+    """Close the connection: the client gets no answer at all."""
+    if request.transport is not None:
+        request.transport.close()
+    return web.Response(status=500)
 
 
 async def _control_body(request: web.Request) -> dict[str, Any]:

@@ -158,6 +158,7 @@ class Stats:
     calls: Counter[str] = field(default_factory=Counter)
     answers: Counter[str] = field(default_factory=Counter)
     violations: list[dict[str, Any]] = field(default_factory=list)
+    lost_answers: int = 0  # calls carried out whose answer was dropped (pdrop_after)
 
     def answer(self, status: int) -> None:
         if status == 429:
@@ -176,6 +177,7 @@ class Stats:
             "calls": dict(self.calls),
             "answers": answers,
             "violations": list(self.violations),
+            "lost_answers": self.lost_answers,
         }
 
 

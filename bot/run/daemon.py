@@ -4,7 +4,8 @@ Every part (handlers, sender, scheduler jobs, /healthz) shares the process's one
 ``Database``: reads on its reader, writes through ``Database.write``.
 
 Stopping (SIGTERM, SIGINT, or the ``stop`` event) goes in order: stop taking updates,
-stop the scheduler after its running jobs, let the sender finish the sends in flight,
+stop the scheduler after its running jobs, let the sender finish the sends in flight
+(for ``STOP_BUDGET`` seconds; the rest are cancelled and recorded as uncertain),
 release the lease, close the database — well within the 10 s systemd and Docker allow.
 """
 
@@ -20,7 +21,6 @@ from datetime import timedelta
 from functools import partial
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
 from bot import exits
 from bot.config import Settings
@@ -33,8 +33,9 @@ from bot.publishing.release import publish_text
 from bot.run.health import HealthState
 from bot.run.jobs import DbJobSource, DbWatch, DeliveryReporter
 from bot.run.lease import DaemonLease
-from bot.run.options import RunFailed, RunOptions, RunRefused
+from bot.run.options import RunOptions
 from bot.run.scheduler import DaemonScheduler
+from bot.run.startup import retrying
 from bot.run.updates import UpdateServer, counts_reader, track_health
 from bot.store.base import DatabaseDamaged, StoreError
 from bot.store.database import Database
@@ -44,8 +45,9 @@ from bot.telegram.app import build_bot, build_dispatcher
 log = logging.getLogger("bot.run")
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = exits.OK, exits.FAILED, exits.CONFIG
-CONNECT_RETRIES = (1.0, 2.0, 4.0, 8.0)  # then give up: systemd/Docker restart the service
-STOP_BUDGET = 8.0  # seconds for in-flight sends at shutdown (the whole stop stays < 10 s)
+# Seconds in-flight sends get to finish at shutdown; then they are cancelled and recorded
+# as uncertain. The whole stop stays well within the 10 s systemd and Docker allow.
+STOP_BUDGET = 5.0
 
 
 class Daemon:
@@ -68,34 +70,18 @@ class Daemon:
         return self.exit_code
 
     async def _check_token(self, bot: Bot, stop: asyncio.Event) -> None:
-        """getMe: the token is refused (exit 2), or Telegram stays unreachable (exit 1)."""
-        for delay in CONNECT_RETRIES:
-            try:
-                me = await bot.get_me()
-            except TelegramUnauthorizedError:
-                raise RunRefused(
-                    "Telegram refused BOT_TOKEN (401 Unauthorized); check it with @BotFather"
-                ) from None
-            except TelegramNetworkError as exc:
-                event(
-                    log,
-                    "telegram.unreachable",
-                    logging.WARNING,
-                    api=self.settings.api_base,
-                    error=str(exc),
-                    retry_in_s=delay,
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                if stop.is_set():
-                    return
-                continue
-            event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
-            return
-        raise RunFailed(
-            f"cannot reach the Bot API at {self.settings.api_base}; check the"
-            " network (or BOT_API_BASE) — the service manager will retry"
+        """getMe until it answers: a refused token exits 2 (configuration); passing
+        failures (5xx, a proxy's 502 page, no connection) are retried with backoff.
+        ``bot.me()`` keeps the answer, so polling does not ask again."""
+        me = await retrying(
+            bot.me,
+            what="getMe",
+            stop=stop,
+            backoff=self.options.startup_backoff,
+            api=self.settings.api_base,
         )
+        if me is not None:
+            event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
 
     async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
         settings, options = self.settings, self.options
@@ -154,7 +140,11 @@ class Daemon:
             db=self.db,
         )
 
-        await server.start(options.polling_timeout)  # may refuse (RunRefused, RunFailed)
+        # May refuse (RunRefused, OSError for a port); retries passing API failures.
+        await server.start(options.polling_timeout, stop, options.startup_backoff)
+        if stop.is_set():
+            await server.close()
+            return
         sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
         waiters = [
             asyncio.create_task(stop.wait()),
@@ -196,24 +186,30 @@ class Daemon:
                 self.exit_code = EXIT_FAILED
             await scheduler.stop()
             sender_stop.set()
-            await self._finish_sender(sender_task)
+            await self._finish_sender(sender, sender_task)
             await reporter.check()
             await server.close()
             for waiter in waiters[:3]:
                 waiter.cancel()
 
-    async def _finish_sender(self, task: asyncio.Task[object]) -> None:
+    async def _finish_sender(self, sender: Sender, task: asyncio.Task[object]) -> None:
         done, _ = await asyncio.wait([task], timeout=STOP_BUDGET)
         if not done:
+            # Cancelling the sender cancels its calls in flight: each new message among
+            # them is recorded as uncertain (it may have reached Telegram) and resent
+            # after a delay at the next start; edits are simply made again.
+            before = sender.tally.uncertain
             task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
             event(
                 log,
                 "sender.cut_short",
                 logging.WARNING,
-                hint="sends still in flight are retried at the next start",
+                after_s=STOP_BUDGET,
+                uncertain=sender.tally.uncertain - before,
+                hint="sends cut short may have reached Telegram; they are resent at the next start",
             )
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             return
         exc = task.exception()
         if exc is None:

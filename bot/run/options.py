@@ -7,13 +7,11 @@ from dataclasses import dataclass
 
 from bot.run.lease import DEFAULT_TTL
 
+STARTUP_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # then every 30 s until it works
+
 
 class RunRefused(Exception):
     """The daemon cannot start with this configuration: one sentence, exit 2."""
-
-
-class RunFailed(Exception):
-    """The daemon could not start or went on failing (one sentence, exit 1: retry later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +27,4 @@ class RunOptions:
     init: bool = False  # create the database when there is none (`bot run --init`)
     watch_seconds: float = 2.0  # is the database file still the one opened? (a stat)
     check_seconds: float = 3600.0  # PRAGMA quick_check while running
+    startup_backoff: tuple[float, ...] = STARTUP_BACKOFF  # waits between start-up retries

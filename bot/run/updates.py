@@ -13,14 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiosqlite
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update
@@ -30,12 +30,14 @@ from aiohttp import web
 from bot.config import Settings
 from bot.logs import event
 from bot.run.health import Counts, HealthState, add_health_route
-from bot.run.options import RunFailed, RunRefused
+from bot.run.options import RunRefused
+from bot.run.startup import retrying
 from bot.store.database import Database
 from bot.store.outbox import count_by_status
 from bot.web import build_app
 
 log = logging.getLogger("bot.run.updates")
+POLLING_STOP_S = 1.0  # then polling (or its start-up calls) is cancelled
 
 
 class _PollTracker(BaseRequestMiddleware):
@@ -120,23 +122,27 @@ class UpdateServer:
         """Tasks whose end means the daemon must stop (polling that died)."""
         return [self.polling] if self.polling is not None else []
 
-    async def start(self, polling_timeout: int) -> None:
+    async def start(
+        self, polling_timeout: int, stop: asyncio.Event, backoff: Sequence[float]
+    ) -> None:
+        """Register with Telegram (retrying passing failures until ``stop``), then take
+        updates. Polling's own getUpdates calls are retried by aiogram with backoff."""
         app = web.Application() if self.db is None else build_app(self.db, self.settings)
         add_health_route(app, self.state, self.counts)
         if self.webhook_url is not None:
-            await self._start_webhook(app)
+            await self._start_webhook(app, stop, backoff)
+            if stop.is_set():
+                return
         else:
             # A webhook left from an earlier run would make getUpdates fail with 409.
-            try:
-                await self.bot.delete_webhook(drop_pending_updates=False)
-            except TelegramNetworkError as exc:  # polling retries with backoff by itself
-                event(
-                    log,
-                    "telegram.unreachable",
-                    logging.WARNING,
-                    error=str(exc),
-                    hint="polling will keep retrying",
-                )
+            deleted = await retrying(
+                lambda: self.bot.delete_webhook(drop_pending_updates=False),
+                what="deleteWebhook",
+                stop=stop,
+                backoff=backoff,
+            )
+            if deleted is None:
+                return
             self.polling = asyncio.create_task(
                 self.dp.start_polling(
                     self.bot,
@@ -167,31 +173,35 @@ class UpdateServer:
                 webhook=self.webhook_url is not None,
             )
 
-    async def _start_webhook(self, app: web.Application) -> None:
+    async def _start_webhook(
+        self, app: web.Application, stop: asyncio.Event, backoff: Sequence[float]
+    ) -> None:
         assert self.webhook_url is not None
-        secret = self.settings.webhook_secret
+        url, secret = self.webhook_url, self.settings.webhook_secret
         handler = SimpleRequestHandler(
             self.dp, self.bot, secret_token=secret.get_secret_value() if secret else None
         )
         # Not handler.register(): its shutdown hook would close the bot's session while
         # the sender still finishes in-flight sends.
-        app.router.add_post(urlsplit(self.webhook_url).path or "/", handler.handle)
+        app.router.add_post(urlsplit(url).path or "/", handler.handle)
         await self.dp.emit_startup(
             bot=self.bot, dispatcher=self.dp, bots=(self.bot,), **self.dp.workflow_data
         )
         try:
-            await self.bot.set_webhook(
-                self.webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=self.dp.resolve_used_update_types(),
+            done = await retrying(
+                lambda: self.bot.set_webhook(
+                    url,
+                    secret_token=secret.get_secret_value() if secret else None,
+                    allowed_updates=self.dp.resolve_used_update_types(),
+                ),
+                what="setWebhook",
+                stop=stop,
+                backoff=backoff,
             )
-        except TelegramNetworkError as exc:
-            raise RunFailed(f"cannot reach Telegram to register the webhook: {exc}") from None
-        except TelegramAPIError as exc:
-            raise RunRefused(
-                f"Telegram refused the webhook {self.webhook_url}: {exc.message}"
-            ) from None
-        event(log, "webhook.set", url=self.webhook_url)
+        except TelegramAPIError as exc:  # a refusal no retry fixes (a bad URL, say)
+            raise RunRefused(f"Telegram refused the webhook {url}: {exc.message}") from None
+        if done is not None:
+            event(log, "webhook.set", url=url)
 
     def failure(self) -> BaseException | None:
         """Why polling ended by itself, if it did."""
@@ -208,9 +218,14 @@ class UpdateServer:
     async def stop_updates(self) -> None:
         """Take no more updates (the webhook stays registered: Telegram keeps them for us)."""
         if self.polling is not None and not self.polling.done():
-            with contextlib.suppress(RuntimeError):
-                await self.dp.stop_polling()
-            await asyncio.wait([self.polling])
+            # stop_polling waits until polling has stopped: polling still starting (slow
+            # setMyCommands calls) would hold the whole stop up, so it is bounded.
+            with contextlib.suppress(RuntimeError, TimeoutError):
+                await asyncio.wait_for(self.dp.stop_polling(), POLLING_STOP_S)
+            if not self.polling.done():
+                self.polling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.polling
         if self.webhook_url is not None and self.runner is not None:
             await self.runner.cleanup()  # stops accepting; /healthz goes with it
             self.runner = None

@@ -36,6 +36,7 @@ class Job:
     message_id: int | None  # set: the part was sent before, so it is edited
     thread_id: int | None
     action: str = "send"  # send (or edit, when message_id is set) | edit | delete
+    uncertain: bool = False  # an earlier send got no answer: the next one may duplicate it
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -76,7 +77,8 @@ async def claim(
         cur = await conn.execute(
             "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
             " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
-            " t.html, c.status, o.action FROM outbox o JOIN chats c ON c.id = o.chat_id"
+            " t.html, c.status, o.action, o.uncertain_at FROM outbox o"
+            " JOIN chats c ON c.id = o.chat_id"
             " LEFT JOIN outbox_texts t ON t.id = o.text_id"
             f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
             " ORDER BY o.chat_id, o.issue_id, o.part_no",
@@ -87,7 +89,9 @@ async def claim(
         count: dict[int, int] = {}
         for row in rows:
             (id_, issue_id, chat_id, part_no, not_before, lease_owner, lease_until) = row[:7]
-            text_id, text, message_id, thread_id, kind, title, html, chat_status, action = row[7:]
+            text_id, text, message_id, thread_id, kind, title, html, chat_status = row[7:15]
+            action = row[15]
+            uncertain = row[16] is not None and message_id is None
             if chat_id in blocked:
                 continue
             if chat_status != "active" and message_id is None:
@@ -117,6 +121,7 @@ async def claim(
                     None if message_id is None else int(message_id),
                     None if thread_id is None else int(thread_id),
                     str(action),
+                    uncertain,
                 )
             )
             taken.append(int(id_))
@@ -158,9 +163,13 @@ async def mark_sending(
     conn: aiosqlite.Connection, row_id: int, owner: str, until: float
 ) -> tuple[int | None, int | None] | None:
     """Record that a send is about to start; return the row's current (text_id,
-    message_id), or None if the row is no longer ours to send. One round trip."""
+    message_id), or None if the row is no longer ours to send. A new message sent
+    after an uncertain send of it counts in ``resent`` (a possible duplicate), and the
+    uncertainty is settled: this send is the one that counts now. One round trip."""
     rows = await conn.execute_fetchall(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?"
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?,"
+        " resent = resent + (uncertain_at IS NOT NULL AND message_id IS NULL),"
+        " uncertain_at = NULL"
         " WHERE id = ? AND lease_owner = ? AND status IN ('pending', 'sending')"
         " RETURNING text_id, message_id",
         (stamp(until), row_id, owner),
@@ -171,6 +180,31 @@ async def mark_sending(
             None if message_id is None else int(message_id),
         )
     return None
+
+
+async def mark_uncertain(
+    conn: aiosqlite.Connection, row_id: int, not_before: float, reason: str
+) -> None:
+    """The request went out but no answer came back (a timeout, a dropped connection,
+    a send cancelled at shutdown): Telegram may or may not have the message. Back to
+    pending, not before ``not_before``; the lease stays with the sender."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'pending', not_before = ?, last_error = ?,"
+        " uncertain_at = ? WHERE id = ?",
+        (stamp(not_before), reason[:MAX_REASON], utc_now(), row_id),
+    )
+
+
+async def count_resent(conn: aiosqlite.Connection, issue_id: int | None = None) -> int:
+    """New messages sent again after a send of theirs got no answer: each a possible
+    duplicate (one, if Telegram had taken the unanswered send)."""
+    sql = "SELECT coalesce(sum(resent), 0) FROM outbox"
+    params: tuple[int, ...] = ()
+    if issue_id is not None:
+        sql += " WHERE issue_id = ?"
+        params = (issue_id,)
+    rows = await conn.execute_fetchall(sql, params)
+    return int(next(iter(rows))[0])
 
 
 async def text_of(conn: aiosqlite.Connection, row_id: int) -> str:

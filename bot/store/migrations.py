@@ -254,6 +254,13 @@ async def _entry_topics(conn: aiosqlite.Connection) -> None:
         taken.discard((chat_id, term))
 
 
+# A send whose outcome is unknown (the request went out, no answer came back): when it
+# happened, and how many times such a row was sent again (each a possible duplicate).
+_OUTBOX_UNCERTAIN = _sql(
+    "ALTER TABLE outbox ADD COLUMN uncertain_at TEXT",
+    "ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -264,6 +271,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0007_scheduled_issue_date", _SCHEDULED_ISSUE_DATE),
     ("0008_unpublish_outbox_actions", _UNPUBLISH),
     ("0009_entry_topics", _entry_topics),
+    ("0010_outbox_uncertain", _OUTBOX_UNCERTAIN),
 )
 
 

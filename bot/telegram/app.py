@@ -7,6 +7,7 @@ get them as keyword arguments. The caller owns the database connection.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -15,10 +16,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.config import TELEGRAM_API, Settings, SettingsError
+from bot.delivery.errors import Kind, classify
 from bot.i18n import LANGS, Lang, t_text
 from bot.store.database import Database
 from bot.telegram.callbacks import TokenCache
@@ -91,22 +92,36 @@ def menu(lang: Lang, *, for_admins: bool = False) -> list[BotCommand]:
     return [BotCommand(command=n, description=t_text(f"commands.{n}", lang)) for n in names]
 
 
+MENU_RETRIES = (0.5, 1.0, 2.0)  # waits after a passing failure; then the menu is skipped
+
+
 async def set_commands(bot: Bot, settings: Settings) -> None:
     """Menus: English by default, Chinese for zh clients, all commands for BOT_ADMINS.
 
-    Menus are a convenience: failing to set one is logged, and the bot still starts.
+    Menus are a convenience: a passing failure (5xx, a proxy's 502 page, a dropped
+    connection) is retried a few times; failing to set one is logged, and the bot
+    still starts.
     """
     scopes: list[tuple[BotCommandScopeDefault | BotCommandScopeChat, bool]] = [
         (BotCommandScopeDefault(), False)
     ]
     scopes += [(BotCommandScopeChat(chat_id=a), True) for a in sorted(settings.admins)]
     for scope, for_admins in scopes:
-        try:
-            for lang in LANGS:
-                await bot.set_my_commands(
-                    menu(lang, for_admins=for_admins),
-                    scope=scope,
-                    language_code=None if lang == "en" else lang,
-                )
-        except TelegramAPIError as exc:  # e.g. an admin who never started the bot
-            log.warning("command menu for %s not set: %s", scope.type, exc.message)
+        for lang in LANGS:
+            commands = menu(lang, for_admins=for_admins)
+            code = None if lang == "en" else lang
+            for delay in (*MENU_RETRIES, None):
+                try:
+                    await bot.set_my_commands(commands, scope=scope, language_code=code)
+                    break
+                except Exception as exc:
+                    failure = classify(exc)
+                    if failure is None:
+                        raise
+                    if failure.kind in (Kind.TRANSIENT, Kind.FLOOD) and delay is not None:
+                        log.warning("command menu: %s; retrying in %s s", failure.reason, delay)
+                        await asyncio.sleep(max(delay, failure.retry_after))
+                        continue
+                    # e.g. an admin who never started the bot
+                    log.warning("command menu for %s not set: %s", scope.type, failure.reason)
+                    break

@@ -8,8 +8,10 @@ Standalone (not part of the test run): ``.venv/bin/python tests/bench/delivery.p
   messages, about six minutes for the whole run, so the default is scaled down)
   → achieved rate / limit (goal ≥ 0.9),
   lost, duplicated (from what the emulator recorded), 429s seen and honoured;
-* ``faults``: 5 % random 429s and 5 % 5xx injected → lost 0 (fewer messages: each
-  random 429 pauses the whole bot for its 1-3 s ``retry_after``, as Telegram asks);
+* ``faults``: 5 % random 429s, 5 % 5xx and 3 % lost answers (``pdrop_after``: the
+  emulator stores the message, then drops the connection) injected → lost 0, and
+  duplicates = the lost answers of new messages, each counted as resent (fewer
+  messages: each random 429 pauses the whole bot for its 1-3 s ``retry_after``);
 * ``lifted``: emulator limits lifted, 20 ms emulated network latency → sender CPU
   seconds per 1,000 messages, and throughput / a naive
   ``for chat in chats: await bot.send_message(...)`` loop over the same messages;
@@ -57,6 +59,7 @@ from bot.digest.parse import parse_issue  # noqa: E402
 from bot.store.base import utc_now  # noqa: E402
 from bot.store.database import open_database  # noqa: E402
 from bot.store.db import open_db, transaction  # noqa: E402
+from bot.store.deliveries import count_resent  # noqa: E402
 from bot.store.issues import ingest_issue  # noqa: E402
 
 SCALED = {"global_per_s": 300, "chat_per_s": 10, "chat_burst": 3, "group_per_min": 200}
@@ -212,14 +215,24 @@ async def faults(session: aiohttp.ClientSession, base: str, work: Path) -> dict[
     ids = chat_ids(60)
     await control(session, base, "POST", "reset")
     await control(
-        session, base, "POST", "config", {**SCALED, "p429": 0.05, "p5xx": 0.05, "seed": 3}
+        session,
+        base,
+        "POST",
+        "config",
+        {**SCALED, "p429": 0.05, "p5xx": 0.05, "pdrop_after": 0.03, "seed": 3},
     )
     await register(session, base, ids)
     await make_db(work / "faults.sqlite3", ids, 3)
     tally, wall, _ = await send_all(work / "faults.sqlite3", base, SCALED_LIMITS)
     found = await audit(session, base, work / "faults.sqlite3")
+    stats = await control(session, base, "GET", "stats")
+    async with open_db(work / "faults.sqlite3") as conn:
+        resent = await count_resent(conn)
     return {
-        **found,
+        **found,  # duplicates: what the emulator got twice, counted, not hidden
+        "lost_answers": int(stats["lost_answers"]),
+        "uncertain": tally.uncertain,
+        "resent_possible_duplicates": resent,
         "retried": tally.retried,
         "floods_honoured": tally.floods,
         "seconds": round(wall, 1),

@@ -78,6 +78,13 @@ class EmulatorClient:
     async def configure(self, **changes: Any) -> Any:
         return await self._control("POST", "config", json=changes)
 
+    async def fail_next(self, method: str, fault: str, count: int = 1) -> Any:
+        """The next ``count`` calls of ``method`` fail with ``fault`` (429, 500, 502, drop,
+        drop_after)."""
+        return await self._control(
+            "POST", "faults", json={"method": method, "fault": fault, "count": count}
+        )
+
     async def reset(self) -> Any:
         return await self._control("POST", "reset")
 
