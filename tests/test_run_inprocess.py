@@ -136,7 +136,7 @@ async def test_stop_with_slow_api_calls_cuts_them_short_as_uncertain(
     assert await asyncio.wait_for(running.task, 15) == 0
     took = time.monotonic() - started
     print(f"stop with {sending} sends of 15 s in flight took {took:.2f} s")
-    assert took < 7.0
+    assert took < 10.0  # systemd's and Docker's stop timeout: the budget is 5 s of it
     counts = await count_by_status(running.conn)
     assert counts["sending"] == 0 and counts["sent"] == 0
     async with running.conn.execute(
