@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot.digest.model import Finding, Issue
-from bot.digest.sections import KNOWN_SECTIONS, is_known_section
+from bot.digest.sections import KNOWN_SECTIONS, clean_heading, is_known_section
 
 _PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -114,24 +114,34 @@ def lint_issue(issue: Issue, text: str) -> list[Finding]:
     return findings
 
 
+def _heading_lines(text: str) -> dict[str, int]:
+    """First line of each cleaned ATX heading, in one pass over the text."""
+    first: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.lstrip()
+        if stripped.startswith("#"):
+            first.setdefault(clean_heading(stripped.lstrip("#").rstrip("# ")), number)
+    return first
+
+
 def _unknown_sections(issue: Issue, text: str) -> list[Finding]:
-    unknown = [name for name in issue.sections if not is_known_section(name)]
-    if not unknown:
-        return []
-    lines = text.splitlines()
-    findings = []
+    """One warning per unknown section, at its heading: linear in the text and sections.
+
+    A parsed issue knows each section's line; otherwise (an issue read back from the
+    store) one pass over the text maps cleaned headings to their first line.
+    """
+    if len(issue.section_lines) == len(issue.sections):
+        lines = dict(zip(issue.sections, issue.section_lines, strict=True))
+    else:
+        lines = _heading_lines(text)
     expected = "、".join(KNOWN_SECTIONS)
-    for name in unknown:
-        number = next(
-            (n for n, raw in enumerate(lines, 1) if raw.lstrip().startswith("#") and name in raw),
-            1,
+    return [
+        Finding(
+            "unknown-section",
+            "warning",
+            lines.get(name) or 1,
+            f"unknown section {name!r} (expected one of {expected})",
         )
-        findings.append(
-            Finding(
-                "unknown-section",
-                "warning",
-                number,
-                f"unknown section {name!r} (expected one of {expected})",
-            )
-        )
-    return findings
+        for name in issue.sections
+        if not is_known_section(name)
+    ]

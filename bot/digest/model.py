@@ -63,3 +63,6 @@ class Issue:
     sections: tuple[str, ...] = ()
     entries: tuple[Entry, ...] = ()
     warnings: tuple[Finding, ...] = field(default=())
+    # 1-based line of each section's first heading, parallel to ``sections`` (empty
+    # when the issue was not parsed from Markdown, e.g. read back from the store).
+    section_lines: tuple[int, ...] = ()

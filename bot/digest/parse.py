@@ -93,6 +93,8 @@ class _Walker:
         self.intro_next = False
         self.warmups = WarmupCollector()
         self.sections: list[str] = []
+        self.section_lines: list[int] = []
+        self.section_names: set[str] = set()
         self.section: str | None = None
         self.footer = False
         self.rule_end = -1
@@ -219,8 +221,10 @@ class _Walker:
             self._flush()
             self.section = name
             self.footer = False
-            if name not in self.sections:
+            if name not in self.section_names:
+                self.section_names.add(name)
                 self.sections.append(name)
+                self.section_lines.append(_lineno(tok))
             return
         self._flush()  # a ### subsection: entries stay in their section
 
@@ -326,4 +330,5 @@ def parse_issue(text: str, *, filename: str | None = None) -> Issue:
         sections=tuple(walker.sections),
         entries=tuple(walker.entries),
         warnings=tuple(warnings),
+        section_lines=tuple(walker.section_lines),
     )
