@@ -99,3 +99,17 @@ async def test_topics_are_escaped_and_normalized(telegram: BotHarness) -> None:
 async def test_button_data_fits_telegram_limits() -> None:
     data = TopicAction(op="rm", key="ffffffff").pack()
     assert len(data.encode()) <= 64
+
+
+async def test_zero_width_characters_do_not_make_a_topic_that_never_matches(
+    telegram: BotHarness,
+) -> None:
+    await seed_latest(telegram.db)
+    chat = await telegram.private(305)
+    reply = await telegram.say(chat, "/topic 量\u200b化 \ufeff剪\u2060枝\x00")
+    assert "有 3/4 条" in reply[0]["plain"]
+    stored = await list_topics(telegram.db, chat)
+    assert [(t.term, t.display) for t in stored] == [("量化", "量化"), ("剪枝", "剪枝")]
+    assert await telegram.ask(chat, "/topic \u200b\u200c\u200d") == await telegram.ask(
+        chat, "/topic"
+    )

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.store.base import StoreError, utc_now
 from bot.store.chats import CHAT_COLUMNS, Chat, chat_from_row
-from bot.text.normalize import normalize
+from bot.text.normalize import normalize, strip_invisible
 
 MAX_TOPICS = 20
 MAX_TOPIC_CHARS = 32
@@ -29,8 +29,11 @@ class Topic:
 
 
 def parse_topic(raw: str) -> Topic:
-    """``量化`` → include, ``-招聘`` → exclude; normalized like search terms."""
-    display = _SPACE.sub(" ", raw).strip()
+    """``量化`` → include, ``-招聘`` → exclude; normalized like search terms.
+
+    Invisible characters (zero-width, NUL, controls) are dropped first.
+    """
+    display = _SPACE.sub(" ", strip_invisible(raw)).strip()
     exclude = display.startswith(("-", "－"))
     if exclude:
         display = display[1:].strip()
