@@ -1,8 +1,10 @@
 """Lint one parsed issue: the mistakes a maintainer wants caught before release.
 
 Errors: template placeholders left in (``<标题>``, ``TODO``, ``2020-05-xx``), no
-entries. Warnings: the 导读's promised count differs from the linked entries
-found, empty or missing links, the same URL twice, an unknown section heading.
+entries, a link with a refused scheme (``javascript:``, ``data:``…). Warnings:
+the 导读's promised count differs from the linked entries found, empty or
+missing links, the same URL twice, an unknown section heading, raw HTML in an
+entry.
 Info: an entry without summary. Parse warnings come first.
 """
 
@@ -109,6 +111,26 @@ def lint_issue(issue: Issue, text: str) -> list[Finding]:
             findings.append(
                 Finding("no-summary", "info", entry.line, f"entry {label!r} has no summary")
             )
+    findings.extend(
+        Finding(
+            "raw-html",
+            "warning",
+            line,
+            f"raw HTML {raw[:40]!r} in an entry: known tags are dropped and other text "
+            "is shown as written; use Markdown or remove it",
+        )
+        for line, raw in issue.entry_html
+        if not _PLACEHOLDERS[0][0].fullmatch(raw)  # "<title>": already a placeholder error
+    )
+    findings.extend(
+        Finding(
+            "refused-link",
+            "error",
+            line,
+            f"link {href[:40]!r} has a scheme that is never sent; use an http(s) link",
+        )
+        for line, href in issue.refused_links
+    )
     findings.extend(_unknown_sections(issue, text))
     findings.sort(key=lambda f: f.line)
     return findings

@@ -27,6 +27,7 @@ from bot.digest.entry import (
     Head,
     build_entry,
     is_body_line,
+    is_broken_link,
     is_summary_line,
     opens_with_link,
     parse_head,
@@ -39,6 +40,8 @@ from bot.digest.inline import (
     block_lines,
     inline_lines,
     inline_segments,
+    segments_html,
+    segments_refused,
     segments_text,
 )
 from bot.digest.model import Entry, Finding, Issue
@@ -55,12 +58,18 @@ class _SourceLinks(MarkdownIt):
     """CommonMark that keeps link destinations as written.
 
     The default percent-encodes them (``/中文`` → ``/%E4%B8%AD%E6%96%87``); readers and
-    revision diffs want the url the maintainer wrote. ``validateLink`` still drops
-    ``javascript:`` and friends.
+    revision diffs want the url the maintainer wrote. The default ``validateLink``
+    refuses ``javascript:``, ``data:``, ``vbscript:`` and ``file:`` links by leaving
+    their Markdown as text, which read as a summary line and swallowed the entry:
+    here every link parses, and ``inline_segments`` empties a refused one
+    (``refused_href``) so it is never used, and lint reports it.
     """
 
     def normalizeLink(self, url: str) -> str:
         return url.strip()
+
+    def validateLink(self, url: str) -> bool:
+        return True
 
 
 _MD = _SourceLinks("commonmark")
@@ -102,7 +111,11 @@ class _Walker:
         self.head: Head | None = None
         self.head_line = 0
         self.head_indent = 0
+        self.head_html: tuple[str, ...] = ()
         self.body: list[Line] = []
+        self.entry_html: list[tuple[int, str]] = []
+        self.head_refused: tuple[str, ...] = ()
+        self.entry_refused: list[tuple[int, str]] = []
 
     # -- entries -------------------------------------------------------------
     def _flush(self) -> None:
@@ -110,6 +123,13 @@ class _Walker:
             position = len(self.entries) + 1
             self.entries.append(
                 build_entry(self.section, position, self.head_line, self.head, self.body)
+            )
+            html = self.head_html or next((line.html for line in self.body if line.html), ())
+            if html:
+                self.entry_html.append((self.head_line, html[0]))
+            self.entry_refused.extend((self.head_line, href) for href in self.head_refused)
+            self.entry_refused.extend(
+                (line.lineno, href) for line in self.body for href in line.refused
             )
         self.head = None
         self.body = []
@@ -134,7 +154,7 @@ class _Walker:
         if self.head is not None and is_summary_line(head_text):
             self.body.extend(block_lines(tokens, start + 1, stop))  # "- 摘要：… [slide](url)"
             return
-        if self.head is not None and not any(seg.href for seg in lines[0]):
+        if self.head is not None and not any(seg.href or seg.refused for seg in lines[0]):
             if is_body_line(head_text):  # "- 代码：url", "- 摘要：…"
                 self.body.extend(block_lines(tokens, start + 1, stop))
                 return
@@ -147,6 +167,10 @@ class _Walker:
             return
         self._flush()
         self.head = parse_head(lines[0])
+        self.head_html = segments_html(lines[0])
+        self.head_refused = segments_refused(lines[0])
+        if self.head.refused is not None:
+            self.head_refused += (self.head.refused,)
         self.head_line = lineno
         self.head_indent = indent
         self.body.extend(inline_lines(inline, _lineno(inline))[1:])
@@ -161,7 +185,9 @@ class _Walker:
     def _continues(self, segments: list[Segment]) -> bool:
         """An unlinked, source-less bullet after a summary continues that summary."""
         has_summary = any(is_summary_line(line.text) for line in self.body)
-        return has_summary and parse_head(segments).source is None
+        if not has_summary or is_broken_link(segments_text(segments)):
+            return False
+        return parse_head(segments).source is None
 
     def _list(self, start: int, stop: int) -> None:
         tokens = self.tokens
@@ -331,4 +357,6 @@ def parse_issue(text: str, *, filename: str | None = None) -> Issue:
         entries=tuple(walker.entries),
         warnings=tuple(warnings),
         section_lines=tuple(walker.section_lines),
+        entry_html=tuple(walker.entry_html),
+        refused_links=tuple(walker.entry_refused),
     )
