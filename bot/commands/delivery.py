@@ -12,6 +12,7 @@ import click
 
 from bot.commands.common import CommandFailed, run_async
 from bot.commands.db import DB_OPTION, database
+from bot.logs import redact
 from bot.render.text import clip
 from bot.store.base import utc_now
 
@@ -23,7 +24,8 @@ MAX_REASON_SHOWN = 90
 
 
 def _short(text: str | None, width: int = MAX_REASON_SHOWN) -> str:
-    return clip(" ".join((text or "").split()), width)
+    """A stored reason, shortened; redacted too (rows stored by older versions)."""
+    return clip(" ".join(redact(text or "").split()), width)
 
 
 def _row_line(row: DeliveryRow) -> str:

@@ -22,6 +22,8 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
+from bot.delivery.client import scrub
+
 
 class Kind(Enum):
     FLOOD = "flood"  # 429: pause the whole bot for retry_after, then resend the row
@@ -50,7 +52,18 @@ def _telegram_reason(exc: TelegramAPIError) -> str:
 
 
 def classify(exc: BaseException) -> Failure | None:
-    """The decision for ``exc``, or None if it is not a Bot API failure at all."""
+    """The decision for ``exc``, or None if it is not a Bot API failure at all.
+
+    The reason is the error's kind and Telegram's description, never a request URL
+    or the token (see ``RedactingSession``; scrubbed here again before it is stored).
+    """
+    failure = _classify(exc)
+    if failure is None:
+        return None
+    return Failure(failure.kind, scrub(failure.reason), failure.retry_after, failure.migrate_to)
+
+
+def _classify(exc: BaseException) -> Failure | None:
     if isinstance(exc, TelegramRetryAfter):
         return Failure(Kind.FLOOD, _telegram_reason(exc), retry_after=float(exc.retry_after))
     if isinstance(exc, TelegramMigrateToChat):
@@ -61,11 +74,14 @@ def classify(exc: BaseException) -> Failure | None:
         return Failure(Kind.FATAL, exc.message)
     if isinstance(exc, TelegramEntityTooLarge):  # a TelegramNetworkError, but final
         return Failure(Kind.REJECTED, exc.message)
-    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+    if isinstance(exc, TelegramServerError):
         return Failure(Kind.TRANSIENT, exc.message)
+    if isinstance(exc, TelegramNetworkError):
+        return Failure(Kind.TRANSIENT, f"network error: {exc.message}")
     if isinstance(exc, ClientDecodeError):
         # A proxy's HTML error page or a truncated body: the request may be retried.
-        return Failure(Kind.TRANSIENT, exc.message)
+        # Its page is not kept: it may echo the request path, token included.
+        return Failure(Kind.TRANSIENT, f"not a Bot API answer: {exc.message}")
     if isinstance(exc, TelegramAPIError):
         if "message is not modified" in exc.message:
             return Failure(Kind.NOT_MODIFIED, exc.message)
