@@ -115,3 +115,27 @@ def test_refused_links_never_reach_a_rendered_digest() -> None:
     for scheme in ("javascript", "script:", "data:", "vbscript", "file:"):
         assert scheme not in html.lower()
     assert "](" not in html
+
+
+def test_html_blocks_after_an_entry_keep_their_text() -> None:
+    """A paragraph that is all HTML (``<p>…</p>``, ``<vector>`` alone) was dropped whole."""
+    issue, findings = _parse(
+        FIRST
+        + "- [t | s](https://a.example/2)\n  摘要：第一段。\n\n  <p>第二段 <b>粗体</b></p>\n\n"
+        + "  <vector>\n\n- [c](https://a.example/3)\n摘要：y\n\n<div>顶层 <T> 文字</div>\n"
+    )
+    assert [e.summary for e in issue.entries[1:]] == [
+        "第一段。\n第二段 粗体\n<vector>",
+        "y\n顶层 <T> 文字",
+    ]
+    assert [(f.code, f.line) for f in findings] == [("raw-html", 7), ("raw-html", 14)]
+
+
+def test_the_licence_html_after_the_last_entry_stays_out_of_it() -> None:
+    licence = (
+        '<p><a rel="license" href="http://creativecommons.org/licenses/by-sa/2.0/">'
+        "知识共享署名-相同方式共享 2.0</a></p>\n"
+    )
+    issue, findings = _parse(FIRST + "\n" + licence)
+    assert [e.summary for e in issue.entries] == ["前一条的摘要。"]
+    assert findings == []

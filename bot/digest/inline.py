@@ -27,6 +27,16 @@ _MARKUP_TAGS = frozenset(
     )
 )
 _TAG_NAME = re.compile(r"^</?([A-Za-z][A-Za-z0-9-]*)")
+# Block-level tags an html_block may hold (CommonMark's list, the usual part of it).
+_BLOCK_TAGS = frozenset(
+    (
+        *("p", "div", "table", "thead", "tbody", "tr", "td", "th", "ul", "ol", "li", "dl"),
+        *("dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr"),
+        *("section", "article", "details", "summary", "center", "figure", "figcaption"),
+        *("br", "caption", "header", "footer", "nav", "main", "aside"),
+    )
+)
+_ANY_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", re.S)
 # Schemes never sent to a reader (markdown-it's validateLink list; browsers ignore
 # whitespace and controls inside a scheme, so ``java\tscript:`` counts too).
 _REFUSED_SCHEME = re.compile(r"^(?:javascript|vbscript|file|data):", re.I)
@@ -76,6 +86,22 @@ class Line:
     lineno: int
     html: tuple[str, ...] = ()  # raw inline HTML found on the line
     refused: tuple[str, ...] = ()  # link destinations with a refused scheme
+
+
+def _html_block_text(raw: str) -> tuple[str, list[str]]:
+    """An html_block's text: markup tags dropped, anything else kept; the tags met."""
+    met: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        met.append(tag)
+        if tag.startswith("<!--"):
+            return ""
+        name = _TAG_NAME.match(tag)
+        known = name is not None and name.group(1).lower() in _MARKUP_TAGS | _BLOCK_TAGS
+        return "" if known else tag
+
+    return _ANY_TAG.sub(replace, raw), met
 
 
 def inline_segments(children: Sequence[Token]) -> list[list[Segment]]:
@@ -200,6 +226,14 @@ def block_lines(tokens: Sequence[Token], start: int, stop: int) -> list[Line]:
                 pending_marker = f"{tok.info or number}{tok.markup or '.'} "
                 if number is not None:
                     counters[-1] = number + 1
+        elif kind == "html_block":  # "<p>摘要</p>" or "<vector>" alone: keep its text
+            lineno = tok.map[0] + 1 if tok.map else 0
+            text, met = _html_block_text(tok.content)
+            tags = tuple(met)  # reported once, on the block's first line
+            for offset, raw in enumerate(text.splitlines()):
+                if raw.strip():
+                    out.append(Line(raw.strip(), (), lineno + offset, tags))
+                    tags = ()
         elif kind in ("fence", "code_block"):
             lineno = tok.map[0] + 1 if tok.map else 0
             for offset, raw in enumerate(tok.content.splitlines()):

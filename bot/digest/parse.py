@@ -282,8 +282,10 @@ class _Walker:
             elif self.footer and i == self.rule_end and self._entries_follow(i, end):
                 self.footer = False  # "---" between entries, not before the footer
                 self._list(i, end)
-            elif self.footer or kind == "html_block":
+            elif self.footer:
                 pass
+            elif kind == "html_block":
+                self._html_block(i, end)
             elif kind == "bullet_list_open" or (
                 kind == "ordered_list_open"
                 and numbered_entries(tokens, i, end, after_entry=self.head is not None)
@@ -306,6 +308,17 @@ class _Walker:
             self.footer = True
         elif not (self.tokens[start].type == "blockquote_open" and _NOTE.match(first)):
             self.body.extend(lines)
+
+    def _html_block(self, start: int, stop: int) -> None:
+        """Raw HTML after an entry: its text is more summary, unless it is the footer
+        (the licence); elsewhere it is dropped as before."""
+        if self.head is None:
+            return
+        if is_footer_block(self.tokens[start].content):
+            self._flush()
+            self.footer = True
+            return
+        self.body.extend(block_lines(self.tokens, start, stop + 1))
 
     def _preamble(self, start: int, stop: int) -> None:
         """Blocks before the first section: intro, warm-ups, notes."""
