@@ -170,3 +170,19 @@ async def test_other_chats_are_answered_while_a_big_upload_is_checked(
     assert max(stalls) < checking / 2, (max(stalls), checking)
     replies = [m["plain"] for m in await telegram.messages(admin)]
     assert any("3000 entries" in r for r in replies), replies[:1]
+
+
+async def test_a_check_past_its_time_bound_publishes_nothing(
+    telegram: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound is a setting of the handler; at zero every check is too slow."""
+    from bot.telegram.routers import admin as admin_router
+
+    monkeypatch.setattr(admin_router, "CHECK_SECONDS", 0.0)
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    replies = await telegram.send(admin, text="/publish", document=upload("2021-02-01.md", ISSUE))
+    assert [m["plain"] for m in replies] == [
+        "Checking this file took longer than 0 s; nothing was published."
+        " Split it or look for a pathological line."
+    ]
+    assert buttons(replies[0]) == []
