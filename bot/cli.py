@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 
 import click
+
+from bot.logs import install_excepthook, register_secret
 
 # name -> (module:attribute, short help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -68,3 +71,6 @@ def main() -> None:
 
     Settings come from the environment or a .env file (see deploy/.env.example).
     """
+    # A crash's traceback is printed redacted: an error page may echo the token.
+    install_excepthook()
+    register_secret(os.environ.get("BOT_TOKEN"))

@@ -4,6 +4,11 @@ Code logs events with :func:`event` (``event(log, "publish.fired", issue="2021-0
 records from libraries (aiogram, aiohttp, apscheduler) go through the same formatter.
 A :class:`RedactFilter` on the handler replaces the bot token — and anything shaped like a
 Bot API token in a URL — before a line is written, whoever logged it.
+
+Redaction also happens at the source: :func:`redact` is what the Bot API session
+applies to exception messages and the sender to stored errors, with the secrets
+registered by :func:`register_secret` (the token, when a ``Bot`` is built); and
+:func:`install_excepthook` makes an uncaught exception's traceback go through it too.
 """
 
 from __future__ import annotations
@@ -13,15 +18,52 @@ import logging
 import re
 import sys
 import time
+import traceback
 from collections.abc import Iterable, Mapping
+from types import TracebackType
 from typing import Any, Literal, TextIO
+from urllib.parse import quote
 
 LogFormat = Literal["kv", "json"]
 FORMATS: tuple[LogFormat, ...] = ("kv", "json")
 
 REDACTED = "<redacted>"
-# A Bot API token anywhere (URLs like /bot123:ABC/getMe included).
-_TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}")
+# A Bot API token anywhere (URLs like /bot123:ABC/getMe included, ":" percent-encoded too).
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])\d{5,}(?::|%3[Aa])[A-Za-z0-9_-]{20,}")
+_SECRETS: set[str] = set()  # registered by register_secret: redacted everywhere
+
+
+def _forms(secret: str) -> set[str]:
+    """A secret as written and as a proxy may echo it (percent-encoded, ``:`` or all)."""
+    return {secret, quote(secret, safe=""), quote(secret, safe=":"), secret.replace(":", "%3a")}
+
+
+def register_secret(secret: str | None) -> None:
+    """Redact ``secret`` from every log line, stored error and traceback of this process."""
+    if secret:
+        _SECRETS.update(_forms(secret))
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without registered secrets, ``secrets`` or token-shaped strings."""
+    every = set(_SECRETS)
+    for secret in secrets:
+        if secret:
+            every |= _forms(secret)
+    for secret in sorted(every, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _TOKEN_SHAPE.sub(REDACTED, text)
+
+
+def install_excepthook() -> None:
+    """Print uncaught exceptions (the traceback a crash leaves on stderr) redacted."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        sys.stderr.write(redact("".join(traceback.format_exception(kind, value, tb))))
+
+    sys.excepthook = hook
+
+
 _FIELDS = "event_fields"
 _BARE = re.compile(r"^[^\s=\"]+$")
 _MAX_VALUE = 2000
@@ -32,12 +74,10 @@ class RedactFilter(logging.Filter):
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._secrets = tuple(s for s in secrets if s)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return _TOKEN_SHAPE.sub(REDACTED, text)
+        return redact(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self.redact(record.getMessage())

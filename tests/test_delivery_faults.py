@@ -166,7 +166,7 @@ async def test_timeouts_are_retried_then_failed_with_the_reason_and_requeued(
     # A timed-out send may have arrived: each is an uncertain send, sent again (counted).
     assert tally.uncertain >= 2 * len(rows) and tally.resent >= len(rows)
     assert tally.failed == len(rows)
-    assert {(r[3], r[5]) for r in rows} == {("failed", "Request timeout error")}
+    assert {(r[3], r[5]) for r in rows} == {("failed", "network error: Request timeout error")}
     await delivery.emulator.configure(latency_ms=0)
     assert await requeue_failed(delivery.conn) == len(rows)
     await delivery.drain()

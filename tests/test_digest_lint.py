@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import cProfile
+import dataclasses
+import pstats
 from pathlib import Path
 
 import pytest
@@ -126,3 +129,37 @@ def test_heading_date_that_differs_from_the_file_name_is_an_error() -> None:
     # A file name without a date, or with the same one, is no conflict.
     assert lint_issue(parse_issue(text, filename="draft.md"), text) == []
     assert lint_issue(parse_issue(text, filename="2022-01-01.md"), text) == []
+
+
+def _sections_issue(count: int) -> str:
+    """An issue of ``count`` unknown sections of one entry each (~60 bytes a section)."""
+    parts = [HEAD]
+    for n in range(count):
+        parts.append(f"## 栏目{n}\n\n- [t{n} | s](https://e.example/{n})\n摘要：x\n\n")
+    return "".join(parts)
+
+
+def _lint_calls(text: str) -> int:
+    """Function calls (Python and builtin) made by lint alone: a count, not a timing."""
+    issue = parse_issue(text, filename="2022-01-01.md")
+    profile = cProfile.Profile()
+    profile.runcall(lint_issue, issue, text)
+    return pstats.Stats(profile).total_calls  # type: ignore[attr-defined,no-any-return]
+
+
+def test_lint_work_grows_linearly_with_the_issue() -> None:
+    """Doubling the sections doubles lint's work; the heading lookup once made it 4x."""
+    small, large = _lint_calls(_sections_issue(1000)), _lint_calls(_sections_issue(2000))
+    assert large < 2.5 * small, (small, large)
+
+
+def test_unknown_sections_are_found_at_their_heading_without_the_parse_lines() -> None:
+    """An issue read back from the store has no section lines: one pass finds them."""
+    text = (
+        HEAD
+        + "## 论文\n\n- [a](https://a.example)\n摘要：x\n\n## 🔥 杂谈 ##\n\n- [c](https://c.example)\n摘要：y\n"
+    )
+    parsed = parse_issue(text, filename="2022-01-01.md")
+    assert [(f.code, f.line) for f in lint_issue(parsed, text)] == [("unknown-section", 10)]
+    stored = dataclasses.replace(parsed, section_lines=())
+    assert [(f.code, f.line) for f in lint_issue(stored, text)] == [("unknown-section", 10)]

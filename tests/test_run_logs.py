@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import event, setup_logging
+from bot.logs import REDACTED, event, redact, setup_logging
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -82,3 +84,28 @@ def test_token_never_written(restore_root: None, fmt: str) -> None:
     assert text.count("<redacted>") >= 5
     assert "RuntimeError" in text
     assert len(text.strip().splitlines()) >= 4
+
+
+def test_redact_hides_echoed_and_percent_encoded_tokens() -> None:
+    secret = "4242:short-secret"
+    echoed = f"/bot{secret}/getMe /bot4242%3Ashort-secret/getMe /bot4242%3ashort-secret/x"
+    assert "short-secret" not in redact(echoed, (secret,))
+    shaped = "/bot123456789%3AAAExampleSecretTokenValue_abcdefghij/getMe"
+    assert "AAExample" not in redact(shaped)
+
+
+def test_an_uncaught_traceback_is_printed_redacted() -> None:
+    """A crash's traceback (aiogram's decode error carries the whole error page) goes
+    through the same redaction as log lines."""
+    script = (
+        "from bot.logs import install_excepthook, register_secret\n"
+        "install_excepthook()\n"
+        "register_secret('4242:crash-secret')\n"
+        "raise RuntimeError('Content: <html>/bot4242:crash-secret/getMe</html>')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "RuntimeError" in done.stderr and REDACTED in done.stderr
+    assert "crash-secret" not in done.stderr

@@ -11,6 +11,8 @@ from bot.search.query import parse_query
 from bot.search.snippet import render
 from bot.store.db import transaction
 from bot.store.issues import ingest_issue
+from bot.store.topics import TopicError, parse_topic
+from bot.telegram.args import bounded, split_terms
 from tests.support.store import make_entry, make_issue
 
 OLD = make_issue(
@@ -262,3 +264,26 @@ async def test_broad_queries_put_tagged_entries_first(
     monkeypatch.setattr(engine, "BROAD_TERM", 2)
     page = await search(archive, "量化")
     assert [r.title for r in page.results] == ["低比特量化综述", "端侧部署综述", "轻量化骨干网络"]
+
+
+ZERO_WIDTH = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\x00"]
+
+
+@pytest.mark.parametrize("char", ZERO_WIDTH)
+def test_invisible_characters_are_dropped_from_queries(char: str) -> None:
+    query = parse_query(f"量{char}化 {char}-招{char}聘 {char}")
+    assert [t.text for t in query.include] == ["量化"]
+    assert [t.text for t in query.exclude] == ["招聘"]
+    assert query.expression == parse_query("量化 -招聘").expression
+    assert parse_query(char * 3).empty  # an invisible query is an empty one
+
+
+@pytest.mark.parametrize("char", ZERO_WIDTH)
+def test_invisible_characters_are_dropped_from_topics_and_arguments(char: str) -> None:
+    topic = parse_topic(f"{char}量{char}化{char}")
+    assert (topic.term, topic.display) == ("#quantization", "量化")
+    assert parse_topic(f"-{char}招聘").exclude
+    with pytest.raises(TopicError, match="at least one character"):
+        parse_topic(char * 3)
+    assert bounded(f"{char} ncnn {char}") == "ncnn"
+    assert split_terms(f'量{char}化, {char} "a{char}b"') == ["量化", "ab"]

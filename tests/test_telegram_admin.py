@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
 from bot.store.issues import get_issue, list_issues
 from bot.store.outbox import count_by_status
+from bot.telegram.routers.admin import MAX_UPLOAD_KB, check
 from tests.support.telegram import ADMIN_ID, BotHarness, buttons
 
 ISSUE = """# 嵌入式AI简报 (2021-02-01)
@@ -155,3 +158,68 @@ async def test_publish_refuses_a_heading_date_that_differs_from_the_file_name(
     assert "date-mismatch" in text and "There are errors" in text
     assert all(buttons(m) == [] for m in replies)
     assert await list_issues(telegram.db) == []
+
+
+def big_issue(sections: int) -> str:
+    """A long issue of many one-entry sections (~150 bytes each)."""
+    body = "".join(
+        f"## 栏目{n}\n\n- [标题{n} | 来源](https://example.com/{n})\n摘要：{'内容' * 12}\n\n"
+        for n in range(sections)
+    )
+    return "# 嵌入式AI简报 (2021-02-01)\n\n> 导读：本次2条。\n\n" + body
+
+
+async def test_other_chats_are_answered_while_a_big_upload_is_checked(
+    telegram: BotHarness,
+) -> None:
+    """Parse, lint and preview of an upload run off the event loop: the loop never stalls
+    for long, and another chat's /help is answered meanwhile."""
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    user = await telegram.private(4242, language_code="en")
+    text = big_issue(3000)
+    assert 400 * 1024 < len(text.encode("utf-8")) < MAX_UPLOAD_KB * 1024
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    check(text, "2021-02-01.md", "en")  # the same work, on the loop: how long it takes
+    checking = time.perf_counter() - started
+
+    stalls: list[float] = []
+
+    async def ticker() -> None:
+        last = loop.time()
+        while True:
+            await asyncio.sleep(0.005)
+            now = loop.time()
+            stalls.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    update = await telegram.emulator.send_update(
+        admin, text="/publish", document=upload("2021-02-01.md", text)
+    )
+    helped = 0
+    while update["update_id"] not in telegram.tracker.done:
+        assert "/start" in await telegram.ask(user, "/help")
+        helped += 1
+    ticking.cancel()
+    await telegram.tracker.wait_for(update["update_id"], within=60)
+    assert helped >= 1
+    assert max(stalls) < checking / 2, (max(stalls), checking)
+    replies = [m["plain"] for m in await telegram.messages(admin)]
+    assert any("3000 entries" in r for r in replies), replies[:1]
+
+
+async def test_a_check_past_its_time_bound_publishes_nothing(
+    telegram: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound is a setting of the handler; at zero every check is too slow."""
+    from bot.telegram.routers import admin as admin_router
+
+    monkeypatch.setattr(admin_router, "CHECK_SECONDS", 0.0)
+    admin = await telegram.private(ADMIN_ID, language_code="en")
+    replies = await telegram.send(admin, text="/publish", document=upload("2021-02-01.md", ISSUE))
+    assert [m["plain"] for m in replies] == [
+        "Checking this file took longer than 0 s; nothing was published."
+        " Split it or look for a pathological line."
+    ]
+    assert buttons(replies[0]) == []

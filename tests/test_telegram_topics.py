@@ -188,3 +188,20 @@ async def test_a_reader_of_quantization_gets_int8_and_bnn_but_not_lightweight(
     assert "训练后量化的误差分析" in plain
     assert "轻量化" not in plain  # 轻量化 (lightweight) is not 量化
     assert "融资" not in plain
+
+
+async def test_zero_width_characters_do_not_make_a_topic_that_never_matches(
+    telegram: BotHarness,
+) -> None:
+    await seed_latest(telegram.db)
+    chat = await telegram.private(305)
+    reply = await telegram.say(chat, "/topic 量\u200b化 \ufeff剪\u2060枝\x00")
+    assert "有 3/4 条" in reply[0]["plain"]
+    stored = await list_topics(telegram.db, chat)
+    assert [(t.term, t.display) for t in stored] == [
+        ("#quantization", "量化"),
+        ("#pruning", "剪枝"),
+    ]
+    assert await telegram.ask(chat, "/topic \u200b\u200c\u200d") == await telegram.ask(
+        chat, "/topic"
+    )

@@ -12,6 +12,7 @@ import click
 
 from bot.commands.common import CommandFailed, UnusableInput, run_async
 from bot.commands.db import DB_OPTION, database
+from bot.logs import redact
 from bot.render.text import clip
 from bot.store.base import utc_now
 
@@ -24,7 +25,8 @@ MAX_REASONS_SUMMED = 4
 
 
 def _short(text: str | None, width: int = MAX_REASON_SHOWN) -> str:
-    return clip(" ".join((text or "").split()), width)
+    """A stored reason, shortened; redacted too (rows stored by older versions)."""
+    return clip(" ".join(redact(text or "").split()), width)
 
 
 def _local(stamp: str, tz: str) -> str:

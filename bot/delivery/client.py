@@ -16,18 +16,84 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
-from aiohttp import ClientError, ClientTimeout
+from aiohttp import ClientConnectorError, ClientError, ClientTimeout
+
+from bot.logs import redact, register_secret
 
 ChatRef = int | str  # a numeric chat id, or "@channelname" for BOT_CHANNEL
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-class JsonSession(AiohttpSession):
+_URL = re.compile(r"(?:https?|wss?)://[^\s'\"<>]*", re.I)
+
+
+def scrub(text: str, token: str = "") -> str:
+    """An error text safe to log, store and print: no request URL, no token."""
+    return redact(_URL.sub("<url>", text), (token,))
+
+
+class ConnectFailed(TelegramNetworkError):
+    """No connection could be made: the request surely never reached the server."""
+
+
+class RedactingSession(AiohttpSession):
+    """aiogram's aiohttp session whose exceptions never carry the request URL.
+
+    Every Bot API URL holds the token (``/bot<token>/sendMessage``): aiohttp puts it
+    in ``TooManyRedirects``/``ClientResponseError`` messages, and aiogram's
+    ``ClientDecodeError`` carries a proxy's whole error page, which may echo the
+    path. Here network errors keep only their type and scrubbed message, decode
+    errors only the status and size of the answer, Telegram's descriptions are
+    scrubbed, and none chains the original exception (``from None``), so neither
+    stored errors nor tracebacks can print the token.
+    """
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
+    ) -> TelegramType:
+        register_secret(bot.token)
+        try:
+            return await self.request(bot, method, timeout)
+        except TelegramNetworkError as exc:
+            message = scrub(exc.message, bot.token)
+            unsent = isinstance(exc, ConnectFailed) or isinstance(
+                exc.__cause__, ClientConnectorError
+            )
+            kind = ConnectFailed if unsent else TelegramNetworkError
+            raise kind(method=method, message=message) from None
+        except ClientDecodeError as exc:
+            size = len(exc.data) if isinstance(exc.data, str | bytes) else 0
+            raise ClientDecodeError(
+                f"{size} characters that are not JSON", ValueError("not JSON"), ""
+            ) from None
+        except TelegramAPIError as exc:
+            exc.message = scrub(exc.message, bot.token)
+            raise
+
+    async def request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
+    ) -> TelegramType:
+        """The request itself (aiogram's); subclasses change how it is made."""
+        return await super().make_request(bot, method, timeout)
+
+
+class JsonSession(RedactingSession):
     """aiogram's aiohttp session, posting JSON bodies instead of url-encoded forms.
 
     Telegram takes both; url-encoding a 4 KB Chinese digest byte by byte in pure
@@ -37,7 +103,7 @@ class JsonSession(AiohttpSession):
 
     light_results = False  # set by open_bot: only DigestClient reads these answers
 
-    async def make_request(
+    async def request(
         self,
         bot: Bot,
         method: TelegramMethod[TelegramType],
@@ -51,7 +117,7 @@ class JsonSession(AiohttpSession):
             is not None
         }
         if files:
-            return await super().make_request(bot, method, timeout)
+            return await super().request(bot, method, timeout)
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
         try:
@@ -144,6 +210,7 @@ def open_bot(
     :class:`Sent` (the message id), not a full ``Message``: use ``light=False`` for
     a ``Bot`` whose answers other code reads.
     """
+    register_secret(token)
     session = JsonSession(api=TelegramAPIServer.from_base(api_base), limit=connections)
     session.light_results = light
     session.timeout = timeout

@@ -7,6 +7,7 @@ sender acts on. Importing it imports aiogram, so only the sender does.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from enum import Enum
 
@@ -22,6 +23,8 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiohttp import ClientConnectorError
+
+from bot.delivery.client import ConnectFailed, scrub
 
 
 class Kind(Enum):
@@ -48,7 +51,7 @@ class Failure:
 
 def _never_sent(exc: BaseException) -> bool:
     """Whether the request surely never reached the server (no connection was made)."""
-    return isinstance(exc.__cause__, ClientConnectorError)
+    return isinstance(exc, ConnectFailed) or isinstance(exc.__cause__, ClientConnectorError)
 
 
 def _telegram_reason(exc: TelegramAPIError) -> str:
@@ -60,7 +63,18 @@ def _telegram_reason(exc: TelegramAPIError) -> str:
 
 
 def classify(exc: BaseException) -> Failure | None:
-    """The decision for ``exc``, or None if it is not a Bot API failure at all."""
+    """The decision for ``exc``, or None if it is not a Bot API failure at all.
+
+    The reason is the error's kind and Telegram's description, never a request URL
+    or the token (see ``RedactingSession``; scrubbed here again before it is stored).
+    """
+    failure = _classify(exc)
+    if failure is None:
+        return None
+    return dataclasses.replace(failure, reason=scrub(failure.reason))
+
+
+def _classify(exc: BaseException) -> Failure | None:
     if isinstance(exc, TelegramRetryAfter):
         return Failure(Kind.FLOOD, _telegram_reason(exc), retry_after=float(exc.retry_after))
     if isinstance(exc, TelegramMigrateToChat):
@@ -71,13 +85,15 @@ def classify(exc: BaseException) -> Failure | None:
         return Failure(Kind.FATAL, exc.message)
     if isinstance(exc, TelegramEntityTooLarge):  # a TelegramNetworkError, but final
         return Failure(Kind.REJECTED, exc.message)
-    if isinstance(exc, TelegramNetworkError):
-        return Failure(Kind.TRANSIENT, exc.message, uncertain=not _never_sent(exc))
     if isinstance(exc, TelegramServerError):  # Telegram answered: it did not take the call
         return Failure(Kind.TRANSIENT, exc.message)
+    if isinstance(exc, TelegramNetworkError):
+        reason = f"network error: {exc.message}"
+        return Failure(Kind.TRANSIENT, reason, uncertain=not _never_sent(exc))
     if isinstance(exc, ClientDecodeError):
         # A proxy's HTML error page or a truncated body: the request may be retried.
-        return Failure(Kind.TRANSIENT, exc.message)
+        # Its page is not kept: it may echo the request path, token included.
+        return Failure(Kind.TRANSIENT, f"not a Bot API answer: {exc.message}")
     if isinstance(exc, TelegramAPIError):
         if "message is not modified" in exc.message or "message to delete not found" in exc.message:
             # Already what we want (an identical edit; a message someone deleted already).

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.digest.inline import Line, Segment
+from bot.digest.inline import Line, Segment, refused_href
 from bot.digest.model import Entry, Link
 
 _TAG = re.compile(r"^\s*[\[【]\s*([^\[\]【】]{1,40}?)\s*[\]】]\s*")
@@ -44,6 +44,11 @@ _META_LABELS = frozenset(
     )
 )
 _BROKEN_LINK = re.compile(r"^\[([^\[\]]+)\]\s*[（(]\s*<?(https?://[^)）>]+?)>?\s*[)）]")
+# "[title](java\tscript:…)": a destination CommonMark refuses to parse (a space in
+# it), with a scheme: still the entry's head, without a usable link.
+_BROKEN_SCHEME_LINK = re.compile(
+    r"^\[([^\[\]]+)\]\s*[（(]\s*<?([A-Za-z][\w+.\-\t ]{0,20}:[^)）>]*?)>?\s*[)）]"
+)
 _BARE_URL = re.compile(r"https?://[^\s，。、；）)>\]」]+", re.I)
 _DECORATION = re.compile(r"^(?:[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]+\s*)+")
 _HTTP = re.compile(r"^https?://", re.I)
@@ -61,6 +66,7 @@ class Head:
     links: tuple[Link, ...]
     tag: str | None
     trailing: str = ""
+    refused: str | None = None  # a broken link's destination with a refused scheme
 
 
 def _split_source(text: str) -> tuple[str, str | None]:
@@ -100,18 +106,24 @@ def _unlinked_head(text: str) -> Head:
     url: str | None = None
     text = _DECORATION.sub("", text)  # "🔥 title | source"
     broken = _BROKEN_LINK.match(text)
-    if broken is None:
+    other = None if broken else _BROKEN_SCHEME_LINK.match(text)
+    if broken is None and other is None:
         tag, text = _split_tag(text)
         broken = _BROKEN_LINK.match(text)
+        other = None if broken else _BROKEN_SCHEME_LINK.match(text)
+    refused: str | None = None
     if broken:
         text, url = broken.group(1), broken.group(2)
+    elif other:
+        text = other.group(1)
+        refused = other.group(2) if refused_href(other.group(2)) else None
     else:
         bare = _BARE_URL.search(text)
         if bare and text[: bare.start()].strip():
             url = bare.group(0)
             text = (text[: bare.start()] + text[bare.end() :]).strip()
     title, source = _split_source(text)
-    return Head(_unbracket(title), source, url, (), tag)
+    return Head(_unbracket(title), source, url, (), tag, refused=refused)
 
 
 def parse_head(segments: Sequence[Segment]) -> Head:
@@ -144,6 +156,11 @@ def parse_head(segments: Sequence[Segment]) -> Head:
         elif seg.href:
             extra.append(Link(_label_text(seg.text) or seg.href, seg.href))
     return Head(_unbracket(title), source, url, tuple(extra), tag, rest)
+
+
+def is_broken_link(text: str) -> bool:
+    """``[title](dest)`` that CommonMark did not parse as a link: an entry's head."""
+    return bool(_BROKEN_LINK.match(text) or _BROKEN_SCHEME_LINK.match(text))
 
 
 def opens_with_link(segments: Sequence[Segment]) -> bool:

@@ -1,9 +1,10 @@
 """Lint one parsed issue: the mistakes a maintainer wants caught before release.
 
 Errors: template placeholders left in (``<标题>``, ``TODO``, ``2020-05-xx``), no
-entries, a heading date that differs from the date in the file name. Warnings: the
-导读's promised count differs from the linked entries found, empty or missing links,
-the same URL twice, an unknown section heading. Info: an entry without summary. Parse
+entries, a heading date that differs from the date in the file name, a link with a
+refused scheme (``javascript:``, ``data:``…). Warnings: the 导读's promised count
+differs from the linked entries found, empty or missing links, the same URL twice, an
+unknown section heading, raw HTML in an entry. Info: an entry without summary. Parse
 warnings come first.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.digest.model import Finding, Issue
-from bot.digest.sections import KNOWN_SECTIONS, is_known_section
+from bot.digest.sections import KNOWN_SECTIONS, clean_heading, is_known_section
 
 _PLACEHOLDERS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
@@ -124,29 +125,59 @@ def lint_issue(issue: Issue, text: str) -> list[Finding]:
             findings.append(
                 Finding("no-summary", "info", entry.line, f"entry {label!r} has no summary")
             )
+    findings.extend(
+        Finding(
+            "raw-html",
+            "warning",
+            line,
+            f"raw HTML {raw[:40]!r} in an entry: known tags are dropped and other text "
+            "is shown as written; use Markdown or remove it",
+        )
+        for line, raw in issue.entry_html
+        if not _PLACEHOLDERS[0][0].fullmatch(raw)  # "<title>": already a placeholder error
+    )
+    findings.extend(
+        Finding(
+            "refused-link",
+            "error",
+            line,
+            f"link {href[:40]!r} has a scheme that is never sent; use an http(s) link",
+        )
+        for line, href in issue.refused_links
+    )
     findings.extend(_unknown_sections(issue, text))
     findings.sort(key=lambda f: f.line)
     return findings
 
 
+def _heading_lines(text: str) -> dict[str, int]:
+    """First line of each cleaned ATX heading, in one pass over the text."""
+    first: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.lstrip()
+        if stripped.startswith("#"):
+            first.setdefault(clean_heading(stripped.lstrip("#").rstrip("# ")), number)
+    return first
+
+
 def _unknown_sections(issue: Issue, text: str) -> list[Finding]:
-    unknown = [name for name in issue.sections if not is_known_section(name)]
-    if not unknown:
-        return []
-    lines = text.splitlines()
-    findings = []
+    """One warning per unknown section, at its heading: linear in the text and sections.
+
+    A parsed issue knows each section's line; otherwise (an issue read back from the
+    store) one pass over the text maps cleaned headings to their first line.
+    """
+    if len(issue.section_lines) == len(issue.sections):
+        lines = dict(zip(issue.sections, issue.section_lines, strict=True))
+    else:
+        lines = _heading_lines(text)
     expected = "、".join(KNOWN_SECTIONS)
-    for name in unknown:
-        number = next(
-            (n for n, raw in enumerate(lines, 1) if raw.lstrip().startswith("#") and name in raw),
-            1,
+    return [
+        Finding(
+            "unknown-section",
+            "warning",
+            lines.get(name) or 1,
+            f"unknown section {name!r} (expected one of {expected})",
         )
-        findings.append(
-            Finding(
-                "unknown-section",
-                "warning",
-                number,
-                f"unknown section {name!r} (expected one of {expected})",
-            )
-        )
-    return findings
+        for name in issue.sections
+        if not is_known_section(name)
+    ]

@@ -75,3 +75,13 @@ class Issue:
         if date not in (self.date, self.other_date):
             return None
         return replace(self, date=date, other_date=None)
+
+    # 1-based line of each section's first heading, parallel to ``sections`` (empty
+    # when the issue was not parsed from Markdown, e.g. read back from the store).
+    section_lines: tuple[int, ...] = ()
+    # (entry line, raw inline HTML) for each entry holding some: kept as text or
+    # dropped as markup by the parser, reported by lint.
+    entry_html: tuple[tuple[int, str], ...] = ()
+    # (line, destination) of each link in an entry with a refused scheme
+    # (``javascript:``, ``data:``…): never used as a link, reported by lint.
+    refused_links: tuple[tuple[int, str], ...] = ()

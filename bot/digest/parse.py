@@ -27,6 +27,7 @@ from bot.digest.entry import (
     Head,
     build_entry,
     is_body_line,
+    is_broken_link,
     is_summary_line,
     opens_with_link,
     parse_head,
@@ -39,6 +40,8 @@ from bot.digest.inline import (
     block_lines,
     inline_lines,
     inline_segments,
+    segments_html,
+    segments_refused,
     segments_text,
 )
 from bot.digest.model import Entry, Finding, Issue
@@ -55,12 +58,18 @@ class _SourceLinks(MarkdownIt):
     """CommonMark that keeps link destinations as written.
 
     The default percent-encodes them (``/中文`` → ``/%E4%B8%AD%E6%96%87``); readers and
-    revision diffs want the url the maintainer wrote. ``validateLink`` still drops
-    ``javascript:`` and friends.
+    revision diffs want the url the maintainer wrote. The default ``validateLink``
+    refuses ``javascript:``, ``data:``, ``vbscript:`` and ``file:`` links by leaving
+    their Markdown as text, which read as a summary line and swallowed the entry:
+    here every link parses, and ``inline_segments`` empties a refused one
+    (``refused_href``) so it is never used, and lint reports it.
     """
 
     def normalizeLink(self, url: str) -> str:
         return url.strip()
+
+    def validateLink(self, url: str) -> bool:
+        return True
 
 
 _MD = _SourceLinks("commonmark")
@@ -94,6 +103,8 @@ class _Walker:
         self.intro_next = False
         self.warmups = WarmupCollector()
         self.sections: list[str] = []
+        self.section_lines: list[int] = []
+        self.section_names: set[str] = set()
         self.section: str | None = None
         self.footer = False
         self.rule_end = -1
@@ -101,7 +112,11 @@ class _Walker:
         self.head: Head | None = None
         self.head_line = 0
         self.head_indent = 0
+        self.head_html: tuple[str, ...] = ()
         self.body: list[Line] = []
+        self.entry_html: list[tuple[int, str]] = []
+        self.head_refused: tuple[str, ...] = ()
+        self.entry_refused: list[tuple[int, str]] = []
 
     # -- entries -------------------------------------------------------------
     def _flush(self) -> None:
@@ -109,6 +124,13 @@ class _Walker:
             position = len(self.entries) + 1
             self.entries.append(
                 build_entry(self.section, position, self.head_line, self.head, self.body)
+            )
+            html = self.head_html or next((line.html for line in self.body if line.html), ())
+            if html:
+                self.entry_html.append((self.head_line, html[0]))
+            self.entry_refused.extend((self.head_line, href) for href in self.head_refused)
+            self.entry_refused.extend(
+                (line.lineno, href) for line in self.body for href in line.refused
             )
         self.head = None
         self.body = []
@@ -133,7 +155,7 @@ class _Walker:
         if self.head is not None and is_summary_line(head_text):
             self.body.extend(block_lines(tokens, start + 1, stop))  # "- 摘要：… [slide](url)"
             return
-        if self.head is not None and not any(seg.href for seg in lines[0]):
+        if self.head is not None and not any(seg.href or seg.refused for seg in lines[0]):
             if is_body_line(head_text):  # "- 代码：url", "- 摘要：…"
                 self.body.extend(block_lines(tokens, start + 1, stop))
                 return
@@ -146,6 +168,10 @@ class _Walker:
             return
         self._flush()
         self.head = parse_head(lines[0])
+        self.head_html = segments_html(lines[0])
+        self.head_refused = segments_refused(lines[0])
+        if self.head.refused is not None:
+            self.head_refused += (self.head.refused,)
         self.head_line = lineno
         self.head_indent = indent
         self.body.extend(inline_lines(inline, _lineno(inline))[1:])
@@ -160,7 +186,9 @@ class _Walker:
     def _continues(self, segments: list[Segment]) -> bool:
         """An unlinked, source-less bullet after a summary continues that summary."""
         has_summary = any(is_summary_line(line.text) for line in self.body)
-        return has_summary and parse_head(segments).source is None
+        if not has_summary or is_broken_link(segments_text(segments)):
+            return False
+        return parse_head(segments).source is None
 
     def _list(self, start: int, stop: int) -> None:
         tokens = self.tokens
@@ -221,8 +249,10 @@ class _Walker:
             self._flush()
             self.section = name
             self.footer = False
-            if name not in self.sections:
+            if name not in self.section_names:
+                self.section_names.add(name)
                 self.sections.append(name)
+                self.section_lines.append(_lineno(tok))
             return
         self._flush()  # a ### subsection: entries stay in their section
 
@@ -254,8 +284,10 @@ class _Walker:
             elif self.footer and i == self.rule_end and self._entries_follow(i, end):
                 self.footer = False  # "---" between entries, not before the footer
                 self._list(i, end)
-            elif self.footer or kind == "html_block":
+            elif self.footer:
                 pass
+            elif kind == "html_block":
+                self._html_block(i, end)
             elif kind == "bullet_list_open" or (
                 kind == "ordered_list_open"
                 and numbered_entries(tokens, i, end, after_entry=self.head is not None)
@@ -278,6 +310,17 @@ class _Walker:
             self.footer = True
         elif not (self.tokens[start].type == "blockquote_open" and _NOTE.match(first)):
             self.body.extend(lines)
+
+    def _html_block(self, start: int, stop: int) -> None:
+        """Raw HTML after an entry: its text is more summary, unless it is the footer
+        (the licence); elsewhere it is dropped as before."""
+        if self.head is None:
+            return
+        if is_footer_block(self.tokens[start].content):
+            self._flush()
+            self.footer = True
+            return
+        self.body.extend(block_lines(self.tokens, start, stop + 1))
 
     def _preamble(self, start: int, stop: int) -> None:
         """Blocks before the first section: intro, warm-ups, notes."""
@@ -330,4 +373,7 @@ def parse_issue(text: str, *, filename: str | None = None) -> Issue:
         warnings=tuple(warnings),
         other_date=other_date(walker.date_raw, filename),
         heading_line=walker.heading_line,
+        section_lines=tuple(walker.section_lines),
+        entry_html=tuple(walker.entry_html),
+        refused_links=tuple(walker.entry_refused),
     )

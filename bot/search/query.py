@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.text.normalize import normalize
+from bot.text.normalize import normalize, strip_invisible
 from bot.text.tokens import Run, runs, term_expression
 
 MAX_QUERY_CHARS = 200
@@ -118,8 +118,10 @@ def _bounded(term_runs: list[Run]) -> tuple[list[Run], bool]:
 
 
 def parse_query(raw: str) -> Query:
-    """Parse any string into a bounded query; never raises."""
+    """Parse any string into a bounded query; never raises. Invisible characters
+    (zero-width, NUL, controls) are dropped first: ``量\u200b化`` searches ``量化``."""
     notices: list[Notice] = []
+    raw = strip_invisible(raw)
     if len(raw) > MAX_QUERY_CHARS:
         raw = raw[:MAX_QUERY_CHARS]
         notices.append("query_cut")

@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.store.base import StoreError, utc_now
 from bot.store.chats import CHAT_COLUMNS, Chat, chat_from_row
+from bot.text.normalize import strip_invisible
 from bot.topics.filter import subscription_term, topic_of
 
 MAX_TOPICS = 20
@@ -38,8 +39,8 @@ class Topic:
 def parse_topic(raw: str) -> Topic:
     """``量化`` → include, ``-招聘`` → exclude; a catalogue topic's name or alias becomes
     ``#slug`` (量化, quantization, INT8 → ``#quantization``), other words are normalized
-    like search terms."""
-    display = _SPACE.sub(" ", raw).strip()
+    like search terms. Invisible characters (zero-width, NUL, controls) are dropped first."""
+    display = _SPACE.sub(" ", strip_invisible(raw)).strip()
     exclude = display.startswith(("-", "－"))
     if exclude:
         display = display[1:].strip()

@@ -13,14 +13,15 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.config import TELEGRAM_API, Settings, SettingsError
+from bot.delivery.client import RedactingSession
 from bot.delivery.errors import Kind, classify
 from bot.i18n import LANGS, Lang, t_text
+from bot.logs import register_secret
 from bot.store.database import Database
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.context import ContextMiddleware
@@ -37,11 +38,12 @@ def build_bot(settings: Settings) -> Bot:
     """A Bot speaking HTML to ``BOT_API_BASE`` (Telegram, or the emulator)."""
     if settings.token is None:
         raise SettingsError("BOT_TOKEN is not set (get one from @BotFather)")
+    register_secret(settings.token.get_secret_value())
     api = settings.api_base.rstrip("/")
     if api == TELEGRAM_API:
-        session = AiohttpSession()
+        session = RedactingSession()
     else:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(api))
+        session = RedactingSession(api=TelegramAPIServer.from_base(api))
     return Bot(
         settings.token.get_secret_value(),
         session=session,

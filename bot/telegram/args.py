@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.text.normalize import strip_invisible
+
 MAX_ARGS = 512  # characters of arguments any command accepts
 _QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|([^\s,，、;；]+)')
 
@@ -15,8 +17,9 @@ class ArgsTooLong(ValueError):
 
 
 def bounded(args: str | None, limit: int = MAX_ARGS) -> str:
-    """The stripped arguments, or ArgsTooLong when a user pasted a novel."""
-    text = (args or "").strip()
+    """The stripped arguments without invisible characters (zero-width, NUL, controls),
+    or ArgsTooLong when a user pasted a novel."""
+    text = strip_invisible(args or "").strip()
     if len(text) > limit:
         raise ArgsTooLong(limit)
     return text
@@ -28,7 +31,7 @@ def split_terms(text: str) -> list[str]:
     Commas (also ，、;；) and spaces separate terms; quotes keep a phrase together.
     """
     terms: list[str] = []
-    for match in _QUOTED.finditer(text):
+    for match in _QUOTED.finditer(strip_invisible(text)):
         term = next(group for group in match.groups() if group is not None).strip()
         if term and term not in terms:
             terms.append(term)

@@ -8,12 +8,25 @@ match case-insensitive, OpenCC ``t2s`` maps Traditional to Simplified Chinese
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
 import opencc
 
 NORMALIZATION_VERSION = 1
+
+
+# Characters a reader cannot see and no term should hold: NUL and the other C0/C1
+# controls (not tab, newlines or other whitespace, which separate terms), zero-width
+# space / non-joiner / joiner, word joiner, and the BOM (zero-width no-break space).
+_INVISIBLE = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u200b-\u200d\u2060\ufeff]")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without invisible characters: what users type is cleaned at the boundary
+    (command arguments, topics, search queries) so ``量\u200b化`` is ``量化``."""
+    return _INVISIBLE.sub("", text)
 
 
 @lru_cache(maxsize=1)

@@ -10,11 +10,16 @@ Both sides run in this process on the same corpus bytes, so only ratios matter:
 * ``process_ratio``: a whole ``bot parse`` process over all files / a bare Python
   process that imports markdown_it, reads and tokenizes them (goal ≤ 2).
 
-Prints one JSON line of figures.
+Prints one JSON line of figures, then one for lint on generated issues:
+
+* ``lint_ms`` for ~450 KB and ~900 KB of unknown sections (the shape that was
+  quadratic: 886 KB took 68 s) and ``lint_doubling_ratio`` between them (goal ≈ 2,
+  parse and lint together as ``bot lint`` runs them).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -28,6 +33,7 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "issues"
 
 from markdown_it import MarkdownIt  # noqa: E402
 
+from bot.digest.lint import lint_issue  # noqa: E402
 from bot.digest.parse import _MD as PARSER_MARKDOWN  # noqa: E402
 from bot.digest.parse import parse_issue  # noqa: E402
 
@@ -100,5 +106,33 @@ def main() -> None:
     )
 
 
+def _sections_issue(count: int) -> str:
+    head = "# 嵌入式AI简报 (2022-01-01) 标题\n\n> 导读：本次2条。\n\n"
+    body = (
+        f"## 栏目{n}\n\n- [标题{n} | 来源](https://e.example/{n})\n摘要：{'内容' * 12}\n\n"
+        for n in range(count)
+    )
+    return head + "".join(body)
+
+
+def lint_bench() -> None:
+    figures: dict[str, float] = {}
+    times = []
+    for count in (3000, 6000):
+        text = _sections_issue(count)
+        size = len(text.encode("utf-8"))
+
+        def lint(text: str = text) -> None:
+            lint_issue(parse_issue(text), text)
+
+        gc.collect()
+        (seconds,) = best_of(5, lint)
+        times.append(seconds)
+        figures[f"lint_ms_{size // 1000}kb"] = round(seconds * 1000, 1)
+    figures["lint_doubling_ratio"] = round(times[1] / times[0], 2)
+    print(json.dumps(figures))
+
+
 if __name__ == "__main__":
     main()
+    lint_bench()

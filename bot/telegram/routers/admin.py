@@ -4,10 +4,16 @@
 replies ``/publish`` to it). The bot lints it, shows the findings and a preview,
 and publishes only after the Confirm button. The file waits in a short-lived
 token cache; a Confirm pressed after it expired says so.
+
+Parsing and linting an upload (up to 512 KB) run in a worker thread, bounded by
+``CHECK_SECONDS``: the event loop keeps polling, answering other chats and sending
+while a big file is checked. A check past the bound is reported as too slow; its
+thread cannot be killed but ends on its own (parse and lint are linear in the file).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -35,6 +41,7 @@ from bot.telegram.ui import answer
 
 MAX_UPLOAD_KB = 512
 MAX_FINDINGS = 10
+CHECK_SECONDS = 30.0  # parse + lint of one upload, off the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +124,21 @@ def report(lang: Lang, issue: Issue, findings: list[Finding]) -> str:
     return "\n".join([head, *finding_lines(findings)])
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    issue: Issue
+    findings: list[Finding]
+    preview: str | None  # the first part of the compact digest, HTML
+
+
+def check(text: str, file_name: str | None, lang: Lang) -> Checked:
+    """Parse, lint and preview an uploaded issue (CPU-bound: runs in a worker thread)."""
+    issue = parse_issue(text, filename=file_name)
+    findings = lint_issue(issue, text)
+    parts = render_digest(issue, lang=lang, mode="compact") if issue.entries else []
+    return Checked(issue, findings, parts[0].html if parts else None)
+
+
 async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Upload]) -> None:
     document = _document_of(message)
     if document is None:
@@ -129,12 +151,19 @@ async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Up
     if text is None:
         await message.answer(t("telegram.admin.publish_not_md", lang, limit=MAX_UPLOAD_KB))
         return
-    issue = parse_issue(text, filename=document.file_name)
-    findings = lint_issue(issue, text)
+    try:
+        checked = await asyncio.wait_for(
+            asyncio.to_thread(check, text, document.file_name, lang), CHECK_SECONDS
+        )
+    except TimeoutError:
+        await message.answer(
+            t("telegram.admin.publish_too_slow", lang, seconds=round(CHECK_SECONDS))
+        )
+        return
+    issue, findings = checked.issue, checked.findings
     await answer(message, report(lang, issue, findings))
-    parts = render_digest(issue, lang=lang, mode="compact") if issue.entries else []
-    if parts:
-        await answer(message, parts[0].html)
+    if checked.preview is not None:
+        await answer(message, checked.preview)
     if any(f.severity == "error" for f in findings) or issue.date is None:
         await answer(message, t("telegram.admin.publish_blocked", lang))
         return
