@@ -36,6 +36,7 @@ async def test_start_subscribes_a_private_chat_in_chinese(telegram: BotHarness) 
     assert "欢迎" in replies[0]["plain"]
     row = await get_chat(telegram.db, chat)
     assert row is not None and row.status == "active" and row.language == "zh"
+    assert row.summary_mode == "compact"  # a new reader starts compact; full is one tap away
 
 
 async def test_start_answers_english_speakers_in_english(telegram: BotHarness) -> None:
@@ -111,6 +112,20 @@ async def test_unsubscribe_keeps_topics_and_subscribe_resumes(telegram: BotHarne
     row = await get_chat(telegram.db, chat)
     assert row is not None and row.status == "active"
     assert "已经订阅" in (await telegram.say(chat, "/subscribe"))[0]["plain"]
+
+
+async def test_start_after_unsubscribe_says_topics_and_settings_were_kept(
+    telegram: BotHarness,
+) -> None:
+    chat = await telegram.private(108, language_code="zh")
+    await telegram.say(chat, "/start")
+    await telegram.say(chat, "/topic 量化, NCNN")
+    await telegram.say(chat, "/unsubscribe")
+    back = await telegram.ask(chat, "/start")
+    assert "欢迎回来" in back and "2 个话题和设置都保留着" in back
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.status == "active"
+    assert "欢迎回来" not in await telegram.ask(chat, "/start")  # already subscribed: welcome
 
 
 async def test_blocking_the_bot_marks_the_chat_inactive(telegram: BotHarness) -> None:

@@ -36,7 +36,9 @@ class ShowIssue(CallbackData, prefix="i"):
 
 
 class TopicAction(CallbackData, prefix="t"):
-    op: str  # "tg" (follow/unfollow a catalogue topic), "rm" (remove a free word) or "clear"
+    # "tg" (follow/unfollow a catalogue topic), "rm" (remove a free word), "clear" (asks
+    # to confirm), "clearok" (clears) or "keep" (cancels the clear)
+    op: str
     key: str = ""  # tg: the topic's slug; rm: crc32 of the word as stored (see topic_key)
 
 
