@@ -105,3 +105,37 @@ def test_times_people_type() -> None:
     assert parse_time("2130") == "21:30"
     assert parse_time("21：30") == "21:30"
     assert parse_time("24:00") is None and parse_time("8") is None
+
+
+async def test_tz_takes_any_case_cities_and_offsets(telegram: BotHarness) -> None:
+    chat = await telegram.private(503, language_code="zh")
+    typed = {
+        "asia/shanghai": "Asia/Shanghai",
+        "EUROPE/berlin": "Europe/Berlin",
+        "东京": "Asia/Tokyo",
+        "旧金山": "America/Los_Angeles",
+        "new york": "America/New_York",
+        "Berlin": "Europe/Berlin",
+        "UTC+8": "Etc/GMT-8",  # POSIX: the sign is inverted
+        "+08:00": "Etc/GMT-8",
+        "GMT-5": "Etc/GMT+5",
+    }
+    for text, zone in typed.items():
+        reply = await telegram.ask(chat, f"/tz {text}")
+        row = await get_chat(telegram.db, chat)
+        assert row is not None and row.timezone == zone, (text, reply)
+    assert "时区：UTC-5" in reply  # shown as the reader typed it
+    assert "不认识的时区“火星”" in await telegram.ask(chat, "/tz 火星")
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.timezone == "Etc/GMT+5"
+
+
+async def test_time_and_tz_without_argument_show_the_current_value(telegram: BotHarness) -> None:
+    chat = await telegram.private(504, language_code="en")
+    await telegram.say(chat, "/time 21:30")
+    await telegram.say(chat, "/tz UTC+8")
+    time_now = await telegram.ask(chat, "/time")
+    assert "Delivery now: 21:30 (UTC+8)." in time_now and "Usage: /time 21:30" in time_now
+    tz_now = await telegram.ask(chat, "/tz")
+    assert "Time zone now: UTC+8." in tz_now and "/tz Berlin" in tz_now
+    assert "Delivery: 21:30 (UTC+8)" in await telegram.ask(chat, "/settings")
