@@ -163,14 +163,15 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscription(
     assert [t.display for t in await list_topics(telegram.db, -1000500)] == ["量化"]
 
 
-async def test_unknown_commands_get_a_hint_and_plain_text_a_pointer(telegram: BotHarness) -> None:
+async def test_unknown_commands_get_a_hint_and_plain_text_a_search(telegram: BotHarness) -> None:
     chat = await telegram.private(107, language_code="en")
     reply = await telegram.say(chat, "/frobnicate now")
     assert reply[0]["plain"] == "Unknown command /frobnicate. Send /help to see all commands."
     hostile = await telegram.say(chat, "/<b>x" + "y" * 300)
     assert "<b>" in hostile[0]["plain"] and len(hostile[0]["plain"]) < 200
-    pointer = await telegram.say(chat, "what about int8?")
-    assert "/search" in pointer[0]["plain"]
+    search = await telegram.say(chat, "what about int8?")  # plain text searches
+    assert search[0]["plain"].startswith("Nothing found for “what about int8?”")
+    assert "/search" in search[1]["plain"]  # and says so, the first time
 
 
 async def test_group_commands_with_our_mention_work_and_others_are_ignored(

@@ -169,6 +169,15 @@ async def update_settings(
     return chat
 
 
+async def mark_search_hinted(conn: aiosqlite.Connection, chat_id: int) -> bool:
+    """Remember that the chat was told plain text is searched; True the first time only."""
+    cursor = await conn.execute(
+        "UPDATE chats SET search_hinted = 1, updated_at = ? WHERE id = ? AND search_hinted = 0",
+        (utc_now(), chat_id),
+    )
+    return cursor.rowcount > 0
+
+
 async def move_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> None:
     """A group became a supergroup: keep its settings, topics and outbox under the new id."""
     cursor = await conn.execute(

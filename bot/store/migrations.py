@@ -261,6 +261,9 @@ _OUTBOX_UNCERTAIN = _sql(
     "ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0",
 )
 
+# A private chat was told once that plain text is searched (the hint is shown only once).
+_CHATS_SEARCH_HINT = _sql("ALTER TABLE chats ADD COLUMN search_hinted INTEGER NOT NULL DEFAULT 0")
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -272,6 +275,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0008_unpublish_outbox_actions", _UNPUBLISH),
     ("0009_entry_topics", _entry_topics),
     ("0010_outbox_uncertain", _OUTBOX_UNCERTAIN),
+    ("0011_chats_search_hint", _CHATS_SEARCH_HINT),
 )
 
 
