@@ -139,3 +139,34 @@ async def test_time_and_tz_without_argument_show_the_current_value(telegram: Bot
     tz_now = await telegram.ask(chat, "/tz")
     assert "Time zone now: UTC+8." in tz_now and "/tz Berlin" in tz_now
     assert "Delivery: 21:30 (UTC+8)" in await telegram.ask(chat, "/settings")
+
+
+async def test_silent_notifications_are_a_setting_the_sender_follows(
+    telegram: BotHarness,
+) -> None:
+    from bot.delivery.enqueue import enqueue_issue
+    from bot.store.issues import ingest_issue
+    from tests.support.delivery import DeliveryRig
+    from tests.support.store import make_entry, make_issue
+
+    loud, quiet = await telegram.private(505), await telegram.private(506)
+    for chat in (loud, quiet):
+        await telegram.say(chat, "/start")
+    panel = (await telegram.say(quiet, "/settings"))[0]
+    assert "通知：有声" in panel["plain"]
+    await telegram.press(quiet, data_of(panel, "🔕 静音推送"), message_id=panel["message_id"])
+    panel = await telegram.message(quiet, panel["message_id"])
+    assert "通知：静音（不响铃）" in panel["plain"] and data_of(panel, "🔔 有声推送")
+    row = await get_chat(telegram.db, quiet)
+    assert row is not None and row.silent
+
+    issue = make_issue("2021-01-05", make_entry("QuantX 发布", url="https://example.com/q"))
+    ingested = await ingest_issue(telegram.db, issue, "h", "x")
+    await enqueue_issue(telegram.db, ingested.issue_id, issue, default_tz="Asia/Shanghai")
+    await telegram.db.commit()
+    rig = DeliveryRig(telegram.db, telegram.settings.db, telegram.emulator)
+    await rig.drain()
+    [to_quiet] = [m for m in await telegram.messages(quiet) if "QuantX" in m["plain"]]
+    [to_loud] = [m for m in await telegram.messages(loud) if "QuantX" in m["plain"]]
+    assert to_quiet["options"].get("disable_notification") is True
+    assert "disable_notification" not in to_loud["options"]

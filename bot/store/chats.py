@@ -34,11 +34,12 @@ class Chat:
     summary_mode: SummaryMode
     link_previews: bool
     thread_id: int | None
+    silent: bool = False  # digests arrive without a notification sound
 
 
 CHAT_COLUMNS = (
     "id, type, title, language, timezone, delivery_time, quiet_start, quiet_end, status,"
-    " summary_mode, link_previews, thread_id"
+    " summary_mode, link_previews, thread_id, silent"
 )
 
 
@@ -57,6 +58,7 @@ def chat_from_row(row: aiosqlite.Row | tuple[object, ...]) -> Chat:
         r[9],
         bool(r[10]),
         None if r[11] is None else int(str(r[11])),
+        bool(r[12]),
     )
 
 
@@ -124,6 +126,7 @@ async def update_settings(
     summary_mode: SummaryMode | None = None,
     link_previews: bool | None = None,
     thread_id: int | _Unset | None = UNSET,
+    silent: bool | None = None,
 ) -> Chat:
     """Change some settings; ``None`` resets the nullable ones (delivery_time None =
     deliver on publish, timezone None = the bot's default, quiet_hours None = none)."""
@@ -155,6 +158,8 @@ async def update_settings(
         changes["link_previews"] = int(link_previews)
     if thread_id is not UNSET:
         changes["thread_id"] = thread_id
+    if silent is not None:
+        changes["silent"] = int(silent)
     if changes:
         assignments = ", ".join(f"{name} = :{name}" for name in changes)  # fixed names only
         cursor = await conn.execute(

@@ -264,6 +264,9 @@ _OUTBOX_UNCERTAIN = _sql(
 # A private chat was told once that plain text is searched (the hint is shown only once).
 _CHATS_SEARCH_HINT = _sql("ALTER TABLE chats ADD COLUMN search_hinted INTEGER NOT NULL DEFAULT 0")
 
+# Digests delivered without a notification sound (sendMessage's disable_notification).
+_CHATS_SILENT = _sql("ALTER TABLE chats ADD COLUMN silent INTEGER NOT NULL DEFAULT 0")
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -276,6 +279,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0009_entry_topics", _entry_topics),
     ("0010_outbox_uncertain", _OUTBOX_UNCERTAIN),
     ("0011_chats_search_hint", _CHATS_SEARCH_HINT),
+    ("0012_chats_silent", _CHATS_SILENT),
 )
 
 

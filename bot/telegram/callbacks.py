@@ -43,7 +43,7 @@ class TopicAction(CallbackData, prefix="t"):
 
 
 class SettingAction(CallbackData, prefix="cfg"):
-    key: str  # lang | time | summary | previews | pause | quiet | thread
+    key: str  # lang | time | summary | previews | silent | pause | quiet | thread
     value: str
 
 

@@ -136,6 +136,7 @@ def settings_keyboard(
     previews: bool,
     quiet: bool,
     in_thread: bool,
+    silent: bool = False,
 ) -> InlineKeyboardMarkup:
     def btn(text: str, key: str, value: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
@@ -174,12 +175,21 @@ def settings_keyboard(
         ],
         [
             btn(
+                (
+                    t_text("telegram.settings.btn_sound", lang)
+                    if silent
+                    else t_text("telegram.settings.btn_silent", lang)
+                ),
+                "silent",
+                "0" if silent else "1",
+            ),
+            btn(
                 t_text("telegram.settings.btn_resume", lang)
                 if paused
                 else t_text("telegram.settings.btn_pause", lang),
                 "pause",
                 "0" if paused else "1",
-            )
+            ),
         ],
     ]
     if in_thread:

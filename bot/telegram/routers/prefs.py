@@ -59,6 +59,11 @@ def describe(row: ChatRow, lang: Lang, settings: Settings) -> str:
         quiet=quiet,
         summary=t(f"telegram.settings.summary_{row.summary_mode}", lang),
         previews=previews,
+        sound=(
+            t("telegram.settings.sound_off", lang)
+            if row.silent
+            else t("telegram.settings.sound_on", lang)
+        ),
         thread=thread,
     )
     return head + "\n\n" + t("telegram.settings.tail", lang)
@@ -75,6 +80,7 @@ def keyboard(row: ChatRow, lang: Lang, message: Message) -> InlineKeyboardMarkup
         previews=row.link_previews,
         quiet=bool(row.quiet_start),
         in_thread=in_forum_thread(message),
+        silent=row.silent,
     )
 
 
@@ -104,6 +110,8 @@ async def press(
         change = {"summary_mode": value}
     elif key == "previews" and value in ("0", "1"):
         change = {"link_previews": value == "1"}
+    elif key == "silent" and value in ("0", "1"):
+        change = {"silent": value == "1"}
     elif key == "quiet" and (value == "off" or _quiet_pair(value)):
         change = {"quiet_hours": _quiet_pair(value)}
     elif key == "pause" and value in ("0", "1"):
