@@ -35,11 +35,12 @@ class Chat:
     link_previews: bool
     thread_id: int | None
     silent: bool = False  # digests arrive without a notification sound
+    owner_id: int | None = None  # a reader's channel: the user who manages it
 
 
 CHAT_COLUMNS = (
     "id, type, title, language, timezone, delivery_time, quiet_start, quiet_end, status,"
-    " summary_mode, link_previews, thread_id, silent"
+    " summary_mode, link_previews, thread_id, silent, owner_id"
 )
 
 
@@ -59,6 +60,7 @@ def chat_from_row(row: aiosqlite.Row | tuple[object, ...]) -> Chat:
         bool(r[10]),
         None if r[11] is None else int(str(r[11])),
         bool(r[12]),
+        None if r[13] is None else int(str(r[13])),
     )
 
 
@@ -181,6 +183,26 @@ async def mark_search_hinted(conn: aiosqlite.Connection, chat_id: int) -> bool:
         (utc_now(), chat_id),
     )
     return cursor.rowcount > 0
+
+
+async def set_owner(conn: aiosqlite.Connection, chat_id: int, owner_id: int | None) -> None:
+    """Who manages a reader's channel (None: nobody; it is no longer listed)."""
+    cursor = await conn.execute(
+        "UPDATE chats SET owner_id = ?, updated_at = ? WHERE id = ?",
+        (owner_id, utc_now(), chat_id),
+    )
+    if cursor.rowcount == 0:
+        raise StoreError(f"unknown chat {chat_id}")
+
+
+async def owned_channels(conn: aiosqlite.Connection, owner_id: int) -> list[Chat]:
+    """The channels ``owner_id`` subscribed and manages, by title."""
+    async with conn.execute(
+        f"SELECT {CHAT_COLUMNS} FROM chats WHERE owner_id = ? AND type = 'channel'"
+        " ORDER BY title COLLATE NOCASE, id",
+        (owner_id,),
+    ) as cursor:
+        return [chat_from_row(row) for row in await cursor.fetchall()]
 
 
 async def move_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> None:

@@ -267,6 +267,13 @@ _CHATS_SEARCH_HINT = _sql("ALTER TABLE chats ADD COLUMN search_hinted INTEGER NO
 # Digests delivered without a notification sound (sendMessage's disable_notification).
 _CHATS_SILENT = _sql("ALTER TABLE chats ADD COLUMN silent INTEGER NOT NULL DEFAULT 0")
 
+# A reader's own channel: the user who subscribed it and manages it from a private chat
+# (NULL for every other chat, and for the operator's BOT_CHANNEL).
+_CHATS_OWNER = _sql(
+    "ALTER TABLE chats ADD COLUMN owner_id INTEGER",
+    "CREATE INDEX chats_by_owner ON chats (owner_id) WHERE owner_id IS NOT NULL",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -280,6 +287,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0010_outbox_uncertain", _OUTBOX_UNCERTAIN),
     ("0011_chats_search_hint", _CHATS_SEARCH_HINT),
     ("0012_chats_silent", _CHATS_SILENT),
+    ("0013_chats_owner", _CHATS_OWNER),
 )
 
 

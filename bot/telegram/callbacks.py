@@ -47,6 +47,12 @@ class SettingAction(CallbackData, prefix="cfg"):
     value: str
 
 
+class ChannelAction(CallbackData, prefix="ch"):
+    chat: int  # a reader's channel, managed from the owner's private chat
+    op: str  # "sum" (summary mode = key), "rm" (remove the topic whose key is key), "del"
+    key: str = ""
+
+
 class PublishAction(CallbackData, prefix="pub"):
     token: str
     ok: bool
