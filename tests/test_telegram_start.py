@@ -126,6 +126,12 @@ async def test_start_after_unsubscribe_says_topics_and_settings_were_kept(
     row = await get_chat(telegram.db, chat)
     assert row is not None and row.status == "active"
     assert "欢迎回来" not in await telegram.ask(chat, "/start")  # already subscribed: welcome
+    # a chat stored before it ever subscribed (settings, a search) is simply welcomed
+    newcomer = await telegram.private(109, language_code="zh")
+    await telegram.say(newcomer, "/settings")
+    await telegram.say(newcomer, "量化")
+    first = await telegram.ask(newcomer, "/start")
+    assert "欢迎！" in first and "欢迎回来" not in first
 
 
 async def test_blocking_the_bot_marks_the_chat_inactive(telegram: BotHarness) -> None:

@@ -36,11 +36,12 @@ class Chat:
     thread_id: int | None
     silent: bool = False  # digests arrive without a notification sound
     owner_id: int | None = None  # a reader's channel: the user who manages it
+    left_at: str | None = None  # when an active chat stopped (None: active, or never was)
 
 
 CHAT_COLUMNS = (
     "id, type, title, language, timezone, delivery_time, quiet_start, quiet_end, status,"
-    " summary_mode, link_previews, thread_id, silent, owner_id"
+    " summary_mode, link_previews, thread_id, silent, owner_id, left_at"
 )
 
 
@@ -61,6 +62,7 @@ def chat_from_row(row: aiosqlite.Row | tuple[object, ...]) -> Chat:
         None if r[11] is None else int(str(r[11])),
         bool(r[12]),
         None if r[13] is None else int(str(r[13])),
+        None if r[14] is None else str(r[14]),
     )
 
 
@@ -70,17 +72,27 @@ async def upsert_chat(
     type_: ChatType,
     title: str | None = None,
     language: Language | None = None,
+    *,
+    status: ChatStatus = "active",
 ) -> Chat:
-    """Create the chat (active) or refresh its type and title; language only on creation
-    unless given."""
+    """Create the chat (with ``status``, never recorded as having left) or refresh its
+    type and title; language only on creation unless given."""
     if type_ not in get_args(ChatType):
         raise StoreError(f"unknown chat type {type_!r}")
     now = utc_now()
     await conn.execute(
-        "INSERT INTO chats (id, type, title, language, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET type = excluded.type,"
+        "INSERT INTO chats (id, type, title, language, status, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET type = excluded.type,"
         " title = excluded.title, updated_at = excluded.updated_at",
-        (chat_id, type_, (title or None) and title[:TITLE_MAX], language or "zh", now, now),
+        (
+            chat_id,
+            type_,
+            (title or None) and title[:TITLE_MAX],
+            language or "zh",
+            status,
+            now,
+            now,
+        ),
     )
     if language is not None:
         await update_settings(conn, chat_id, language=language)
@@ -96,11 +108,16 @@ async def get_chat(conn: aiosqlite.Connection, chat_id: int) -> Chat | None:
 
 
 async def set_status(conn: aiosqlite.Connection, chat_id: int, status: ChatStatus) -> bool:
-    """Mark a chat active, paused or blocked; False if the chat is unknown."""
+    """Mark a chat active, paused or blocked; False if the chat is unknown. Leaving
+    ``active`` records when (``left_at``); becoming active again clears it."""
     if status not in get_args(ChatStatus):
         raise StoreError(f"unknown chat status {status!r}")
+    now = utc_now()
     cursor = await conn.execute(
-        "UPDATE chats SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), chat_id)
+        "UPDATE chats SET left_at = CASE WHEN :status = 'active' THEN NULL"
+        " WHEN status = 'active' THEN :now ELSE left_at END,"
+        " status = :status, updated_at = :now WHERE id = :id",
+        {"status": status, "now": now, "id": chat_id},
     )
     return cursor.rowcount > 0
 

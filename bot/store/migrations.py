@@ -274,6 +274,10 @@ _CHATS_OWNER = _sql(
     "CREATE INDEX chats_by_owner ON chats (owner_id) WHERE owner_id IS NOT NULL",
 )
 
+# When an active chat stopped being served (unsubscribed, paused, blocked); NULL while
+# active and for a chat that was never subscribed: /start then says what was kept.
+_CHATS_LEFT_AT = _sql("ALTER TABLE chats ADD COLUMN left_at TEXT")
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -288,6 +292,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0011_chats_search_hint", _CHATS_SEARCH_HINT),
     ("0012_chats_silent", _CHATS_SILENT),
     ("0013_chats_owner", _CHATS_OWNER),
+    ("0014_chats_left_at", _CHATS_LEFT_AT),
 )
 
 

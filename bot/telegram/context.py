@@ -83,12 +83,10 @@ async def ensure_chat(
     if row is not None:
         return row
     title = chat.title or chat.full_name
-    created = await upsert_chat(conn, chat.id, _chat_type(chat.type), title, language=lang)
-    created = await update_settings(conn, chat.id, summary_mode=NEW_READER_SUMMARY)
-    if not subscribe:
-        await set_status(conn, chat.id, "paused")
-        created = await update_settings(conn, chat.id)  # no changes: re-read
-    return created
+    kind = _chat_type(chat.type)
+    status: ChatStatus = "active" if subscribe else "paused"
+    await upsert_chat(conn, chat.id, kind, title, language=lang, status=status)
+    return await update_settings(conn, chat.id, summary_mode=NEW_READER_SUMMARY)
 
 
 async def change_chat(

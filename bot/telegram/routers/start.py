@@ -33,7 +33,7 @@ def help_text(lang: Lang, *, admin: bool) -> str:
 async def start(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
     """Welcome a new reader; one who had unsubscribed hears that nothing was lost."""
     row = await change_chat(db, message.chat, lang, subscribe=True, status="active")
-    if chat_row is not None and chat_row.status != "active":
+    if chat_row is not None and chat_row.left_at is not None:
         count = len(await list_topics(db.reader, row.id))
         await message.answer(t("telegram.start.welcome_back", row.language, count=count))
         return
