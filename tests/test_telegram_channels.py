@@ -52,6 +52,11 @@ async def test_an_admin_subscribes_their_channel_which_gets_its_topics(
     await telegram.press(owner, labels["完整"], message_id=listing["message_id"])
     row = await get_chat(telegram.db, CHANNEL)
     assert row is not None and row.summary_mode == "full"
+    await telegram.press(owner, labels["🔕 静音推送"], message_id=listing["message_id"])
+    row = await get_chat(telegram.db, CHANNEL)
+    assert row is not None and row.silent
+    panel = await telegram.message(owner, listing["message_id"])
+    assert "通知：静音（不响铃）" in panel["plain"] and "摘要：完整" in panel["plain"]
     await telegram.press(owner, labels["✕ 量化"], message_id=listing["message_id"])
     assert await list_topics(telegram.db, CHANNEL) == []
     await telegram.press(owner, labels["🗑 取消订阅频道"], message_id=listing["message_id"])

@@ -49,7 +49,9 @@ class SettingAction(CallbackData, prefix="cfg"):
 
 class ChannelAction(CallbackData, prefix="ch"):
     chat: int  # a reader's channel, managed from the owner's private chat
-    op: str  # "sum" (summary mode = key), "rm" (remove the topic whose key is key), "del"
+    # "sum" (summary mode = key), "rm" (remove the topic whose key is key),
+    # "silent" (key "1" or "0"), "del" (unsubscribe the channel)
+    op: str
     key: str = ""
 
 

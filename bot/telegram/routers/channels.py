@@ -4,7 +4,8 @@
 channel and that the user is one too, then subscribes the channel (its own topics and
 settings, its own outbox rows — deliveries go to the channel's chat id like to any
 chat). ``/channel @mychannel 量化, NCNN`` also adds topics; ``/channel`` alone shows
-each of the user's channels with buttons (summary mode, ✕ per topic, remove).
+each of the user's channels with buttons (summary mode, ✕ per topic, silent
+posts, remove).
 ``BOT_CHANNEL`` (the operator's channel) is not one of these.
 """
 
@@ -102,6 +103,11 @@ async def panel(db: Database, row: ChatRow, lang: Lang) -> tuple[str, InlineKeyb
         if topics
         else t("telegram.channel.all_topics", lang),
         summary=t(f"telegram.settings.summary_{row.summary_mode}", lang),
+        sound=(
+            t("telegram.settings.sound_off", lang)
+            if row.silent
+            else t("telegram.settings.sound_on", lang)
+        ),
         id=row.id,
     )
 
@@ -123,7 +129,17 @@ async def panel(db: Database, row: ChatRow, lang: Lang) -> tuple[str, InlineKeyb
     ]
     removes = [btn("✕ " + label(x, lang), "rm", word_key(x)) for x in topics]
     rows += [removes[i : i + 2] for i in range(0, len(removes), 2)]
-    rows.append([btn(t_text("telegram.channel.btn_remove", lang), "del")])
+    sound = (
+        t_text("telegram.settings.btn_sound", lang)
+        if row.silent
+        else t_text("telegram.settings.btn_silent", lang)
+    )
+    rows.append(
+        [
+            btn(sound, "silent", "0" if row.silent else "1"),
+            btn(t_text("telegram.channel.btn_remove", lang), "del"),
+        ]
+    )
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -221,6 +237,8 @@ async def press(
     if op == "sum" and key in SUMMARY_MODES:
         mode: SummaryMode = key  # type: ignore[assignment]
         row = await db.write(lambda c: update_settings(c, chat_id, summary_mode=mode))
+    elif op == "silent" and key in ("0", "1"):
+        row = await db.write(lambda c: update_settings(c, chat_id, silent=key == "1"))
     elif op == "rm":
         topics = await list_topics(db.reader, chat_id)
         hit = next((x for x in topics if word_key(x) == key), None)
