@@ -40,13 +40,14 @@ def test_demo_runs_end_to_end_and_shows_what_each_reader_got(tmp_path: Path) -> 
     assert "placeholder" in text and "publishes it anyway" in text and "--force" in text
     # Each reader's chat, as they see it.
     alice = chat_section(text, "Alice (private, no topics)")
-    assert "2021-01-05（1/2）" in alice and "2021-01-05（2/2）" in alice
+    # new readers get compact summaries: the whole issue in one message
+    assert "嵌入式AI简报 · 2021-01-05" in alice and "（1/2）" not in alice
     bob = chat_section(text, "Bob (private, topics: 量化)")
     assert "按关注筛选：量化" in bob and "（1/2）" not in bob
     carol = chat_section(text, "Carol (private, topics: NCNN)")
     assert "按关注筛选：NCNN" in carol and "如何阅读NCNN的框架代码" in carol
     group = chat_section(text, "嵌入式AI读书会 (group, no topics)")
-    assert "2021-01-05（1/2）" in group
+    assert "嵌入式AI简报 · 2021-01-05" in group and "（1/2）" not in group
     # The search answer, with a match for the 2-character word.
     search = text.split("Alice asks: /search 量化", 1)[1]
     assert "“量化”" in search and "HAWQ" in search

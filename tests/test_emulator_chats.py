@@ -74,3 +74,28 @@ async def test_chat_info_and_configurable_admins(emulator: EmulatorClient) -> No
     assert body["result"]["status"] == "administrator"
     status, body = await emulator.call("getChat", chat_id=-21)
     assert (status, body["description"]) == (400, "Bad Request: chat not found")
+
+
+async def test_channels_have_admins_and_the_bot_is_admin_only_where_added(
+    emulator: EmulatorClient,
+) -> None:
+    bot_id = int(emulator.token.split(":")[0])
+    await emulator.add_chat(-1007, "channel", title="Mine", username="minechan", admins=[71])
+    await emulator.add_chat(-1008, "channel", title="Elsewhere", admins=[71], bot_status="left")
+    status, body = await emulator.call("getChatMember", chat_id="@minechan", user_id=bot_id)
+    assert body["result"]["status"] == "administrator"
+    status, body = await emulator.call("getChatMember", chat_id=-1007, user_id=71)
+    assert body["result"]["status"] == "administrator"
+    status, body = await emulator.call("getChatMember", chat_id=-1007, user_id=72)
+    assert body["result"]["status"] == "member"
+    status, body = await emulator.call("getChatAdministrators", chat_id=-1007)
+    assert sorted(m["user"]["id"] for m in body["result"]) == sorted([71, bot_id])
+    status, body = await emulator.call("getChatMember", chat_id=-1008, user_id=bot_id)
+    assert body["result"]["status"] == "left"
+    status, body = await emulator.call("getChatAdministrators", chat_id=-1008)
+    assert body["description"] == "Bad Request: member list is inaccessible"
+    status, body = await emulator.call("sendMessage", chat_id=-1008, text="hi")
+    assert status == 403
+    assert body["description"] == "Forbidden: bot is not a member of the channel chat"
+    status, body = await emulator.call("getChatMember", chat_id=-1008, user_id=71)
+    assert body["description"] == "Bad Request: member list is inaccessible"

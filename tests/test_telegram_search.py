@@ -60,6 +60,22 @@ async def test_search_pages_through_results(telegram: BotHarness) -> None:
     assert titles == {f"量化方法 No.{n} <script>" for n in range(12)}  # each once
 
 
+async def test_plain_text_in_a_private_chat_is_a_search_with_a_hint_once(
+    telegram: BotHarness,
+) -> None:
+    await seed(telegram.db)
+    chat = await telegram.private(806)
+    first = await telegram.say(chat, "量化")
+    assert first[0]["plain"].startswith("搜索“量化”：共 12 条 · 第 1/3 页")
+    assert [label for label, _ in buttons(first[0])] == ["1/3", "›"]
+    assert len(first) == 2 and "直接发送文字就是搜索" in first[1]["plain"]
+    again = await telegram.say(chat, "NCNN")
+    assert len(again) == 1 and again[0]["plain"].startswith("搜索“NCNN”")  # no second hint
+    assert "“zzzqq”" in await telegram.ask(chat, "zzzqq")
+    group = await telegram.group(-1000806, admins=[806])
+    assert await telegram.say(group, "量化", user_id=806) == []  # groups talk among themselves
+
+
 async def test_title_matches_come_first_in_english(telegram: BotHarness) -> None:
     await seed(telegram.db)
     chat = await telegram.private(804, language_code="en")

@@ -105,3 +105,68 @@ def test_times_people_type() -> None:
     assert parse_time("2130") == "21:30"
     assert parse_time("21：30") == "21:30"
     assert parse_time("24:00") is None and parse_time("8") is None
+
+
+async def test_tz_takes_any_case_cities_and_offsets(telegram: BotHarness) -> None:
+    chat = await telegram.private(503, language_code="zh")
+    typed = {
+        "asia/shanghai": "Asia/Shanghai",
+        "EUROPE/berlin": "Europe/Berlin",
+        "东京": "Asia/Tokyo",
+        "旧金山": "America/Los_Angeles",
+        "new york": "America/New_York",
+        "Berlin": "Europe/Berlin",
+        "UTC+8": "Etc/GMT-8",  # POSIX: the sign is inverted
+        "+08:00": "Etc/GMT-8",
+        "GMT-5": "Etc/GMT+5",
+    }
+    for text, zone in typed.items():
+        reply = await telegram.ask(chat, f"/tz {text}")
+        row = await get_chat(telegram.db, chat)
+        assert row is not None and row.timezone == zone, (text, reply)
+    assert "时区：UTC-5" in reply  # shown as the reader typed it
+    assert "不认识的时区“火星”" in await telegram.ask(chat, "/tz 火星")
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.timezone == "Etc/GMT+5"
+
+
+async def test_time_and_tz_without_argument_show_the_current_value(telegram: BotHarness) -> None:
+    chat = await telegram.private(504, language_code="en")
+    await telegram.say(chat, "/time 21:30")
+    await telegram.say(chat, "/tz UTC+8")
+    time_now = await telegram.ask(chat, "/time")
+    assert "Delivery now: 21:30 (UTC+8)." in time_now and "Usage: /time 21:30" in time_now
+    tz_now = await telegram.ask(chat, "/tz")
+    assert "Time zone now: UTC+8." in tz_now and "/tz Berlin" in tz_now
+    assert "Delivery: 21:30 (UTC+8)" in await telegram.ask(chat, "/settings")
+
+
+async def test_silent_notifications_are_a_setting_the_sender_follows(
+    telegram: BotHarness,
+) -> None:
+    from bot.delivery.enqueue import enqueue_issue
+    from bot.store.issues import ingest_issue
+    from tests.support.delivery import DeliveryRig
+    from tests.support.store import make_entry, make_issue
+
+    loud, quiet = await telegram.private(505), await telegram.private(506)
+    for chat in (loud, quiet):
+        await telegram.say(chat, "/start")
+    panel = (await telegram.say(quiet, "/settings"))[0]
+    assert "通知：有声" in panel["plain"]
+    await telegram.press(quiet, data_of(panel, "🔕 静音推送"), message_id=panel["message_id"])
+    panel = await telegram.message(quiet, panel["message_id"])
+    assert "通知：静音（不响铃）" in panel["plain"] and data_of(panel, "🔔 有声推送")
+    row = await get_chat(telegram.db, quiet)
+    assert row is not None and row.silent
+
+    issue = make_issue("2021-01-05", make_entry("QuantX 发布", url="https://example.com/q"))
+    ingested = await ingest_issue(telegram.db, issue, "h", "x")
+    await enqueue_issue(telegram.db, ingested.issue_id, issue, default_tz="Asia/Shanghai")
+    await telegram.db.commit()
+    rig = DeliveryRig(telegram.db, telegram.settings.db, telegram.emulator)
+    await rig.drain()
+    [to_quiet] = [m for m in await telegram.messages(quiet) if "QuantX" in m["plain"]]
+    [to_loud] = [m for m in await telegram.messages(loud) if "QuantX" in m["plain"]]
+    assert to_quiet["options"].get("disable_notification") is True
+    assert "disable_notification" not in to_loud["options"]

@@ -36,6 +36,7 @@ async def test_start_subscribes_a_private_chat_in_chinese(telegram: BotHarness) 
     assert "欢迎" in replies[0]["plain"]
     row = await get_chat(telegram.db, chat)
     assert row is not None and row.status == "active" and row.language == "zh"
+    assert row.summary_mode == "compact"  # a new reader starts compact; full is one tap away
 
 
 async def test_start_answers_english_speakers_in_english(telegram: BotHarness) -> None:
@@ -113,6 +114,26 @@ async def test_unsubscribe_keeps_topics_and_subscribe_resumes(telegram: BotHarne
     assert "已经订阅" in (await telegram.say(chat, "/subscribe"))[0]["plain"]
 
 
+async def test_start_after_unsubscribe_says_topics_and_settings_were_kept(
+    telegram: BotHarness,
+) -> None:
+    chat = await telegram.private(108, language_code="zh")
+    await telegram.say(chat, "/start")
+    await telegram.say(chat, "/topic 量化, NCNN")
+    await telegram.say(chat, "/unsubscribe")
+    back = await telegram.ask(chat, "/start")
+    assert "欢迎回来" in back and "2 个话题和设置都保留着" in back
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.status == "active"
+    assert "欢迎回来" not in await telegram.ask(chat, "/start")  # already subscribed: welcome
+    # a chat stored before it ever subscribed (settings, a search) is simply welcomed
+    newcomer = await telegram.private(109, language_code="zh")
+    await telegram.say(newcomer, "/settings")
+    await telegram.say(newcomer, "量化")
+    first = await telegram.ask(newcomer, "/start")
+    assert "欢迎！" in first and "欢迎回来" not in first
+
+
 async def test_blocking_the_bot_marks_the_chat_inactive(telegram: BotHarness) -> None:
     chat = await telegram.private(106)
     await telegram.say(chat, "/start")
@@ -148,14 +169,15 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_subscription(
     assert [t.display for t in await list_topics(telegram.db, -1000500)] == ["量化"]
 
 
-async def test_unknown_commands_get_a_hint_and_plain_text_a_pointer(telegram: BotHarness) -> None:
+async def test_unknown_commands_get_a_hint_and_plain_text_a_search(telegram: BotHarness) -> None:
     chat = await telegram.private(107, language_code="en")
     reply = await telegram.say(chat, "/frobnicate now")
     assert reply[0]["plain"] == "Unknown command /frobnicate. Send /help to see all commands."
     hostile = await telegram.say(chat, "/<b>x" + "y" * 300)
     assert "<b>" in hostile[0]["plain"] and len(hostile[0]["plain"]) < 200
-    pointer = await telegram.say(chat, "what about int8?")
-    assert "/search" in pointer[0]["plain"]
+    search = await telegram.say(chat, "what about int8?")  # plain text searches
+    assert search[0]["plain"].startswith("Nothing found for “what about int8?”")
+    assert "/search" in search[1]["plain"]  # and says so, the first time
 
 
 async def test_group_commands_with_our_mention_work_and_others_are_ignored(

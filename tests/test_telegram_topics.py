@@ -126,9 +126,22 @@ async def test_untopic_and_buttons_remove_and_clear(telegram: BotHarness) -> Non
     answers = await telegram.callback_answers(chat)
     assert answers[-1]["answer"]["text"] == "This page has expired; please send the command again."
     await telegram.say(chat, "/topic a b")
-    listing = await telegram.say(chat, "/topics")
-    await telegram.press(chat, buttons(listing[0])[-1][1])
+    listing = (await telegram.say(chat, "/topics"))[0]
+    clear = dict(buttons(listing))["🗑 Clear all"]
+    await telegram.press(chat, clear, message_id=listing["message_id"])
+    asked = await telegram.message(chat, listing["message_id"])
+    assert "Clear all 3 topics?" in asked["plain"]  # mnnx, a, b: nothing cleared yet
+    assert len(await list_topics(telegram.db, chat)) == 3
+    await telegram.press(chat, dict(buttons(asked))["Cancel"], message_id=listing["message_id"])
+    kept = await telegram.message(chat, listing["message_id"])
+    assert "🗑 Clear all" in dict(buttons(kept)) and len(await list_topics(telegram.db, chat)) == 3
+    await telegram.press(chat, clear, message_id=listing["message_id"])
+    asked = await telegram.message(chat, listing["message_id"])
+    await telegram.press(
+        chat, dict(buttons(asked))["🗑 Yes, clear"], message_id=listing["message_id"]
+    )
     assert await list_topics(telegram.db, chat) == []
+    assert "All topics cleared." in (await telegram.message(chat, listing["message_id"]))["plain"]
 
 
 async def test_topic_limits_are_enforced_politely(telegram: BotHarness) -> None:

@@ -224,11 +224,14 @@ class DigestClient:
         self.bot = bot
         self.paid_broadcast = paid_broadcast
 
-    async def send(self, chat: ChatRef, html: str, thread_id: int | None) -> int:
+    async def send(
+        self, chat: ChatRef, html: str, thread_id: int | None, *, silent: bool = False
+    ) -> int:
         message = await self.bot.send_message(
             chat_id=chat,
             text=html,
             message_thread_id=thread_id,
+            disable_notification=True if silent else None,
             link_preview_options=NO_PREVIEW,
             allow_paid_broadcast=True if self.paid_broadcast else None,
         )

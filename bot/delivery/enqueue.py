@@ -137,7 +137,13 @@ async def enqueue_issue(
     """Plan and write the outbox rows of ``issue`` for every subscribed active chat."""
     moment = now or datetime.now(UTC)
     now_s = to_stamp(moment)
-    audience = [(c, t) for c, t in await active_chats_with_topics(conn) if c.type != "channel"]
+    operator = channel_chat_id(channel)[0] if channel else None
+    # Channels are readers' own (owned) ones; the operator's BOT_CHANNEL is served below.
+    audience = [
+        (c, t)
+        for c, t in await active_chats_with_topics(conn)
+        if (c.type != "channel" or c.owner_id is not None) and c.id != operator
+    ]
     groups: dict[RenderKey, list[Chat]] = defaultdict(list)
     for chat, topics in audience:
         groups[render_key(chat, topics)].append(chat)

@@ -263,7 +263,9 @@ class Sender:
                 await self.client.delete(job.target, message_id)
                 self.tally.deleted += 1
             elif message_id is None:
-                message_id = await self.client.send(job.target, text, job.thread_id)
+                message_id = await self.client.send(
+                    job.target, text, job.thread_id, silent=job.silent
+                )
                 self.tally.sent += 1
             else:
                 await self.client.edit(job.target, message_id, text)  # idempotent

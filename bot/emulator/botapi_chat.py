@@ -11,6 +11,7 @@ from bot.emulator.botapi import method
 from bot.emulator.errors import bad_request
 from bot.emulator.params import Params
 from bot.emulator.runtime import Runtime
+from bot.emulator.state import Chat
 
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 _SCOPES = frozenset(
@@ -52,10 +53,12 @@ async def get_chat_member(rt: Runtime, p: Params, bot_id: int) -> Any:
     user_id = p.integer("user_id", missing="user not found")
     assert user_id is not None
     if user_id == bot_id:
-        status = "kicked" if chat.blocked else "member"
+        status = "kicked" if chat.blocked else chat.bot_member_status
         return objects.member(objects.bot_user(rt.config, bot_id), status)
     if chat.type == "private" and user_id != chat.id:
         raise bad_request("user not found")
+    if chat.type == "channel" and _outside(chat):
+        raise bad_request("member list is inaccessible")
     status = "administrator" if user_id in chat.admins else "member"
     return objects.member(objects.user(user_id, chat), status)
 
@@ -65,7 +68,17 @@ async def get_chat_administrators(rt: Runtime, p: Params, bot_id: int) -> Any:
     chat = rt.chat(p.chat_ref())
     if chat.type == "private":
         raise bad_request("there are no administrators in the private chat")
-    return [objects.member(objects.user(a, chat), "administrator") for a in sorted(chat.admins)]
+    if chat.type == "channel" and _outside(chat):
+        raise bad_request("member list is inaccessible")
+    admins = [objects.member(objects.user(a, chat), "administrator") for a in sorted(chat.admins)]
+    if not chat.blocked and chat.bot_member_status == "administrator":
+        admins.append(objects.member(objects.bot_user(rt.config, bot_id), "administrator"))
+    return admins
+
+
+def _outside(chat: Chat) -> bool:
+    """A channel the bot is not in: Telegram does not show it the members."""
+    return chat.blocked or chat.bot_member_status == "left"
 
 
 def _commands_key(p: Params) -> tuple[str, str]:

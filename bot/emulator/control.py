@@ -10,7 +10,7 @@ from bot.emulator import objects
 from bot.emulator.botapi_files import guess_mime
 from bot.emulator.errors import ControlError
 from bot.emulator.runtime import Runtime
-from bot.emulator.state import CHAT_TYPES, CallbackQuery, Chat, Message, Version, now
+from bot.emulator.state import BOT_STATUSES, CHAT_TYPES, CallbackQuery, Chat, Message, Version, now
 from bot.emulator.users import chat_member_update, migration_updates, user_message
 
 _CHAT_FIELDS = (
@@ -22,6 +22,7 @@ _CHAT_FIELDS = (
     "admins",
     "blocked",
     "migrate_to",
+    "bot_status",
 )
 
 
@@ -64,6 +65,9 @@ def upsert_chat(rt: Runtime, body: dict[str, Any]) -> dict[str, Any]:
     if blocked is not None and not isinstance(blocked, bool):
         raise ControlError("'blocked' must be true or false")
     migrate_to = _int(body, "migrate_to")
+    bot_status = _str(body, "bot_status")
+    if bot_status is not None and bot_status not in BOT_STATUSES:
+        raise ControlError(f"'bot_status' must be one of {', '.join(BOT_STATUSES)}")
     chat = rt.state.chats.get(chat_id)
     created = chat is None
     if chat is None:
@@ -75,6 +79,8 @@ def upsert_chat(rt: Runtime, body: dict[str, Any]) -> dict[str, Any]:
             setattr(chat, key, _str(body, key))
     if admins is not None:
         chat.admins = set(admins)
+    if bot_status is not None:
+        chat.bot_status = bot_status
     if "migrate_to" in body and migrate_to != chat.migrate_to:
         chat.migrate_to = migrate_to
         if migrate_to is not None:

@@ -64,7 +64,7 @@ class Runtime:
                 "Bad Request: group chat was upgraded to a supergroup chat",
                 {"migrate_to_chat_id": chat.migrate_to},
             )
-        if chat.blocked:
+        if chat.blocked or chat.bot_member_status == "left":
             raise forbidden(_KICKED[chat.type])
         return chat
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CHAT_TYPES = ("private", "group", "supergroup", "channel")
+BOT_STATUSES = ("administrator", "member", "left")
 
 
 @dataclass(slots=True)
@@ -21,6 +22,15 @@ class Chat:
     blocked: bool = False
     migrate_to: int | None = None
     last_message_id: int = 0
+    bot_status: str = ""  # "" = the usual: administrator of a channel, member elsewhere
+
+    @property
+    def bot_member_status(self) -> str:
+        """The bot's own membership (a bot is always an administrator in a channel it
+        is in; ``left``: the bot is not in the chat at all)."""
+        if self.bot_status:
+            return self.bot_status
+        return "administrator" if self.type == "channel" else "member"
 
     @property
     def is_group(self) -> bool:
@@ -51,6 +61,7 @@ class Chat:
             "admins": sorted(self.admins),
             "blocked": self.blocked,
             "migrate_to": self.migrate_to,
+            "bot_status": self.bot_member_status,
         }
 
 

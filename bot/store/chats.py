@@ -34,11 +34,14 @@ class Chat:
     summary_mode: SummaryMode
     link_previews: bool
     thread_id: int | None
+    silent: bool = False  # digests arrive without a notification sound
+    owner_id: int | None = None  # a reader's channel: the user who manages it
+    left_at: str | None = None  # when an active chat stopped (None: active, or never was)
 
 
 CHAT_COLUMNS = (
     "id, type, title, language, timezone, delivery_time, quiet_start, quiet_end, status,"
-    " summary_mode, link_previews, thread_id"
+    " summary_mode, link_previews, thread_id, silent, owner_id, left_at"
 )
 
 
@@ -57,6 +60,9 @@ def chat_from_row(row: aiosqlite.Row | tuple[object, ...]) -> Chat:
         r[9],
         bool(r[10]),
         None if r[11] is None else int(str(r[11])),
+        bool(r[12]),
+        None if r[13] is None else int(str(r[13])),
+        None if r[14] is None else str(r[14]),
     )
 
 
@@ -66,17 +72,27 @@ async def upsert_chat(
     type_: ChatType,
     title: str | None = None,
     language: Language | None = None,
+    *,
+    status: ChatStatus = "active",
 ) -> Chat:
-    """Create the chat (active) or refresh its type and title; language only on creation
-    unless given."""
+    """Create the chat (with ``status``, never recorded as having left) or refresh its
+    type and title; language only on creation unless given."""
     if type_ not in get_args(ChatType):
         raise StoreError(f"unknown chat type {type_!r}")
     now = utc_now()
     await conn.execute(
-        "INSERT INTO chats (id, type, title, language, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET type = excluded.type,"
+        "INSERT INTO chats (id, type, title, language, status, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET type = excluded.type,"
         " title = excluded.title, updated_at = excluded.updated_at",
-        (chat_id, type_, (title or None) and title[:TITLE_MAX], language or "zh", now, now),
+        (
+            chat_id,
+            type_,
+            (title or None) and title[:TITLE_MAX],
+            language or "zh",
+            status,
+            now,
+            now,
+        ),
     )
     if language is not None:
         await update_settings(conn, chat_id, language=language)
@@ -92,11 +108,16 @@ async def get_chat(conn: aiosqlite.Connection, chat_id: int) -> Chat | None:
 
 
 async def set_status(conn: aiosqlite.Connection, chat_id: int, status: ChatStatus) -> bool:
-    """Mark a chat active, paused or blocked; False if the chat is unknown."""
+    """Mark a chat active, paused or blocked; False if the chat is unknown. Leaving
+    ``active`` records when (``left_at``); becoming active again clears it."""
     if status not in get_args(ChatStatus):
         raise StoreError(f"unknown chat status {status!r}")
+    now = utc_now()
     cursor = await conn.execute(
-        "UPDATE chats SET status = ?, updated_at = ? WHERE id = ?", (status, utc_now(), chat_id)
+        "UPDATE chats SET left_at = CASE WHEN :status = 'active' THEN NULL"
+        " WHEN status = 'active' THEN :now ELSE left_at END,"
+        " status = :status, updated_at = :now WHERE id = :id",
+        {"status": status, "now": now, "id": chat_id},
     )
     return cursor.rowcount > 0
 
@@ -124,6 +145,7 @@ async def update_settings(
     summary_mode: SummaryMode | None = None,
     link_previews: bool | None = None,
     thread_id: int | _Unset | None = UNSET,
+    silent: bool | None = None,
 ) -> Chat:
     """Change some settings; ``None`` resets the nullable ones (delivery_time None =
     deliver on publish, timezone None = the bot's default, quiet_hours None = none)."""
@@ -155,6 +177,8 @@ async def update_settings(
         changes["link_previews"] = int(link_previews)
     if thread_id is not UNSET:
         changes["thread_id"] = thread_id
+    if silent is not None:
+        changes["silent"] = int(silent)
     if changes:
         assignments = ", ".join(f"{name} = :{name}" for name in changes)  # fixed names only
         cursor = await conn.execute(
@@ -167,6 +191,35 @@ async def update_settings(
     if chat is None:
         raise StoreError(f"unknown chat {chat_id}")
     return chat
+
+
+async def mark_search_hinted(conn: aiosqlite.Connection, chat_id: int) -> bool:
+    """Remember that the chat was told plain text is searched; True the first time only."""
+    cursor = await conn.execute(
+        "UPDATE chats SET search_hinted = 1, updated_at = ? WHERE id = ? AND search_hinted = 0",
+        (utc_now(), chat_id),
+    )
+    return cursor.rowcount > 0
+
+
+async def set_owner(conn: aiosqlite.Connection, chat_id: int, owner_id: int | None) -> None:
+    """Who manages a reader's channel (None: nobody; it is no longer listed)."""
+    cursor = await conn.execute(
+        "UPDATE chats SET owner_id = ?, updated_at = ? WHERE id = ?",
+        (owner_id, utc_now(), chat_id),
+    )
+    if cursor.rowcount == 0:
+        raise StoreError(f"unknown chat {chat_id}")
+
+
+async def owned_channels(conn: aiosqlite.Connection, owner_id: int) -> list[Chat]:
+    """The channels ``owner_id`` subscribed and manages, by title."""
+    async with conn.execute(
+        f"SELECT {CHAT_COLUMNS} FROM chats WHERE owner_id = ? AND type = 'channel'"
+        " ORDER BY title COLLATE NOCASE, id",
+        (owner_id,),
+    ) as cursor:
+        return [chat_from_row(row) for row in await cursor.fetchall()]
 
 
 async def move_chat(conn: aiosqlite.Connection, old_id: int, new_id: int) -> None:

@@ -37,6 +37,7 @@ class Job:
     thread_id: int | None
     action: str = "send"  # send (or edit, when message_id is set) | edit | delete
     uncertain: bool = False  # an earlier send got no answer: the next one may duplicate it
+    silent: bool = False  # the chat wants digests without a notification sound
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -77,7 +78,7 @@ async def claim(
         cur = await conn.execute(
             "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
             " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
-            " t.html, c.status, o.action, o.uncertain_at FROM outbox o"
+            " t.html, c.status, o.action, o.uncertain_at, c.silent FROM outbox o"
             " JOIN chats c ON c.id = o.chat_id"
             " LEFT JOIN outbox_texts t ON t.id = o.text_id"
             f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
@@ -122,6 +123,7 @@ async def claim(
                     None if thread_id is None else int(thread_id),
                     str(action),
                     uncertain,
+                    bool(row[17]),
                 )
             )
             taken.append(int(id_))

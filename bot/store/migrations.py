@@ -261,6 +261,23 @@ _OUTBOX_UNCERTAIN = _sql(
     "ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0",
 )
 
+# A private chat was told once that plain text is searched (the hint is shown only once).
+_CHATS_SEARCH_HINT = _sql("ALTER TABLE chats ADD COLUMN search_hinted INTEGER NOT NULL DEFAULT 0")
+
+# Digests delivered without a notification sound (sendMessage's disable_notification).
+_CHATS_SILENT = _sql("ALTER TABLE chats ADD COLUMN silent INTEGER NOT NULL DEFAULT 0")
+
+# A reader's own channel: the user who subscribed it and manages it from a private chat
+# (NULL for every other chat, and for the operator's BOT_CHANNEL).
+_CHATS_OWNER = _sql(
+    "ALTER TABLE chats ADD COLUMN owner_id INTEGER",
+    "CREATE INDEX chats_by_owner ON chats (owner_id) WHERE owner_id IS NOT NULL",
+)
+
+# When an active chat stopped being served (unsubscribed, paused, blocked); NULL while
+# active and for a chat that was never subscribed: /start then says what was kept.
+_CHATS_LEFT_AT = _sql("ALTER TABLE chats ADD COLUMN left_at TEXT")
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -272,6 +289,10 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0008_unpublish_outbox_actions", _UNPUBLISH),
     ("0009_entry_topics", _entry_topics),
     ("0010_outbox_uncertain", _OUTBOX_UNCERTAIN),
+    ("0011_chats_search_hint", _CHATS_SEARCH_HINT),
+    ("0012_chats_silent", _CHATS_SILENT),
+    ("0013_chats_owner", _CHATS_OWNER),
+    ("0014_chats_left_at", _CHATS_LEFT_AT),
 )
 
 

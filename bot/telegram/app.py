@@ -28,7 +28,16 @@ from bot.telegram.context import ContextMiddleware
 from bot.telegram.errors import on_error
 from bot.telegram.permissions import AdminCache, PermissionMiddleware
 from bot.telegram.registry import COMMANDS, public_commands
-from bot.telegram.routers import admin, fallback, issues, prefs, search, start, topics
+from bot.telegram.routers import (
+    admin,
+    channels,
+    fallback,
+    issues,
+    prefs,
+    search,
+    start,
+    topics,
+)
 from bot.telegram.throttle import Throttle, ThrottleMiddleware
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,7 @@ def build_dispatcher(
         search.build_router(),
         issues.build_router(),
         prefs.build_router(),
+        channels.build_router(),
         admin.build_router(),
         fallback.build_router(),  # last: only what nobody else handled
     )

@@ -36,13 +36,23 @@ class ShowIssue(CallbackData, prefix="i"):
 
 
 class TopicAction(CallbackData, prefix="t"):
-    op: str  # "tg" (follow/unfollow a catalogue topic), "rm" (remove a free word) or "clear"
+    # "tg" (follow/unfollow a catalogue topic), "rm" (remove a free word), "clear" (asks
+    # to confirm), "clearok" (clears) or "keep" (cancels the clear)
+    op: str
     key: str = ""  # tg: the topic's slug; rm: crc32 of the word as stored (see topic_key)
 
 
 class SettingAction(CallbackData, prefix="cfg"):
-    key: str  # lang | time | summary | previews | pause | quiet | thread
+    key: str  # lang | time | summary | previews | silent | pause | quiet | thread
     value: str
+
+
+class ChannelAction(CallbackData, prefix="ch"):
+    chat: int  # a reader's channel, managed from the owner's private chat
+    # "sum" (summary mode = key), "rm" (remove the topic whose key is key),
+    # "silent" (key "1" or "0"), "del" (unsubscribe the channel)
+    op: str
+    key: str = ""
 
 
 class PublishAction(CallbackData, prefix="pub"):

@@ -21,12 +21,15 @@ from bot.store.chats import Chat as ChatRow
 from bot.store.chats import (
     ChatStatus,
     ChatType,
+    SummaryMode,
     get_chat,
     set_status,
     update_settings,
     upsert_chat,
 )
 from bot.store.database import Database
+
+NEW_READER_SUMMARY: SummaryMode = "compact"
 
 
 def event_message(event: TelegramObject) -> Message | None:
@@ -73,17 +76,17 @@ async def ensure_chat(
 
     A new chat stores ``lang``, the middleware's :func:`bot.i18n.chat_lang`: the user's
     zh*/en* language in a private chat, BOT_DEFAULT_LANG in a group (never the
-    language of whoever spoke first) or when the user's language is neither.
+    language of whoever spoke first) or when the user's language is neither; and
+    compact summaries (a full issue is a wall of text on a phone; full is one tap away).
     Run it inside ``Database.write`` (it reads the chat in the same transaction)."""
     row = await get_chat(conn, chat.id)
     if row is not None:
         return row
     title = chat.title or chat.full_name
-    created = await upsert_chat(conn, chat.id, _chat_type(chat.type), title, language=lang)
-    if not subscribe:
-        await set_status(conn, chat.id, "paused")
-        created = await update_settings(conn, chat.id)  # no changes: re-read
-    return created
+    kind = _chat_type(chat.type)
+    status: ChatStatus = "active" if subscribe else "paused"
+    await upsert_chat(conn, chat.id, kind, title, language=lang, status=status)
+    return await update_settings(conn, chat.id, summary_mode=NEW_READER_SUMMARY)
 
 
 async def change_chat(

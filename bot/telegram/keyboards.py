@@ -35,10 +35,13 @@ def topics_keyboard(
     lang: Lang,
     catalogue: Sequence[tuple[str, str, TopicState]],
     words: Sequence[tuple[str, str]],
+    *,
+    confirm_clear: bool = False,
 ) -> InlineKeyboardMarkup:
     """The catalogue as buttons (``(slug, name, state)``: tap to follow or unfollow, ✓
     marks followed ones, 🚫 excluded ones), then one ✕ per free word (``(label, key)``,
-    ``-`` for exclusions) and "clear all" when the chat has any topic."""
+    ``-`` for exclusions) and "clear all" when the chat has any topic — after a first
+    press of it (``confirm_clear``), "yes, clear" and "cancel" in its place."""
     kb = InlineKeyboardBuilder()
     for slug, name, state in catalogue:
         kb.button(
@@ -51,9 +54,20 @@ def topics_keyboard(
     ]
     for start in range(0, len(free), 2):
         kb.row(*free[start : start + 2])
-    if words or any(state for _, _, state in catalogue):
+    if confirm_clear:
         kb.row(
-            InlineKeyboardButton(
+            Button(
+                text=t_text("telegram.topics.btn_clear_confirm", lang),
+                callback_data=TopicAction(op="clearok").pack(),
+            ),
+            Button(
+                text=t_text("telegram.topics.btn_clear_cancel", lang),
+                callback_data=TopicAction(op="keep").pack(),
+            ),
+        )
+    elif words or any(state for _, _, state in catalogue):
+        kb.row(
+            Button(
                 text=t_text("telegram.topics.btn_clear", lang),
                 callback_data=TopicAction(op="clear").pack(),
             )
@@ -122,6 +136,7 @@ def settings_keyboard(
     previews: bool,
     quiet: bool,
     in_thread: bool,
+    silent: bool = False,
 ) -> InlineKeyboardMarkup:
     def btn(text: str, key: str, value: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
@@ -160,12 +175,21 @@ def settings_keyboard(
         ],
         [
             btn(
+                (
+                    t_text("telegram.settings.btn_sound", lang)
+                    if silent
+                    else t_text("telegram.settings.btn_silent", lang)
+                ),
+                "silent",
+                "0" if silent else "1",
+            ),
+            btn(
                 t_text("telegram.settings.btn_resume", lang)
                 if paused
                 else t_text("telegram.settings.btn_pause", lang),
                 "pause",
                 "0" if paused else "1",
-            )
+            ),
         ],
     ]
     if in_thread:

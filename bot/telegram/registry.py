@@ -33,6 +33,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec("thread"),
     CommandSpec("subscribe"),
     CommandSpec("unsubscribe"),
+    CommandSpec("channel"),
     CommandSpec("stats", admin=True),
     CommandSpec("publish", admin=True),
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram import Router
 from aiogram.enums import ChatType
@@ -18,6 +17,7 @@ from bot.store.database import Database
 from bot.telegram.callbacks import SettingAction
 from bot.telegram.context import change_chat
 from bot.telegram.keyboards import settings_keyboard
+from bot.telegram.timezones import resolve_timezone, timezone_label
 from bot.telegram.ui import edit_or_answer, typed_args
 
 _TIME = re.compile(r"([01]?\d|2[0-3])[:：.]?([0-5]\d)")
@@ -55,10 +55,15 @@ def describe(row: ChatRow, lang: Lang, settings: Settings) -> str:
         status=status,
         language=t("telegram.settings.lang_name", row.language),
         delivery=row.delivery_time or t("telegram.settings.delivery_now", lang),
-        tz=row.timezone or settings.tz,
+        tz=timezone_label(row.timezone or settings.tz),
         quiet=quiet,
         summary=t(f"telegram.settings.summary_{row.summary_mode}", lang),
         previews=previews,
+        sound=(
+            t("telegram.settings.sound_off", lang)
+            if row.silent
+            else t("telegram.settings.sound_on", lang)
+        ),
         thread=thread,
     )
     return head + "\n\n" + t("telegram.settings.tail", lang)
@@ -75,6 +80,7 @@ def keyboard(row: ChatRow, lang: Lang, message: Message) -> InlineKeyboardMarkup
         previews=row.link_previews,
         quiet=bool(row.quiet_start),
         in_thread=in_forum_thread(message),
+        silent=row.silent,
     )
 
 
@@ -104,6 +110,8 @@ async def press(
         change = {"summary_mode": value}
     elif key == "previews" and value in ("0", "1"):
         change = {"link_previews": value == "1"}
+    elif key == "silent" and value in ("0", "1"):
+        change = {"silent": value == "1"}
     elif key == "quiet" and (value == "off" or _quiet_pair(value)):
         change = {"quiet_hours": _quiet_pair(value)}
     elif key == "pause" and value in ("0", "1"):
@@ -133,7 +141,19 @@ async def set_time(
     lang: Lang,
     settings: Settings,
 ) -> None:
-    raw = await typed_args(message, command, lang, 16) or ""
+    raw = await typed_args(message, command, lang, 16)
+    if raw is None:
+        return
+    if not raw:  # what it is now, and how to change it
+        row = await change_chat(db, message.chat, lang)
+        delivery = row.delivery_time or t("telegram.settings.delivery_now", lang)
+        tz = timezone_label(row.timezone or settings.tz)
+        await message.answer(
+            t("telegram.settings.time_current", lang, delivery=delivery, tz=tz)
+            + "\n"
+            + t("telegram.settings.time_usage", lang)
+        )
+        return
     now = raw.lower() in ("now", "立即", "off")
     hhmm = None if now else parse_time(raw)
     if not now and hhmm is None:
@@ -141,9 +161,8 @@ async def set_time(
         return
     row = await change_chat(db, message.chat, lang, delivery_time=hhmm)
     delivery = row.delivery_time or t("telegram.settings.delivery_now", lang)
-    await message.answer(
-        t("telegram.settings.time_set", lang, delivery=delivery, tz=row.timezone or settings.tz)
-    )
+    tz = timezone_label(row.timezone or settings.tz)
+    await message.answer(t("telegram.settings.time_set", lang, delivery=delivery, tz=tz))
 
 
 async def set_tz(
@@ -151,18 +170,27 @@ async def set_tz(
     command: CommandObject,
     db: Database,
     lang: Lang,
+    settings: Settings,
 ) -> None:
-    raw = await typed_args(message, command, lang, MAX_TZ) or ""
-    if not raw:
-        await message.answer(t("telegram.settings.tz_usage", lang))
+    """An IANA name in any case, a common city (北京, Tokyo) or an offset (UTC+8)."""
+    raw = await typed_args(message, command, lang, MAX_TZ)
+    if raw is None:
         return
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not raw:  # what it is now, and how to change it
+        row = await change_chat(db, message.chat, lang)
+        tz = timezone_label(row.timezone or settings.tz)
+        await message.answer(
+            t("telegram.settings.tz_current", lang, tz=tz)
+            + "\n"
+            + t("telegram.settings.tz_usage", lang)
+        )
+        return
+    zone = resolve_timezone(raw)
+    if zone is None:
         await message.answer(t("telegram.settings.tz_unknown", lang, tz=raw))
         return
-    await change_chat(db, message.chat, lang, timezone=raw)
-    await message.answer(t("telegram.settings.tz_set", lang, tz=raw))
+    await change_chat(db, message.chat, lang, timezone=zone)
+    await message.answer(t("telegram.settings.tz_set", lang, tz=timezone_label(zone)))
 
 
 async def set_quiet(

@@ -13,6 +13,7 @@ from bot.i18n import Lang, chat_lang, t
 from bot.store.chats import Chat as ChatRow
 from bot.store.chats import get_chat, move_chat, set_status
 from bot.store.database import Database
+from bot.store.topics import list_topics
 from bot.telegram.context import change_chat
 from bot.telegram.registry import admin_commands, public_commands
 
@@ -29,8 +30,13 @@ def help_text(lang: Lang, *, admin: bool) -> str:
     return "\n".join(lines)
 
 
-async def start(message: Message, db: Database, lang: Lang) -> None:
+async def start(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
+    """Welcome a new reader; one who had unsubscribed hears that nothing was lost."""
     row = await change_chat(db, message.chat, lang, subscribe=True, status="active")
+    if chat_row is not None and chat_row.left_at is not None:
+        count = len(await list_topics(db.reader, row.id))
+        await message.answer(t("telegram.start.welcome_back", row.language, count=count))
+        return
     await message.answer(t("telegram.start.welcome", row.language))
 
 

@@ -98,7 +98,12 @@ async def _recent(conn: aiosqlite.Connection, n: int) -> _Recent:
 
 
 async def topics_view(
-    db: Database, chat_id: int, lang: Lang, notes: Sequence[Markup] = ()
+    db: Database,
+    chat_id: int,
+    lang: Lang,
+    notes: Sequence[Markup] = (),
+    *,
+    confirm_clear: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     topics = await list_topics(db.reader, chat_id)
     lines = list(notes)
@@ -137,7 +142,10 @@ async def topics_view(
         for topic in load_catalog().topics
     ]
     words = [(label(topic, lang), word_key(topic)) for topic in topics if topic.slug is None]
-    return "\n".join(lines), topics_keyboard(lang, catalogue, words)
+    if confirm_clear and topics:
+        lines.append(t("telegram.topics.clear_confirm", lang, count=len(topics)))
+    keyboard = topics_keyboard(lang, catalogue, words, confirm_clear=confirm_clear and bool(topics))
+    return "\n".join(lines), keyboard
 
 
 async def show_topics(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
@@ -324,9 +332,15 @@ async def button(
         await query.answer(t_text("telegram.common.expired", lang), show_alert=True)
         return
     chat_id = query.message.chat.id
-    if callback_data.op == "clear":
+    if callback_data.op == "clear":  # a first press only asks
+        text, markup = await topics_view(db, chat_id, lang, confirm_clear=True)
+        await edit_or_answer(query, text, markup)
+        return
+    if callback_data.op == "clearok":
         await db.write(lambda c: clear_topics(c, chat_id))
         notes = [t("telegram.topics.cleared", lang)]
+    elif callback_data.op == "keep":
+        notes = []
     elif callback_data.op == "tg":
         toggled = await _toggle(db, query.message, lang, callback_data.key)
         if toggled is None:

@@ -1,0 +1,130 @@
+"""What a reader may type after /tz: an IANA name in any case (``asia/shanghai``), a
+common city in Chinese or English (北京, Tokyo, New York), or a whole-hour offset
+(``UTC+8``, ``+08:00``, ``GMT-5``) — always resolved to a name the store accepts."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+CITIES: dict[str, str] = {
+    # Greater China and East Asia
+    "北京": "Asia/Shanghai",
+    "上海": "Asia/Shanghai",
+    "深圳": "Asia/Shanghai",
+    "广州": "Asia/Shanghai",
+    "杭州": "Asia/Shanghai",
+    "成都": "Asia/Shanghai",
+    "南京": "Asia/Shanghai",
+    "武汉": "Asia/Shanghai",
+    "西安": "Asia/Shanghai",
+    "中国": "Asia/Shanghai",
+    "beijing": "Asia/Shanghai",
+    "shanghai": "Asia/Shanghai",
+    "shenzhen": "Asia/Shanghai",
+    "guangzhou": "Asia/Shanghai",
+    "hangzhou": "Asia/Shanghai",
+    "china": "Asia/Shanghai",
+    "香港": "Asia/Hong_Kong",
+    "hong kong": "Asia/Hong_Kong",
+    "hongkong": "Asia/Hong_Kong",
+    "澳门": "Asia/Macau",
+    "macau": "Asia/Macau",
+    "台北": "Asia/Taipei",
+    "臺北": "Asia/Taipei",
+    "taipei": "Asia/Taipei",
+    "东京": "Asia/Tokyo",
+    "東京": "Asia/Tokyo",
+    "tokyo": "Asia/Tokyo",
+    "首尔": "Asia/Seoul",
+    "seoul": "Asia/Seoul",
+    "新加坡": "Asia/Singapore",
+    "singapore": "Asia/Singapore",
+    "班加罗尔": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata",
+    "迪拜": "Asia/Dubai",
+    "dubai": "Asia/Dubai",
+    "悉尼": "Australia/Sydney",
+    "sydney": "Australia/Sydney",
+    # Europe
+    "伦敦": "Europe/London",
+    "london": "Europe/London",
+    "柏林": "Europe/Berlin",
+    "berlin": "Europe/Berlin",
+    "慕尼黑": "Europe/Berlin",
+    "munich": "Europe/Berlin",
+    "巴黎": "Europe/Paris",
+    "paris": "Europe/Paris",
+    "阿姆斯特丹": "Europe/Amsterdam",
+    "amsterdam": "Europe/Amsterdam",
+    "苏黎世": "Europe/Zurich",
+    "zurich": "Europe/Zurich",
+    "莫斯科": "Europe/Moscow",
+    "moscow": "Europe/Moscow",
+    # the Americas
+    "纽约": "America/New_York",
+    "new york": "America/New_York",
+    "波士顿": "America/New_York",
+    "boston": "America/New_York",
+    "多伦多": "America/Toronto",
+    "toronto": "America/Toronto",
+    "芝加哥": "America/Chicago",
+    "chicago": "America/Chicago",
+    "旧金山": "America/Los_Angeles",
+    "san francisco": "America/Los_Angeles",
+    "洛杉矶": "America/Los_Angeles",
+    "los angeles": "America/Los_Angeles",
+    "西雅图": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "硅谷": "America/Los_Angeles",
+    "温哥华": "America/Vancouver",
+    "vancouver": "America/Vancouver",
+    "utc": "UTC",
+    "gmt": "UTC",
+}
+
+_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
+
+
+@cache
+def _by_lower_name() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def _fixed(sign: str, hours: int, minutes: int) -> str | None:
+    """A whole-hour offset as an ``Etc/GMT`` zone, whose sign is inverted (POSIX):
+    UTC+8 is ``Etc/GMT-8``."""
+    if minutes or not (-12 <= (hours if sign == "+" else -hours) <= 14):
+        return None
+    if hours == 0:
+        return "UTC"
+    return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+
+
+def resolve_timezone(text: str) -> str | None:
+    """The IANA zone name ``text`` means, or None."""
+    raw = " ".join(text.strip().split())
+    key = raw.lower().replace("_", " ")
+    if key in CITIES:
+        return CITIES[key]
+    offset = _OFFSET.fullmatch(key)
+    if offset:
+        return _fixed(offset.group(1), int(offset.group(2)), int(offset.group(3) or 0))
+    name = _by_lower_name().get(raw.lower().replace(" ", "_"))
+    if name is None:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
+
+
+def timezone_label(name: str) -> str:
+    """``Etc/GMT-8`` → ``UTC+8`` (how a reader typed it); other names as they are."""
+    match = re.fullmatch(r"Etc/GMT([+-])(\d+)", name)
+    if match:
+        return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
+    return name
