@@ -22,6 +22,8 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
 from aiohttp import ClientError, ClientTimeout
 
+from bot.delivery.outbound import bulk
+
 ChatRef = int | str  # a numeric chat id, or "@channelname" for BOT_CHANNEL
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -151,29 +153,36 @@ def open_bot(
 
 
 class DigestClient:
-    """Sends and edits digest parts; errors surface as aiogram's exceptions."""
+    """Sends and edits digest parts; errors surface as aiogram's exceptions.
+
+    Its calls are the bulk lane of the outbound path (``bot.delivery.outbound``): the
+    sender paced them and handles their 429s, so a shared ``Bot`` lets them through.
+    """
 
     def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
         self.bot = bot
         self.paid_broadcast = paid_broadcast
 
     async def send(self, chat: ChatRef, html: str, thread_id: int | None) -> int:
-        message = await self.bot.send_message(
-            chat_id=chat,
-            text=html,
-            message_thread_id=thread_id,
-            link_preview_options=NO_PREVIEW,
-            allow_paid_broadcast=True if self.paid_broadcast else None,
-        )
+        with bulk():
+            message = await self.bot.send_message(
+                chat_id=chat,
+                text=html,
+                message_thread_id=thread_id,
+                link_preview_options=NO_PREVIEW,
+                allow_paid_broadcast=True if self.paid_broadcast else None,
+            )
         return message.message_id
 
     async def edit(self, chat: ChatRef, message_id: int, html: str) -> None:
-        await self.bot.edit_message_text(
-            chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
-        )
+        with bulk():
+            await self.bot.edit_message_text(
+                chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
+            )
 
     async def delete(self, chat: ChatRef, message_id: int) -> None:
-        await self.bot.delete_message(chat_id=chat, message_id=message_id)
+        with bulk():
+            await self.bot.delete_message(chat_id=chat, message_id=message_id)
 
     async def close(self) -> None:
         await self.bot.session.close()
