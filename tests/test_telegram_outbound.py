@@ -195,3 +195,30 @@ async def test_readers_are_served_first_while_a_digest_goes_out(
     for reader in readers:
         assert len(await telegram.messages(reader)) == 1
     assert (await telegram.emulator.stats())["answers"]["429"] == 0
+
+
+async def test_a_reply_that_meets_a_429_is_sent_again(telegram: BotHarness) -> None:
+    chat = await telegram.private(1304)
+    await telegram.emulator.fail_next("sendMessage", "429")
+    reply = await telegram.ask(chat, "/help")
+    assert "/search" in reply and "抱歉" not in reply  # waited out retry_after, not apologised
+    assert (await telegram.emulator.stats())["answers"]["429"] == 1
+    assert telegram.outbound.retried == 1
+
+
+async def test_the_sender_steps_aside_only_for_a_reply_that_could_go() -> None:
+    from bot.delivery.outbound import SharedLimiter
+
+    limiter = SharedLimiter(Limits(global_per_s=1000, chat_per_s=1))
+    now = time.monotonic()
+    limiter.take(7, now)  # chat 7 just got a message: its next reply waits ~1 s
+    waiting = asyncio.create_task(limiter.acquire(("chat", 7), 7))
+    await asyncio.sleep(0)
+    assert limiter.queued == 1
+    assert limiter.global_wait(time.monotonic()) == 0  # nothing a reader could send now
+    quick = asyncio.create_task(limiter.acquire(("chat", 8), 8))
+    await asyncio.sleep(0)
+    assert limiter.global_wait(time.monotonic()) > 0  # chat 8's reply goes first
+    await asyncio.wait_for(quick, 1)
+    await asyncio.wait_for(waiting, 3)
+    assert limiter.queued == 0
