@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 def interactive_limits(settings: Settings) -> Limits:
     """Telegram's limits at ``BOT_RATE``; a chat may get a small burst (a reply in parts)."""
-    return Limits(global_per_s=settings.rate, chat_burst=3.0)
+    return Limits(global_per_s=settings.rate, chat_burst=2.0)
 
 
 def build_bot(settings: Settings, limiter: SharedLimiter | None = None) -> Bot:
