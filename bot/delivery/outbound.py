@@ -119,6 +119,8 @@ class SharedLimiter(RateLimiter):
             self.queued -= 1
             if not queue:
                 del self._lanes[lane]
+            if self._wake is not None:
+                self._wake.set()  # the pump looks again (and ends when nothing waits)
 
     def _wait_of(self, lane: Hashable, waiter: _Waiter, now: float) -> float:
         held = self._held.get(lane, 0.0) - now
