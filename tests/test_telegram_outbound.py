@@ -207,7 +207,7 @@ async def test_readers_are_served_first_while_a_digest_goes_out(
     replied_after = time.monotonic() - started
     pending = [r for r in await delivery.rows() if r[3] != "sent"]
     print(f"60 replies within {replied_after:.2f} s; {len(pending)} digest rows still due")
-    assert replied_after < 3.5  # the bot's whole rate went to the readers
+    assert replied_after < 5.0  # 2 s at 30/s; slack for a busy machine
     assert len(pending) >= due_before - 10  # the digest waited while readers were served
     tally = await asyncio.wait_for(sending, 60)
     print(f"digest: {tally.sent} sent, {tally.floods} floods")
@@ -242,3 +242,18 @@ async def test_the_sender_steps_aside_only_for_a_reply_that_could_go() -> None:
     await asyncio.wait_for(quick, 1)
     await asyncio.wait_for(waiting, 3)
     assert limiter.queued == 0
+
+
+async def test_a_cancelled_reply_leaves_the_queue() -> None:
+    from bot.delivery.outbound import SharedLimiter
+
+    limiter = SharedLimiter(Limits(global_per_s=1000, chat_per_s=1))
+    limiter.take(9, time.monotonic())
+    waiting = asyncio.create_task(limiter.acquire(("chat", 9), 9))
+    await asyncio.sleep(0)
+    assert limiter.queued == 1
+    waiting.cancel()  # the handler went away (shutdown): its place is given up
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert limiter.queued == 0
+    assert limiter.global_wait(time.monotonic()) == 0
