@@ -1,4 +1,4 @@
-"""Flood control: a user gets a small burst, one polite answer, then silence."""
+"""Flood control: a user gets a burst, one polite answer per burst, then silence."""
 
 from __future__ import annotations
 
@@ -51,17 +51,21 @@ async def test_a_flood_gets_one_polite_answer_then_nothing(
     assert answers[3] == "操作太快了，请稍等片刻再试。"
     assert answers[4:] == ["", ""]
     assert "命令" in await throttled.ask(other, "/help")  # per user
-    clock.now += 1.0
+    clock.now += 1.0  # one token back: answered, but the burst goes on and is not told again
     assert "命令" in await throttled.ask(chat, "/help")
-    assert await throttled.ask(chat, "/help") == "操作太快了，请稍等片刻再试。"
+    assert await throttled.ask(chat, "/help") == ""
+    clock.now += 3.0  # a pause that fills the bucket ends the burst: the next one is told
+    answers = [await throttled.ask(chat, "/help") for _ in range(5)]
+    assert all("命令" in a for a in answers[:3])
+    assert answers[3:] == ["操作太快了，请稍等片刻再试。", ""]
 
 
 def test_bucket_refills_at_the_rate_and_caps_at_the_burst() -> None:
     clock = Clock()
     bucket = Throttle(rate=2.0, burst=2, clock=clock)
     assert [bucket.take(1) for _ in range(4)] == ["ok", "ok", "warn", "drop"]
-    clock.now += 0.5
-    assert [bucket.take(1), bucket.take(1)] == ["ok", "warn"]
+    clock.now += 0.5  # the same burst: said once already
+    assert [bucket.take(1), bucket.take(1)] == ["ok", "drop"]
     clock.now += 100
     assert [bucket.take(1) for _ in range(3)] == ["ok", "ok", "warn"]
 

@@ -27,6 +27,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
 from aiohttp import ClientConnectorError, ClientError, ClientTimeout
 
+from bot.delivery.outbound import bulk
 from bot.logs import redact, register_secret
 
 ChatRef = int | str  # a numeric chat id, or "@channelname" for BOT_CHANNEL
@@ -218,7 +219,11 @@ def open_bot(
 
 
 class DigestClient:
-    """Sends and edits digest parts; errors surface as aiogram's exceptions."""
+    """Sends and edits digest parts; errors surface as aiogram's exceptions.
+
+    Its calls are the bulk lane of the outbound path (``bot.delivery.outbound``): the
+    sender paced them and handles their 429s, so a shared ``Bot`` lets them through.
+    """
 
     def __init__(self, bot: Bot, *, paid_broadcast: bool = False) -> None:
         self.bot = bot
@@ -227,23 +232,26 @@ class DigestClient:
     async def send(
         self, chat: ChatRef, html: str, thread_id: int | None, *, silent: bool = False
     ) -> int:
-        message = await self.bot.send_message(
-            chat_id=chat,
-            text=html,
-            message_thread_id=thread_id,
-            disable_notification=True if silent else None,
-            link_preview_options=NO_PREVIEW,
-            allow_paid_broadcast=True if self.paid_broadcast else None,
-        )
+        with bulk():
+            message = await self.bot.send_message(
+                chat_id=chat,
+                text=html,
+                message_thread_id=thread_id,
+                disable_notification=True if silent else None,
+                link_preview_options=NO_PREVIEW,
+                allow_paid_broadcast=True if self.paid_broadcast else None,
+            )
         return message.message_id
 
     async def edit(self, chat: ChatRef, message_id: int, html: str) -> None:
-        await self.bot.edit_message_text(
-            chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
-        )
+        with bulk():
+            await self.bot.edit_message_text(
+                chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
+            )
 
     async def delete(self, chat: ChatRef, message_id: int) -> None:
-        await self.bot.delete_message(chat_id=chat, message_id=message_id)
+        with bulk():
+            await self.bot.delete_message(chat_id=chat, message_id=message_id)
 
     async def close(self) -> None:
         await self.bot.session.close()

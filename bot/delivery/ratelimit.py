@@ -58,6 +58,7 @@ class Limits:
     global_per_s: float = 30.0
     chat_per_s: float = 1.0
     group_per_min: float = 20.0
+    chat_burst: float = 1.0  # messages a chat may get at once before 1/s applies
 
     @property
     def paid_broadcast(self) -> bool:
@@ -92,7 +93,9 @@ class RateLimiter:
     def _chat_bucket(self, chat_id: int) -> TokenBucket:
         bucket = self._chats.get(chat_id)
         if bucket is None:
-            bucket = self._chats[chat_id] = TokenBucket(self.limits.chat_per_s, 1.0)
+            bucket = self._chats[chat_id] = TokenBucket(
+                self.limits.chat_per_s, self.limits.chat_burst
+            )
         return bucket
 
     def _group_bucket(self, chat_id: int) -> TokenBucket | None:
@@ -124,6 +127,10 @@ class RateLimiter:
         group = self._group_bucket(chat_id)
         if group is not None:
             group.take(now)
+
+    def take_global(self, now: float) -> None:
+        """Account one call that only the global limit counts (an edit, a callback answer)."""
+        self._global.take(now)
 
     def forget_idle(self, now: float) -> None:
         """Drop buckets that are full again: they hold no information."""

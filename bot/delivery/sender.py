@@ -59,12 +59,14 @@ class Sender:
         options: SenderOptions | None = None,
         *,
         rng: random.Random | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.db = db
         self.client = client
         self.owner = owner
         self.options = options or SenderOptions()
-        self.limiter = RateLimiter(self.options.limits)
+        # `bot run` passes the limiter its replies use too (bot.delivery.outbound).
+        self.limiter = limiter or RateLimiter(self.options.limits)
         limits = self.options.limits
         # Chats in hand: about ``window_s`` seconds of sending at the global rate (each
         # chat takes ``chat_per_s``), enough to fill every send slot, so a crash stalls

@@ -25,7 +25,7 @@ from aiogram import Bot
 from bot import exits
 from bot.config import Settings
 from bot.delivery.client import DigestClient
-from bot.delivery.ratelimit import Limits
+from bot.delivery.outbound import SharedLimiter
 from bot.delivery.retry import RetryPolicy
 from bot.delivery.sender import Sender, SenderOptions, SenderStopped
 from bot.logs import event
@@ -40,7 +40,7 @@ from bot.run.updates import UpdateServer, counts_reader, track_health
 from bot.store.base import DatabaseDamaged, StoreError
 from bot.store.database import Database
 from bot.store.db import explain
-from bot.telegram.app import build_bot, build_dispatcher
+from bot.telegram.app import build_bot, build_dispatcher, interactive_limits
 
 log = logging.getLogger("bot.run")
 
@@ -85,7 +85,9 @@ class Daemon:
 
     async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
         settings, options = self.settings, self.options
-        bot = build_bot(settings)
+        # One outbound path: replies and the sender's digests share the limiter.
+        limiter = SharedLimiter(interactive_limits(settings))
+        bot = build_bot(settings, limiter)
         stack.push_async_callback(bot.session.close)  # last: the sender needs it until the end
         track_health(bot, self.health)
         await self._check_token(bot, stop)
@@ -93,7 +95,7 @@ class Daemon:
             return
 
         dp = build_dispatcher(self.db, settings)
-        limits = Limits(global_per_s=settings.rate)
+        limits = limiter.limits
         sender = Sender(
             self.db,
             DigestClient(bot, paid_broadcast=limits.paid_broadcast),
@@ -101,6 +103,7 @@ class Daemon:
             options=SenderOptions(
                 limits=limits, policy=RetryPolicy.for_minutes(settings.retry_for_minutes)
             ),
+            limiter=limiter,
         )
         sender_stop = asyncio.Event()
 

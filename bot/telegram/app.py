@@ -20,12 +20,15 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from bot.config import TELEGRAM_API, Settings, SettingsError
 from bot.delivery.client import RedactingSession
 from bot.delivery.errors import Kind, classify
+from bot.delivery.outbound import SharedLimiter
+from bot.delivery.ratelimit import Limits
 from bot.i18n import LANGS, Lang, t_text
 from bot.logs import register_secret
 from bot.store.database import Database
 from bot.telegram.callbacks import TokenCache
 from bot.telegram.context import ContextMiddleware
 from bot.telegram.errors import on_error
+from bot.telegram.outbound import OutboundMiddleware
 from bot.telegram.permissions import AdminCache, PermissionMiddleware
 from bot.telegram.registry import COMMANDS, public_commands
 from bot.telegram.routers import (
@@ -43,8 +46,18 @@ from bot.telegram.throttle import Throttle, ThrottleMiddleware
 log = logging.getLogger(__name__)
 
 
-def build_bot(settings: Settings) -> Bot:
-    """A Bot speaking HTML to ``BOT_API_BASE`` (Telegram, or the emulator)."""
+def interactive_limits(settings: Settings) -> Limits:
+    """Telegram's limits at ``BOT_RATE``; a chat may get a small burst (a reply in parts)."""
+    return Limits(global_per_s=settings.rate, chat_burst=2.0)
+
+
+def build_bot(settings: Settings, limiter: SharedLimiter | None = None) -> Bot:
+    """A Bot speaking HTML to ``BOT_API_BASE`` (Telegram, or the emulator).
+
+    Every call it makes leaves through the outbound path (``bot.telegram.outbound``):
+    paced by ``limiter`` (by default one of its own at :func:`interactive_limits`; `bot
+    run` shares it with the sender), and made again after a 429's ``retry_after``.
+    """
     if settings.token is None:
         raise SettingsError("BOT_TOKEN is not set (get one from @BotFather)")
     register_secret(settings.token.get_secret_value())
@@ -53,6 +66,7 @@ def build_bot(settings: Settings) -> Bot:
         session = RedactingSession()
     else:
         session = RedactingSession(api=TelegramAPIServer.from_base(api))
+    session.middleware(OutboundMiddleware(limiter or SharedLimiter(interactive_limits(settings))))
     return Bot(
         settings.token.get_secret_value(),
         session=session,

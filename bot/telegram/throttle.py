@@ -1,7 +1,9 @@
-"""Per-user flood control: a token bucket (rate per second, small burst).
+"""Per-user flood control: a token bucket (rate per second, a burst of eight).
 
-When a user runs out, the bot answers once, politely, and then ignores that
-user's updates until the bucket has refilled a token.
+Eight quick commands are all answered (the replies queue in the outbound path and go
+out within Telegram's limits). Beyond that, the bot answers once, politely, and ignores
+the updates it cannot take; it says so once per burst: not again until the user has
+paused long enough for the bucket to fill up.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Throttle:
     def __init__(
         self,
         rate: float = 1.0,
-        burst: int = 4,
+        burst: int = 8,
         clock: Callable[[], float] = time.monotonic,
         max_users: int = 10_000,
     ) -> None:
@@ -52,9 +54,10 @@ class Throttle:
             bucket = self._buckets[user_id] = _Bucket(float(self.burst), now)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
         bucket.stamp = now
+        if bucket.tokens >= self.burst:
+            bucket.warned = False  # a full bucket: the burst is over
         if bucket.tokens >= 1:
             bucket.tokens -= 1
-            bucket.warned = False
             return "ok"
         if bucket.warned:
             return "drop"

@@ -1,33 +1,16 @@
-"""Small reply helpers shared by the routers."""
+"""Small reply helpers shared by the routers.
+
+Replies need no retry of their own: every call waits its turn in the outbound path
+(``bot.telegram.outbound``), which also waits out a 429 and sends again."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import Lang, t
 from bot.telegram.args import MAX_ARGS, ArgsTooLong, bounded
-
-MAX_RETRY_AFTER = 10  # seconds a reply may wait for Telegram's flood limit, once
-
-
-async def answer(message: Message, text: str, **kwargs: Any) -> Message:
-    """``message.answer`` that waits once when Telegram says "retry after" (≤ 10 s).
-
-    For replies of several messages in a row (an issue in parts, the /publish
-    report and preview), which can meet the per-chat limit.
-    """
-    try:
-        return await message.answer(text, **kwargs)
-    except TelegramRetryAfter as exc:
-        if exc.retry_after > MAX_RETRY_AFTER:
-            raise
-        await asyncio.sleep(exc.retry_after)
-        return await message.answer(text, **kwargs)
 
 
 async def typed_args(

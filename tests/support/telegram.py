@@ -25,11 +25,20 @@ if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
 
     from bot.config import Settings
+    from bot.delivery.outbound import SharedLimiter
+    from bot.delivery.ratelimit import Limits
     from bot.store.database import Database
     from tests.support.emulator import EmulatorClient
 
 ADMIN_ID = 9001  # a BOT_ADMINS user in the harness settings
 WAIT = 5.0
+
+
+def lifted() -> Limits:
+    """Limits for an emulator without flood limits: tests of other things run at full speed."""
+    from bot.delivery.ratelimit import Limits
+
+    return Limits(global_per_s=10**6, chat_per_s=10**6, group_per_min=10**9, chat_burst=10**6)
 
 
 class UpdateTracker:
@@ -103,16 +112,32 @@ class BotHarness:
         self._task: asyncio.Task[None] | None = None
         self._stack = AsyncExitStack()
         self.database: Database
+        self.limits: Limits
+        self.outbound: SharedLimiter  # the bot's outbound limiter (share it with a Sender)
 
     @classmethod
     async def start(
-        cls, emulator: EmulatorClient, db: aiosqlite.Connection, settings: Settings, **extra: Any
+        cls,
+        emulator: EmulatorClient,
+        db: aiosqlite.Connection,
+        settings: Settings,
+        *,
+        limits: Limits | None = None,
+        **extra: Any,
     ) -> BotHarness:
+        """The bot, its outbound path keeping to ``limits`` (default: Telegram's, with
+        the bot's small burst per chat; lifted when the emulator's are)."""
+        from bot.delivery.outbound import SharedLimiter
         from bot.store.database import open_database
-        from bot.telegram.app import build_bot, build_dispatcher
+        from bot.telegram.app import build_bot, build_dispatcher, interactive_limits
 
         harness = cls(emulator, db, settings)
-        harness.bot = build_bot(settings)
+        if limits is None:
+            config = emulator.emulator.config
+            limits = lifted() if config.global_per_s == 0 else interactive_limits(settings)
+        harness.limits = limits
+        harness.outbound = SharedLimiter(limits)
+        harness.bot = build_bot(settings, harness.outbound)
         harness.database = await harness._stack.enter_async_context(open_database(settings.db))
         harness.dp = build_dispatcher(harness.database, settings, **extra)
         harness.tracker.install(harness.dp)

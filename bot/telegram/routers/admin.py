@@ -37,7 +37,6 @@ from bot.store.issues import list_issues
 from bot.store.outbox import count_by_status
 from bot.telegram.callbacks import PublishAction, TokenCache
 from bot.telegram.keyboards import publish_keyboard
-from bot.telegram.ui import answer
 
 MAX_UPLOAD_KB = 512
 MAX_FINDINGS = 10
@@ -161,16 +160,16 @@ async def publish(message: Message, bot: Bot, lang: Lang, uploads: TokenCache[Up
         )
         return
     issue, findings = checked.issue, checked.findings
-    await answer(message, report(lang, issue, findings))
+    await message.answer(report(lang, issue, findings))
     if checked.preview is not None:
-        await answer(message, checked.preview)
+        await message.answer(checked.preview)
     if any(f.severity == "error" for f in findings) or issue.date is None:
-        await answer(message, t("telegram.admin.publish_blocked", lang))
+        await message.answer(t("telegram.admin.publish_blocked", lang))
         return
     user_id = message.from_user.id if message.from_user else 0
     token = uploads.put(Upload(user_id, document.file_name or "issue.md", text))
     question = t("telegram.admin.publish_confirm", lang)
-    await answer(message, question, reply_markup=publish_keyboard(lang, token))
+    await message.answer(question, reply_markup=publish_keyboard(lang, token))
 
 
 async def confirm(

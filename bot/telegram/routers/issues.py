@@ -21,7 +21,7 @@ from bot.store.topics import list_topics
 from bot.telegram.args import ArgsTooLong, bounded
 from bot.telegram.callbacks import IssuesPage, ShowIssue
 from bot.telegram.keyboards import issues_keyboard, show_all_keyboard
-from bot.telegram.ui import answer, edit_or_answer
+from bot.telegram.ui import edit_or_answer
 from bot.topics.filter import term_label
 
 PER_PAGE = 10
@@ -50,8 +50,8 @@ async def send_parts(
     options = LinkPreviewOptions(is_disabled=not previews)
     for index, part in enumerate(parts, start=1):
         last = index == len(parts)
-        await answer(
-            message, part.html, link_preview_options=options, reply_markup=markup if last else None
+        await message.answer(
+            part.html, link_preview_options=options, reply_markup=markup if last else None
         )
 
 
