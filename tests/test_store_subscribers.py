@@ -25,9 +25,11 @@ from tests.support.store import make_entry
 
 
 async def test_sign_up_confirm_unsubscribe(db: aiosqlite.Connection) -> None:
-    new = await sign_up(
+    signed = await sign_up(
         db, "ann@example.org", topics=["量化", "-招聘"], language="en", source="web"
     )
+    new = signed.subscriber
+    assert signed.mail
     assert (new.status, new.language, new.source, new.confirmed_at) == (
         "unconfirmed",
         "en",
@@ -54,11 +56,15 @@ async def test_a_stranger_cannot_change_a_confirmed_or_suppressed_subscriber(
     ann = await add_confirmed(
         db, "ann@example.org", topics=["ncnn"], language="zh", source="admin", detail="asked me"
     )
-    again = await sign_up(db, "ann@example.org", topics=["招聘"], language="en", source="web")
+    signed = await sign_up(db, "ann@example.org", topics=["招聘"], language="en", source="web")
+    again = signed.subscriber
+    assert not signed.mail
     assert (again.status, again.language, again.source_detail) == ("confirmed", "zh", "asked me")
     assert [t.term for t in await subscriber_topics(db, ann.id)] == ["ncnn"]
     await suppress(db, ann.id, "complained", "ARF complaint from example.org")
-    still = await sign_up(db, "ann@example.org", topics=[], language="zh", source="web")
+    still = (
+        await sign_up(db, "ann@example.org", topics=[], language="zh", source="web")
+    ).subscriber
     assert (still.status, still.reason) == ("complained", "ARF complaint from example.org")
     with pytest.raises(StoreError, match="suppressed"):
         await add_confirmed(
@@ -69,21 +75,51 @@ async def test_a_stranger_cannot_change_a_confirmed_or_suppressed_subscriber(
 
 
 async def test_one_confirmation_mail_per_hour(db: aiosqlite.Connection) -> None:
-    sub = await sign_up(db, "bob@example.org", topics=[], language="zh", source="web")
-    first = await claim_confirmation_mail(db, sub.id, now="2030-01-01 10:00:00")
-    assert first is None  # claimed, nothing before
-    assert await claim_confirmation_mail(db, sub.id, now="2030-01-01 10:59:59") is False
-    assert await claim_confirmation_mail(db, sub.id, now="2030-01-01 11:00:00") == (
-        "2030-01-01 10:00:00"
+    first = await sign_up(
+        db,
+        "bob@example.org",
+        topics=["ncnn"],
+        language="zh",
+        source="web",
+        now="2030-01-01 10:00:00",
     )
+    assert first.mail and first.previous is None
+    sub = first.subscriber
+    # within the hour: no mail, and nothing changes (not even the topics)
+    again = await sign_up(
+        db,
+        "bob@example.org",
+        topics=["招聘"],
+        language="en",
+        source="web",
+        now="2030-01-01 10:59:59",
+    )
+    assert not again.mail and again.subscriber == sub
+    assert [t.term for t in await subscriber_topics(db, sub.id)] == ["ncnn"]
+    later = await sign_up(
+        db,
+        "bob@example.org",
+        topics=["招聘"],
+        language="en",
+        source="web",
+        now="2030-01-01 11:00:00",
+    )
+    assert later.mail and later.previous == "2030-01-01 10:00:00"
+    assert later.subscriber.language == "en"
     await release_confirmation_mail(db, sub.id, "2030-01-01 10:00:00")  # that one failed
     assert await claim_confirmation_mail(db, sub.id, now="2030-01-01 10:30:00") is False
+    assert await claim_confirmation_mail(db, sub.id, now="2030-01-01 11:30:00") == (
+        "2030-01-01 10:00:00"
+    )
 
 
 async def test_topics_table_is_shared_but_owners_are_separate(db: aiosqlite.Connection) -> None:
     await upsert_chat(db, 5, "private")
     await add_topics(db, 5, ["量化"])
-    sub = await sign_up(db, "c@example.org", topics=["量化", "ncnn"], language="zh", source="web")
+    signed = await sign_up(
+        db, "c@example.org", topics=["量化", "ncnn"], language="zh", source="web"
+    )
+    sub = signed.subscriber
     assert [t.term for t in await list_topics(db, 5)] == ["#quantization"]
     assert [t.term for t in await subscriber_topics(db, sub.id)] == ["#quantization", "ncnn"]
     listed = await list_subscribers(db, "unconfirmed")

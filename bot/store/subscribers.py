@@ -92,6 +92,17 @@ async def list_subscribers(
     return [(s, await subscriber_topics(conn, s.id)) for s in found]
 
 
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """What :func:`sign_up` did: ``mail`` is True when a confirmation mail is now due (its
+    hourly allowance taken; ``previous`` is the last one's time, for
+    :func:`release_confirmation_mail` when it cannot be sent)."""
+
+    subscriber: Subscriber
+    mail: bool
+    previous: str | None = None
+
+
 async def sign_up(
     conn: aiosqlite.Connection,
     address: str,
@@ -100,33 +111,42 @@ async def sign_up(
     language: Language,
     source: Source,
     detail: str | None = None,
-) -> Subscriber:
+    now: str | None = None,
+) -> SignUp:
     """A sign-up that still needs confirming: creates an unconfirmed subscriber, or
-    makes an unsubscribed one unconfirmed again with these topics and language.
+    makes an unsubscribed (or still unconfirmed) one unconfirmed with these topics and
+    language — and takes the address's hourly confirmation-mail allowance.
 
-    A confirmed or suppressed subscriber is left exactly as it was (a stranger typing an
-    address must not change a reader's topics, nor lift a suppression)."""
+    Within the hour of the last confirmation mail nothing changes; a confirmed or
+    suppressed subscriber is left exactly as it was (a stranger typing an address must
+    not change a reader's topics, nor lift a suppression)."""
     _check(language, source)
-    now = utc_now()
+    now = now or utc_now()
     current = await find_subscriber(conn, address)
     if current is None:
         cursor = await conn.execute(
             "INSERT INTO email_subscribers (address, language, source, source_detail,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (address, language, source, _detail(detail), now, now),
+            " created_at, updated_at, confirm_sent_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (address, language, source, _detail(detail), now, now, now),
         )
         assert cursor.lastrowid is not None
-        await set_subscriber_topics(conn, cursor.lastrowid, topics)
+        subscriber_id, previous = cursor.lastrowid, None
     elif current.status in ("unconfirmed", "unsubscribed"):
+        claimed = await claim_confirmation_mail(conn, current.id, now=now)
+        if claimed is False:
+            return SignUp(current, mail=False)
+        subscriber_id, previous = current.id, claimed
         await conn.execute(
             "UPDATE email_subscribers SET status = 'unconfirmed', language = ?, source = ?,"
             " source_detail = ?, reason = NULL, updated_at = ? WHERE id = ?",
-            (language, source, _detail(detail), now, current.id),
+            (language, source, _detail(detail), now, subscriber_id),
         )
-        await set_subscriber_topics(conn, current.id, topics)
-    found = await find_subscriber(conn, address)
+    else:
+        return SignUp(current, mail=False)
+    await set_subscriber_topics(conn, subscriber_id, topics)
+    found = await get_subscriber(conn, subscriber_id)
     assert found is not None
-    return found
+    return SignUp(found, mail=True, previous=previous)
 
 
 async def add_confirmed(
