@@ -10,7 +10,6 @@ import json
 import os
 import re
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from bot.cli import main
 from bot.mail.tokens import Tokens
 from bot.publishing.optin import LinkError, confirm, unsubscribe
 from bot.store.database import open_database
-from tests.support.smtp import Sink
+from tests.support.smtp import Sink, text_part
 
 SECRET = "test-secret-key-0123456789"
 PUBLIC_URL = "https://digest.example.org"
@@ -50,14 +49,6 @@ def listed(db: Path) -> list[dict[str, object]]:
     assert code == 0
     rows: list[dict[str, object]] = json.loads(out)
     return rows
-
-
-def text_part(data: bytes) -> str:
-    msg = message_from_bytes(data, policy=policy.default)
-    assert isinstance(msg, EmailMessage)
-    body = msg.get_body(("plain",))
-    assert body is not None
-    return str(body.get_content())  # type: ignore[attr-defined]
 
 
 def test_add_sends_one_confirmation_mail_whose_link_confirms(

@@ -24,7 +24,7 @@ from bot.mail.address import AddressError, normalize_address
 from bot.mail.dkim import DkimError, DkimSigner
 from bot.mail.message import HeaderError, Sender, build_message, make_message_id
 from bot.mail.smtp import SmtpPool, SmtpUrl, SmtpUrlError
-from bot.mail.tokens import TokenError, Tokens
+from bot.mail.tokens import ExpiredToken, TokenError, Tokens
 from bot.render.email import render_confirm_email
 from bot.store.base import StoreError, utc_now
 from bot.store.chats import Language
@@ -48,9 +48,17 @@ class OptInError(Exception):
     sentence; nothing was changed."""
 
 
+LinkProblem = Literal["forged", "expired", "gone"]
+
+
 class LinkError(Exception):
-    """A confirmation or unsubscribe link we cannot honour (forged, expired, or for a
-    subscriber that is gone), as one sentence for the reader."""
+    """A confirmation or unsubscribe link we cannot honour, as one sentence for the
+    reader; ``kind`` says which (forged or for another page, expired, or for a subscriber
+    that is gone or has unsubscribed since), for pages that explain it in their language."""
+
+    def __init__(self, message: str, kind: LinkProblem) -> None:
+        super().__init__(message)
+        self.kind: LinkProblem = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,10 +208,12 @@ def _subscriber_of(
 ) -> int:
     try:
         subject = mailer_tokens.read(purpose, token)
+    except ExpiredToken as exc:
+        raise LinkError(str(exc), "expired") from None
     except TokenError as exc:
-        raise LinkError(str(exc)) from None
+        raise LinkError(str(exc), "forged") from None
     if not isinstance(subject, int):
-        raise LinkError("This link is not valid: it could not be read.")
+        raise LinkError("This link is not valid: it could not be read.", "forged")
     return subject
 
 
@@ -214,7 +224,7 @@ async def check_link(
     subscriber_id = _subscriber_of(tokens, purpose, token)
     subscriber = await get_subscriber(db.reader, subscriber_id)
     if subscriber is None:
-        raise LinkError("This link is not valid any more: the address is not on our list.")
+        raise LinkError("This link is not valid any more: the address is not on our list.", "gone")
     return subscriber
 
 
@@ -225,7 +235,8 @@ async def confirm(db: Database, tokens: Tokens, token: str) -> Subscriber:
     if done is None:
         raise LinkError(
             "This link cannot confirm the address any more: it was unsubscribed or removed"
-            " since; please sign up again."
+            " since; please sign up again.",
+            "gone",
         )
     return done
 
@@ -237,5 +248,5 @@ async def unsubscribe(
     subscriber_id = _subscriber_of(tokens, "unsubscribe", token)
     done = await db.write(lambda conn: unsubscribe_subscriber(conn, subscriber_id, reason))
     if done is None:
-        raise LinkError("This link is not valid any more: the address is not on our list.")
+        raise LinkError("This link is not valid any more: the address is not on our list.", "gone")
     return done
