@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API = "https://api.telegram.org"
+SECRET_KEY_MIN = 16  # as bot.mail.tokens.MIN_SECRET
 
 
 class Settings(BaseSettings):
@@ -48,6 +49,40 @@ class Settings(BaseSettings):
     # The public web site (bot.web), served by `bot run` on BOT_LISTEN.
     public_url: str | None = None
     username: str | None = None
+    # E-mail (bot.mail): off unless BOT_SMTP_URL is set. The URL may carry the SMTP
+    # password, so it is a secret like the token: never shown in logs, errors or output.
+    smtp_url: SecretStr | None = None
+    mail_from: str = "嵌入式AI简报 <digest@example.org>"
+    mail_reply_to: str | None = None
+    mail_rate: float = Field(default=10.0, gt=0, le=1000)
+    # Signs the links in mails (confirm, unsubscribe, preferences) and VERP addresses.
+    secret_key: SecretStr | None = None
+    dkim_selector: str | None = None
+    dkim_key_file: Path | None = None
+    bounce_listen: str | None = None
+    bounce_imap_url: SecretStr | None = None
+
+    @property
+    def email_enabled(self) -> bool:
+        """E-mail is on exactly when BOT_SMTP_URL is set."""
+        return self.smtp_url is not None
+
+    def mail_secrets(self) -> list[str]:
+        """What logs must never show of the e-mail settings: the URLs, their passwords
+        (as written and percent-decoded) and the secret key."""
+        found: list[str] = []
+        for secret in (self.webhook_secret, self.smtp_url, self.secret_key, self.bounce_imap_url):
+            if secret is None:
+                continue
+            value = secret.get_secret_value()
+            found.append(value)
+            try:
+                password = urlsplit(value).password
+            except ValueError:
+                password = None
+            if password:
+                found.extend({password, unquote(password)})
+        return found
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -116,6 +151,80 @@ class Settings(BaseSettings):
         host, sep, port = value.rpartition(":")
         if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
             raise ValueError("BOT_LISTEN must be host:port, e.g. 127.0.0.1:8080")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _check_smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:  # the full check is bot.mail.smtp.SmtpUrl.parse; never echo the value
+            parts = urlsplit(value.get_secret_value().strip())
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            parts = urlsplit("")
+        if parts.scheme.lower() not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(
+                "BOT_SMTP_URL must look like smtp://user:pass@host:587?starttls=1"
+                " or smtps://user:pass@host:465"
+            )
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < SECRET_KEY_MIN:
+            raise ValueError(
+                f"BOT_SECRET_KEY must be at least {SECRET_KEY_MIN} characters long"
+                " (e.g. the output of: openssl rand -hex 32)"
+            )
+        return value
+
+    @field_validator("mail_from", "mail_reply_to")
+    @classmethod
+    def _check_mailbox(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or (not value.strip() and info.field_name == "mail_reply_to"):
+            return None
+        if re.search(r"[\x00-\x1f\x7f]", value) or "@" not in value:
+            raise ValueError(
+                "must be an address or 'Name <address@domain>' on one line,"
+                " e.g. 嵌入式AI简报 <digest@example.org>"
+            )
+        return value.strip()
+
+    @field_validator("dkim_selector")
+    @classmethod
+    def _check_dkim_selector(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,62})", value):
+            raise ValueError("BOT_DKIM_SELECTOR must be a DNS label like mail2026")
+        return value
+
+    @field_validator("bounce_listen")
+    @classmethod
+    def _check_bounce_listen(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        host, sep, port = value.rpartition(":")
+        if not (sep and host and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError("BOT_BOUNCE_LISTEN must be host:port, e.g. 127.0.0.1:2525")
+        return value
+
+    @field_validator("bounce_imap_url")
+    @classmethod
+    def _check_imap_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parts = urlsplit(value.get_secret_value().strip())
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            parts = urlsplit("")
+        if parts.scheme.lower() not in ("imap", "imaps") or not parts.hostname:
+            raise ValueError("BOT_BOUNCE_IMAP_URL must look like imaps://user:pass@host:993/INBOX")
         return value
 
     @field_validator("log_level")

@@ -41,6 +41,12 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ({"BOT_TOKEN": TEST_TOKEN}, ("--webhook", "https://example.org/tg"), "BOT_WEBHOOK_SECRET"),
         ({"BOT_TOKEN": TEST_TOKEN}, ("--webhook", "http://example.org/tg"), "https://"),
         ({"BOT_TOKEN": TEST_TOKEN}, ("--listen", "nowhere"), "host:port"),
+        (
+            {"BOT_TOKEN": TEST_TOKEN, "BOT_SMTP_URL": "smtp://u:pw-secret-1@127.0.0.1:2525"},
+            (),
+            "BOT_SECRET_KEY is not",
+        ),
+        ({"BOT_TOKEN": TEST_TOKEN, "BOT_SMTP_URL": "http://u:pw-secret-1@x"}, (), "BOT_SMTP_URL"),
     ],
 )
 def test_bad_settings_give_one_sentence_and_exit_2(
@@ -51,6 +57,7 @@ def test_bad_settings_give_one_sentence_and_exit_2(
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and "Traceback" not in out.stderr
     assert "not-a-token" not in out.stderr and TEST_TOKEN not in out.stderr
+    assert "pw-secret-1" not in out.stderr
 
 
 def test_at_is_read_in_bot_tz_unless_it_has_an_offset() -> None:

@@ -111,6 +111,11 @@ def _configure(
         settings = load_settings(**{k: v for k, v in given.items() if v is not None})
     except SettingsError as exc:
         raise UnusableInput(str(exc)) from None
+    if settings.email_enabled and settings.secret_key is None:
+        raise UnusableInput(
+            "e-mail is on (BOT_SMTP_URL is set) but BOT_SECRET_KEY is not: set it to a long"
+            " random string (openssl rand -hex 32) to sign the links in mails"
+        )
     if settings.token is None:
         raise UnusableInput(
             "BOT_TOKEN is not set: put the token from @BotFather in the environment or in .env"
@@ -121,8 +126,7 @@ def _configure(
             "webhook mode needs BOT_WEBHOOK_SECRET, so that only Telegram can post updates"
         )
     secrets = [settings.token.get_secret_value()]
-    if settings.webhook_secret is not None:
-        secrets.append(settings.webhook_secret.get_secret_value())
+    secrets.extend(settings.mail_secrets())
     setup_logging(settings.log_level, settings.log_format, secrets=secrets)
     options = RunOptions(
         webhook_url=settings.webhook_url,

@@ -278,6 +278,53 @@ _CHATS_OWNER = _sql(
 # active and for a chat that was never subscribed: /start then says what was kept.
 _CHATS_LEFT_AT = _sql("ALTER TABLE chats ADD COLUMN left_at TEXT")
 
+# E-mail subscribers (issue 14): one row per normalized address, with the same delivery
+# settings as a chat (language, delivery time, time zone, summary mode), its consent
+# (status, source, timestamps), its suppression record (reason, when) and the time of
+# the last confirmation mail (at most one per address per hour). Their topics live in
+# the one ``topics`` table beside the chats' — rebuilt so a row belongs to a chat or to
+# a subscriber — so parsing, storing and matching topics is one code path for both
+# channels. ``topics`` is a leaf (nothing references it), so the rebuild cascades nothing.
+_TOPICS_COLUMNS = "chat_id, term, display, exclude, created_at"
+_EMAIL_SUBSCRIBERS = _sql(
+    """CREATE TABLE email_subscribers (
+        id INTEGER PRIMARY KEY,
+        address TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'unconfirmed' CHECK (status IN
+            ('unconfirmed', 'confirmed', 'unsubscribed', 'bounced', 'complained')),
+        language TEXT NOT NULL DEFAULT 'zh' CHECK (language IN ('zh', 'en')),
+        timezone TEXT,
+        delivery_time TEXT CHECK (delivery_time GLOB '[0-2][0-9]:[0-5][0-9]'),
+        summary_mode TEXT NOT NULL DEFAULT 'full'
+            CHECK (summary_mode IN ('full', 'compact', 'titles')),
+        source TEXT NOT NULL CHECK (source IN ('web', 'import', 'admin')),
+        source_detail TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        confirmed_at TEXT,
+        unsubscribed_at TEXT,
+        reason TEXT,
+        suppressed_at TEXT,
+        confirm_sent_at TEXT
+    )""",
+    "CREATE INDEX email_subscribers_by_status ON email_subscribers (status)",
+    """CREATE TABLE topics_rebuilt (
+        chat_id INTEGER REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        subscriber_id INTEGER REFERENCES email_subscribers(id) ON DELETE CASCADE,
+        term TEXT NOT NULL,
+        display TEXT NOT NULL,
+        exclude INTEGER NOT NULL DEFAULT 0 CHECK (exclude IN (0, 1)),
+        created_at TEXT NOT NULL,
+        CHECK ((chat_id IS NULL) <> (subscriber_id IS NULL)),
+        UNIQUE (chat_id, term),
+        UNIQUE (subscriber_id, term)
+    )""",
+    f"INSERT INTO topics_rebuilt ({_TOPICS_COLUMNS}) SELECT {_TOPICS_COLUMNS} FROM topics"
+    " ORDER BY rowid",
+    "DROP TABLE topics",
+    "ALTER TABLE topics_rebuilt RENAME TO topics",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -293,6 +340,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0012_chats_silent", _CHATS_SILENT),
     ("0013_chats_owner", _CHATS_OWNER),
     ("0014_chats_left_at", _CHATS_LEFT_AT),
+    ("0015_email_subscribers", _EMAIL_SUBSCRIBERS),
 )
 
 

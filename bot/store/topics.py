@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import aiosqlite
 
@@ -54,32 +55,51 @@ def parse_topic(raw: str) -> Topic:
     return Topic(term, display, exclude)
 
 
-async def list_topics(conn: aiosqlite.Connection, chat_id: int) -> list[Topic]:
-    """The chat's topics in the order they were added."""
+# A topic row belongs to a chat or to an e-mail subscriber: the column naming its owner.
+_Owner = Literal["chat_id", "subscriber_id"]
+
+
+async def _list(conn: aiosqlite.Connection, owner: _Owner, owner_id: int) -> list[Topic]:
     async with conn.execute(
-        "SELECT term, display, exclude FROM topics WHERE chat_id = ? ORDER BY rowid", (chat_id,)
+        f"SELECT term, display, exclude FROM topics WHERE {owner} = ? ORDER BY rowid",
+        (owner_id,),
     ) as cursor:
         return [Topic(str(r[0]), str(r[1]), bool(r[2])) for r in await cursor.fetchall()]
 
 
-async def add_topics(conn: aiosqlite.Connection, chat_id: int, raw: Iterable[str]) -> list[Topic]:
-    """Add (or re-add, updating include/exclude) topics; all or none. Returns the new list."""
+async def _add(
+    conn: aiosqlite.Connection, owner: _Owner, owner_id: int, raw: Iterable[str], too_many: str
+) -> list[Topic]:
     wanted = [parse_topic(item) for item in raw]
-    current = {t.term: t for t in await list_topics(conn, chat_id)}
+    current = {t.term: t for t in await _list(conn, owner, owner_id)}
     fresh = {t.term for t in wanted} - current.keys()
     if len(current) + len(fresh) > MAX_TOPICS:
-        raise TopicError(
-            f"a chat can have at most {MAX_TOPICS} topics; remove some with /untopic first"
-        )
+        raise TopicError(too_many)
     now = utc_now()
     for topic in wanted:
         await conn.execute(
-            "INSERT INTO topics (chat_id, term, display, exclude, created_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id, term) DO UPDATE SET"
+            f"INSERT INTO topics ({owner}, term, display, exclude, created_at)"
+            f" VALUES (?, ?, ?, ?, ?) ON CONFLICT ({owner}, term) DO UPDATE SET"
             " display = excluded.display, exclude = excluded.exclude",
-            (chat_id, topic.term, topic.display, int(topic.exclude), now),
+            (owner_id, topic.term, topic.display, int(topic.exclude), now),
         )
-    return await list_topics(conn, chat_id)
+    return await _list(conn, owner, owner_id)
+
+
+async def list_topics(conn: aiosqlite.Connection, chat_id: int) -> list[Topic]:
+    """The chat's topics in the order they were added."""
+    return await _list(conn, "chat_id", chat_id)
+
+
+async def add_topics(conn: aiosqlite.Connection, chat_id: int, raw: Iterable[str]) -> list[Topic]:
+    """Add (or re-add, updating include/exclude) topics; all or none. Returns the new list."""
+    return await _add(
+        conn,
+        "chat_id",
+        chat_id,
+        raw,
+        f"a chat can have at most {MAX_TOPICS} topics; remove some with /untopic first",
+    )
 
 
 async def remove_topic(conn: aiosqlite.Connection, chat_id: int, raw: str) -> bool:
@@ -98,6 +118,28 @@ async def clear_topics(conn: aiosqlite.Connection, chat_id: int) -> int:
     """Remove every topic of the chat; returns how many there were."""
     cursor = await conn.execute("DELETE FROM topics WHERE chat_id = ?", (chat_id,))
     return cursor.rowcount
+
+
+async def subscriber_topics(conn: aiosqlite.Connection, subscriber_id: int) -> list[Topic]:
+    """An e-mail subscriber's topics in the order they were added (empty = everything)."""
+    return await _list(conn, "subscriber_id", subscriber_id)
+
+
+async def set_subscriber_topics(
+    conn: aiosqlite.Connection, subscriber_id: int, raw: Iterable[str]
+) -> list[Topic]:
+    """Replace an e-mail subscriber's topics (parsed exactly like a chat's); all or none."""
+    items = list(raw)
+    for item in items:
+        parse_topic(item)  # refuse before deleting anything
+    await conn.execute("DELETE FROM topics WHERE subscriber_id = ?", (subscriber_id,))
+    return await _add(
+        conn,
+        "subscriber_id",
+        subscriber_id,
+        items,
+        f"a subscriber can have at most {MAX_TOPICS} topics",
+    )
 
 
 async def active_chats_with_topics(

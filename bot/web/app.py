@@ -10,10 +10,11 @@ from importlib import resources
 from aiohttp import web
 
 from bot.config import Settings
+from bot.mail.tokens import Tokens
 from bot.store.database import Database
-from bot.web import feeds, pages
+from bot.web import feeds, pages, subscription
 from bot.web.cache import PageCache
-from bot.web.keys import DB, PAGES, SITE, STATIC, Site, StaticFile
+from bot.web.keys import DB, PAGES, SITE, STATIC, TOKENS, Site, StaticFile
 
 # A search query arrives in the request line: 10,000 Chinese characters are 90,000
 # bytes percent-encoded, beyond aiohttp's 8,190-byte default (which answers 400).
@@ -43,8 +44,8 @@ def _stylesheet() -> _Stylesheet:
 
 
 def build_app(db: Database, settings: Settings) -> web.Application:
-    """The public site over ``db`` (read-only). `bot run` adds /healthz and the webhook
-    to this same application."""
+    """The public site over ``db``: read-only but for the links of our mails (/confirm and
+    /unsubscribe). `bot run` adds /healthz and the webhook to this same application."""
     app = web.Application(middlewares=[_error_pages], handler_args={"max_line_size": MAX_LINE})
     css = _stylesheet()
     app[DB] = db
@@ -59,6 +60,11 @@ def build_app(db: Database, settings: Settings) -> web.Application:
     app.router.add_get("/feed.atom", feeds.atom)
     app.router.add_get("/feed.json", feeds.json_feed)
     app.router.add_get(r"/static/site.{digest:[0-9a-f]+}.css", _css)
+    if settings.secret_key is not None:
+        app[TOKENS] = Tokens(settings.secret_key)
+    for purpose in ("confirm", "unsubscribe"):
+        app.router.add_get(f"/{purpose}/{{token}}", subscription.show)
+        app.router.add_post(f"/{purpose}/{{token}}", subscription.act)
     return app
 
 

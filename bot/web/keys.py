@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.i18n import Lang
+from bot.mail.tokens import Tokens
 from bot.store.database import Database
 from bot.web.cache import PageCache
 
@@ -45,3 +46,6 @@ DB = web.AppKey("db", Database)
 SITE = web.AppKey("site", Site)
 STATIC = web.AppKey("static", StaticFile)
 PAGES = web.AppKey("pages", PageCache)
+# Reads the links of our mails; absent when BOT_SECRET_KEY is not set (every link is then
+# refused as not valid).
+TOKENS = web.AppKey("tokens", Tokens)

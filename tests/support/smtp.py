@@ -9,6 +9,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -132,3 +134,12 @@ def smtp_sink() -> Iterator[Sink]:
         yield Sink(handler, port)
     finally:
         controller.stop()
+
+
+def text_part(data: bytes) -> str:
+    """The text/plain part of a received message."""
+    msg = message_from_bytes(data, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    body = msg.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]
