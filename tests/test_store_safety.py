@@ -82,7 +82,7 @@ async def test_a_deleted_or_replaced_file_is_noticed(tmp_path: Path) -> None:
 async def test_quick_check_finds_overwritten_pages(tmp_path: Path) -> None:
     path = populated_db(tmp_path / "bot.sqlite3")
     assert await check_file(path) == ([], await _counts(path))
-    corrupt(path)
+    corrupt(path, pages=4)
     problems, counts = await check_file(path)
     assert problems and counts == {}
     async with open_db(path) as conn:  # the schema pages are intact: it opens...

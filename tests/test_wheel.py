@@ -118,7 +118,7 @@ def test_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     # What readers received, rendered from the templates inside the wheel.
-    assert "2021-01-05（1/2）" in out.stdout and "按关注筛选：NCNN" in out.stdout
+    assert "嵌入式AI简报 · 2021-01-05" in out.stdout and "按关注筛选：NCNN" in out.stdout
     assert "HAWQ" in out.stdout.split("/search 量化", 1)[1]
     assert os.listdir(outside) == []
     print(f"sdist, wheel, venv and demo: {time.monotonic() - started:.1f} s")

@@ -87,16 +87,18 @@ def populated_db(path: Path, chats: int = 2000) -> Path:
     return path
 
 
-def corrupt(path: Path, pages: int = 4) -> None:
-    """Overwrite ``pages`` pages in the second half of the file with garbage, as a bad
-    disk or a stray write would (page 1, the header and schema, is left alone)."""
+def corrupt(path: Path, pages: int | None = None) -> None:
+    """Overwrite pages with garbage, as a bad disk would; page 1 (the header and schema)
+    is left alone. ``pages=None``: every other page, so no table can be read whatever the
+    schema's layout; else that many pages two thirds into the file."""
     size = path.stat().st_size
     count = size // PAGE
-    assert count > 2 * pages + 4, f"{path} is too small to corrupt usefully ({count} pages)"
+    assert count > 8, f"{path} is too small to corrupt usefully ({count} pages)"
+    start = 1 if pages is None else count * 2 // 3
     fd = os.open(path, os.O_WRONLY)
     try:
-        for n in range(pages):
-            os.pwrite(fd, bytes([0xA5, 0x5A]) * (PAGE // 2), (count * 2 // 3 + n) * PAGE)
+        for page in range(start, count if pages is None else start + pages):
+            os.pwrite(fd, bytes([0xA5, 0x5A]) * (PAGE // 2), page * PAGE)
         os.fsync(fd)
     finally:
         os.close(fd)
