@@ -10,7 +10,8 @@ id) after it. A SIGKILL can therefore only repeat the sends that were in flight:
 their rows are still ``sending`` and are sent again once the lease expires.
 
 Scheduling: a heap of chats ordered by the time each may get its next message
-(1/s per chat, 20/min per group, backoff after a failure). The loop takes the
+(1/s per chat, 20/min per group, a 429's retry_after for that chat, backoff after a
+failure). The loop takes the
 earliest, waits for the global bucket and starts the send; each chat has at most
 one message in flight, and at most ``max_in_flight`` run at once.
 """
@@ -329,7 +330,14 @@ class Sender:
             self._next(queue)
         elif kind is Kind.FLOOD:
             self.tally.floods += 1
-            self.limiter.pause(time.monotonic(), failure.retry_after)
+            # This chat waits retry_after; the others go on, unless 429s come from
+            # several chats at once (then every send pauses and the global rate drops).
+            if self.limiter.flooded(queue.chat_id, time.monotonic(), failure.retry_after):
+                log.info(
+                    "flood from several chats: all paused for %ss, rate now %.1f/s",
+                    failure.retry_after,
+                    self.limiter.rate,
+                )
             await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
             self._again(queue)
         elif kind is Kind.TRANSIENT and not self._gives_up(queue, now):
