@@ -1,7 +1,8 @@
 """The two Bot API calls the sender makes, through aiogram's ``Bot``.
 
 `bot run` passes the ``Bot`` it already polls with; `bot publish --send` and the
-benchmarks build one with :func:`open_bot`. Digests are HTML with link previews off.
+benchmarks build one with :func:`open_bot`. Digests are HTML; link previews are off
+unless the chat turned them on, and then show the article of the part's first entry.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ from aiohttp import ClientError, ClientTimeout
 ChatRef = int | str  # a numeric chat id, or "@channelname" for BOT_CHANNEL
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def preview_options(url: str | None) -> LinkPreviewOptions:
+    """No preview, or a small one of ``url`` (the first entry's article)."""
+    if url is None:
+        return NO_PREVIEW
+    return LinkPreviewOptions(url=url, prefer_small_media=True)
 
 
 class JsonSession(AiohttpSession):
@@ -157,19 +165,26 @@ class DigestClient:
         self.bot = bot
         self.paid_broadcast = paid_broadcast
 
-    async def send(self, chat: ChatRef, html: str, thread_id: int | None) -> int:
+    async def send(
+        self, chat: ChatRef, html: str, thread_id: int | None, preview: str | None = None
+    ) -> int:
         message = await self.bot.send_message(
             chat_id=chat,
             text=html,
             message_thread_id=thread_id,
-            link_preview_options=NO_PREVIEW,
+            link_preview_options=preview_options(preview),
             allow_paid_broadcast=True if self.paid_broadcast else None,
         )
         return message.message_id
 
-    async def edit(self, chat: ChatRef, message_id: int, html: str) -> None:
+    async def edit(
+        self, chat: ChatRef, message_id: int, html: str, preview: str | None = None
+    ) -> None:
         await self.bot.edit_message_text(
-            chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
+            chat_id=chat,
+            message_id=message_id,
+            text=html,
+            link_preview_options=preview_options(preview),
         )
 
     async def delete(self, chat: ChatRef, message_id: int) -> None:

@@ -264,10 +264,10 @@ class Sender:
                 await self.client.delete(job.target, message_id)
                 self.tally.deleted += 1
             elif message_id is None:
-                message_id = await self.client.send(job.target, text, job.thread_id)
+                message_id = await self.client.send(job.target, text, job.thread_id, job.preview)
                 self.tally.sent += 1
             else:
-                await self.client.edit(job.target, message_id, text)  # idempotent
+                await self.client.edit(job.target, message_id, text, job.preview)  # idempotent
                 self.tally.edited += 1
         except asyncio.CancelledError:
             if message_id is None:  # stopped mid-call (shutdown): it may have arrived

@@ -37,6 +37,7 @@ class Job:
     thread_id: int | None
     action: str = "send"  # send (or edit, when message_id is set) | edit | delete
     uncertain: bool = False  # an earlier send got no answer: the next one may duplicate it
+    preview: str | None = None  # the url to preview: the chat has previews on, the part a link
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -77,7 +78,8 @@ async def claim(
         cur = await conn.execute(
             "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
             " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
-            " t.html, c.status, o.action, o.uncertain_at FROM outbox o"
+            " t.html, c.status, o.action, o.uncertain_at, t.preview_url, c.link_previews"
+            " FROM outbox o"
             " JOIN chats c ON c.id = o.chat_id"
             " LEFT JOIN outbox_texts t ON t.id = o.text_id"
             f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
@@ -92,6 +94,7 @@ async def claim(
             text_id, text, message_id, thread_id, kind, title, html, chat_status = row[7:15]
             action = row[15]
             uncertain = row[16] is not None and message_id is None
+            preview = str(row[17]) if row[17] is not None and row[18] else None
             if chat_id in blocked:
                 continue
             if chat_status != "active" and message_id is None:
@@ -122,6 +125,7 @@ async def claim(
                     None if thread_id is None else int(thread_id),
                     str(action),
                     uncertain,
+                    preview,
                 )
             )
             taken.append(int(id_))

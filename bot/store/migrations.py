@@ -260,6 +260,9 @@ _OUTBOX_UNCERTAIN = _sql(
     "ALTER TABLE outbox ADD COLUMN uncertain_at TEXT",
     "ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0",
 )
+# The article a digest part previews when its chat has link previews on: the url of the
+# first entry in the part (NULL: no preview; texts queued before this step have none).
+_OUTBOX_TEXT_PREVIEW = _sql("ALTER TABLE outbox_texts ADD COLUMN preview_url TEXT")
 
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
@@ -272,6 +275,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0008_unpublish_outbox_actions", _UNPUBLISH),
     ("0009_entry_topics", _entry_topics),
     ("0010_outbox_uncertain", _OUTBOX_UNCERTAIN),
+    ("0011_outbox_text_preview", _OUTBOX_TEXT_PREVIEW),
 )
 
 
