@@ -5,9 +5,10 @@ Rows are taken in batches of whole chats under a short lease (``lease_owner`` +
 three seconds of sending's worth of chats), so two senders never send the same row,
 parts of one chat go out in order from one sender, and a sender killed with SIGKILL
 stalls its chats for seconds only. Each send is framed
-by two committed writes: ``sending`` before the call, ``sent`` (with the message
-id) after it. A SIGKILL can therefore only repeat the sends that were in flight:
-their rows are still ``sending`` and are sent again once the lease expires.
+by two committed records: ``sending`` before the call, ``sent`` (with the message
+id) after it — committed together with those of the sends made at the same moment
+(:mod:`bot.delivery.marks`). A SIGKILL can therefore only repeat the sends that were
+in flight: their rows are still ``sending`` and are sent again once the lease expires.
 
 Scheduling: a heap of chats ordered by the time each may get its next message
 (1/s per chat, 20/min per group, a 429's retry_after for that chat, backoff after a
@@ -36,6 +37,7 @@ import aiosqlite
 
 from bot.delivery.client import DigestClient
 from bot.delivery.errors import Failure, Kind, classify
+from bot.delivery.marks import MarkWriter
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.state import ChatQueue, SenderOptions, SenderStopped, Tally
 from bot.store import deliveries as store
@@ -86,6 +88,7 @@ class Sender:
         self._fatal: str | None = None
         self._fatal_cause: BaseException | None = None  # None: Telegram refused the token
         self._unanswered: set[int] = set()  # rows whose last send got no answer
+        self._marks = MarkWriter(db, owner, self.options.lease_s, BUSY_PATIENCE_S)
 
     # -- scheduling ---------------------------------------------------------------
 
@@ -167,6 +170,7 @@ class Sender:
                     task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._marks.flushed()
             owner = self.owner
             await self._write(lambda c: store.release(c, owner))
             await self._write(lambda c: leases.retire_sender(c, owner))
@@ -241,8 +245,7 @@ class Sender:
 
     async def _deliver(self, queue: ChatQueue) -> None:
         job = queue.jobs[0]
-        until = time.time() + self.options.lease_s
-        current = await self._write(lambda c: store.mark_sending(c, job.id, self.owner, until))
+        current = await self._marks.sending(job.id)
         if current is None:
             # Our lease was lost, or a re-publish cancelled the row: start the chat afresh.
             await self._write(lambda c: store.release_chat(c, self.owner, queue.chat_id))
@@ -279,8 +282,7 @@ class Sender:
                 raise
             await self._failed(queue, job, failure, message_id, text_id)
             return
-        sent_id = message_id
-        await self._write(lambda c: store.mark_sent(c, job.id, sent_id, text_id))
+        await self._marks.sent(job.id, message_id, text_id)
         if job.issue_id is not None:
             self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
         self._next(queue)
