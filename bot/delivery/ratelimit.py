@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 # FLOOD_SHARE of the sends, within the last FLOOD_WINDOW_S seconds. Random 429s
 # (a few per cent of the sends, one chat each) stay below that.
 FLOOD_WINDOW_S = 1.0
-FLOOD_CHATS = 3
+FLOOD_CHATS = 5
 FLOOD_SHARE = 0.15
 DECREASE = 0.5  # the global rate after a bot-wide flood, times the rate before
 INCREASE_PER_S = 0.05  # of the limit, added back per second after a decrease

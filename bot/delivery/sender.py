@@ -51,6 +51,12 @@ __all__ = ["Sender", "SenderOptions", "SenderStopped", "Tally"]
 log = logging.getLogger("bot.delivery")
 T = TypeVar("T")
 BUSY_PATIENCE_S = 60.0
+# A chat whose next send is further away than this (a retry backoff, a 429's
+# retry_after, an uncertain send's delay) is parked: it does not count among the chats
+# in hand, so more are claimed instead of the send slots idling behind it.
+PARK_S = 0.5
+# While chats run short, claim again this often (not only every idle_poll_s).
+REFILL_S = 0.05
 
 
 class Sender:
@@ -88,6 +94,8 @@ class Sender:
         self._fatal: str | None = None
         self._fatal_cause: BaseException | None = None  # None: Telegram refused the token
         self._unanswered: set[int] = set()  # rows whose last send got no answer
+        self._parked: set[int] = set()  # held chats waiting longer than PARK_S
+        self._exhausted = False  # the last claim found fewer chats than it wanted
         self._marks = MarkWriter(db, owner, self.options.lease_s, BUSY_PATIENCE_S)
 
     # -- scheduling ---------------------------------------------------------------
@@ -95,17 +103,28 @@ class Sender:
     def _push(self, queue: ChatQueue, ready: float) -> None:
         heapq.heappush(self._heap, (ready, self._next_seq(), queue))
         self._held.add(queue.chat_id)
+        if ready - time.monotonic() > PARK_S:
+            self._parked.add(queue.chat_id)
+        else:
+            self._parked.discard(queue.chat_id)
         self._wake.set()
 
     def _drop(self, queue: ChatQueue) -> None:
         self._held.discard(queue.chat_id)
+        self._parked.discard(queue.chat_id)
         self._wake.set()
+
+    def _short(self) -> bool:
+        """Whether the chats in hand (parked ones aside) are below half the target."""
+        return len(self._held) - len(self._parked) < self._target // 2
 
     async def _refill(self) -> int | None:
         """Claim more chats; the number of rows taken, None when the database was busy."""
-        if len(self._held) >= self._target // 2:
+        if not self._short() or len(self._held) >= self.options.max_chats:
             return 0
-        held, want = set(self._held), self._target - len(self._held)
+        active = len(self._held) - len(self._parked)
+        want = min(self._target - active, self.options.max_chats - len(self._held))
+        held = set(self._held)
         try:
             jobs = await self.db.write(
                 lambda c: store.claim(
@@ -122,6 +141,7 @@ class Sender:
             if not is_busy(exc):
                 raise
             return None  # another process writes (a publish): claim at the next poll
+        self._exhausted = len({job.chat_id for job in jobs}) < want
         by_chat: dict[int, deque[Job]] = {}
         for job in jobs:
             by_chat.setdefault(job.chat_id, deque()).append(job)
@@ -184,7 +204,9 @@ class Sender:
         while not stop.is_set() and self._fatal is None:
             self._wake.clear()  # before looking: a wake-up during the checks is not lost
             mono = time.monotonic()
-            if mono - last_refill >= self.options.idle_poll_s or not self._heap:
+            since = mono - last_refill
+            early = since >= REFILL_S and not self._exhausted and self._short()
+            if since >= self.options.idle_poll_s or not self._heap or early:
                 last_refill = mono
                 claimed = await self._refill()
                 if not self._heap:
@@ -204,6 +226,7 @@ class Sender:
                 await self._sleep(stop, min(wait, self.options.idle_poll_s))
                 continue
             heapq.heappop(self._heap)
+            self._parked.discard(queue.chat_id)
             await self._slots.acquire()
             self.limiter.take(queue.chat_id, time.monotonic())
             task = asyncio.create_task(self._send_head(queue))
