@@ -93,7 +93,8 @@ class JsonSession(AiohttpSession):
         try:
             async with session.post(
                 url,
-                data=self.json_dumps(payload),
+                # UTF-8 as is: a Chinese digest escaped to \uXXXX was twice the bytes.
+                data=json.dumps(payload, ensure_ascii=False).encode(),
                 headers=_JSON_HEADERS,
                 timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
