@@ -212,3 +212,34 @@ def test_the_retry_span_is_a_setting_of_an_hour_by_default() -> None:
     settings = Settings(_env_file=None, retry_for_minutes=5)  # type: ignore[call-arg]
     assert RetryPolicy.for_minutes(settings.retry_for_minutes).give_up_after_s == 300
     assert Settings(_env_file=None).retry_for_minutes == 60  # type: ignore[call-arg]
+
+
+async def test_a_429_pauses_only_its_chat_while_the_others_are_served(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    from dataclasses import replace
+
+    readers = [await delivery.reader(800 + n) for n in range(8)]
+    issues = [replace(shapes_issue, date=f"2023-05-{day:02d}") for day in range(1, 5)]
+    for issue in issues:
+        await delivery.publish(issue)
+    # The first sendMessage is answered 429 with a retry_after of 1-3 s.
+    await delivery.emulator.fail_next("sendMessage", "429")
+    tally = await delivery.drain()
+    assert tally.floods == 1
+    async with delivery.conn.execute(
+        "SELECT chat_id FROM outbox WHERE attempts > 1"
+    ) as cur:  # the refused send is the one made twice
+        [(paused,)] = await cur.fetchall()
+    # In the order Telegram received them: every other chat got all four digests while
+    # the refused chat waited out its retry_after (the old sender paused every chat, so
+    # the others got at most the part already in flight).
+    order = [m["chat_id"] for m in await delivery.emulator.messages()]
+    first_of_paused = order.index(paused)
+    others = [c for c in readers if c != paused]
+    per_chat = order.count(paused)
+    assert per_chat == sum(len(render_digest(i)) for i in issues) >= 4
+    for chat_id in others:
+        assert order[:first_of_paused].count(chat_id) == per_chat, chat_id
+    assert {row[3] for row in await delivery.rows()} == {"sent"}
+    assert (await delivery.emulator.stats())["violations"] == []

@@ -74,3 +74,34 @@ async def test_real_issues_for_many_topic_sets_are_accepted(
     rows = await delivery.rows()
     assert rows and {r[3] for r in rows} == {"sent"}
     assert tally.sent == len(rows)
+
+
+async def test_link_previews_follow_the_chat_setting_in_pushed_digests(
+    delivery: DeliveryRig, shapes_issue: Issue
+) -> None:
+    on = await delivery.reader(121, link_previews=True)
+    off = await delivery.reader(122)
+    quant = await delivery.reader(123, topics=["量化"])
+    await delivery.publish(shapes_issue)
+    # Turned on after the digest was queued: the setting at sending time counts.
+    await delivery.conn.execute("UPDATE chats SET link_previews = 1 WHERE id = ?", (quant,))
+    await delivery.conn.commit()
+    await delivery.drain()
+
+    def first_url(**kwargs: object) -> str:
+        part = render_digest(shapes_issue, **kwargs)[0]  # type: ignore[arg-type]
+        by_key = {e.key: e.url for e in shapes_issue.entries}
+        return next(u for k in part.entry_keys if (u := by_key.get(k)))
+
+    [sent_on] = await delivery.emulator.messages(on)
+    assert sent_on["options"]["link_preview_options"] == {
+        "url": first_url(),
+        "prefer_small_media": True,
+    }
+    assert first_url() == shapes_issue.entries[0].url
+    [sent_off] = await delivery.emulator.messages(off)
+    assert sent_off["options"]["link_preview_options"] == {"is_disabled": True}
+    [sent_quant] = await delivery.emulator.messages(quant)
+    # Each reader previews the first entry of their own digest.
+    assert sent_quant["options"]["link_preview_options"]["url"] == first_url(include=["量化"])
+    assert first_url(include=["量化"]) != first_url()

@@ -1,16 +1,18 @@
 """The two Bot API calls the sender makes, through aiogram's ``Bot``.
 
 `bot run` passes the ``Bot`` it already polls with; `bot publish --send` and the
-benchmarks build one with :func:`open_bot`. Digests are HTML with link previews off.
+benchmarks build one with :func:`open_bot`. Digests are HTML; link previews are off
+unless the chat turned them on, and then show the article of the part's first entry.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -29,6 +31,8 @@ from aiohttp import ClientConnectorError, ClientError, ClientTimeout
 
 from bot.delivery.outbound import bulk
 from bot.logs import redact, register_secret
+
+T = TypeVar("T")
 
 ChatRef = int | str  # a numeric chat id, or "@channelname" for BOT_CHANNEL
 
@@ -65,16 +69,22 @@ class RedactingSession(AiohttpSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
     ) -> TelegramType:
+        return await self.redacted(bot, lambda: method, self.request(bot, method, timeout))
+
+    async def redacted(
+        self, bot: Bot, method: Callable[[], TelegramMethod[Any]], call: Awaitable[T]
+    ) -> T:
+        """Await ``call`` (a request of ``bot``'s); its failures without URL or token."""
         register_secret(bot.token)
         try:
-            return await self.request(bot, method, timeout)
+            return await call
         except TelegramNetworkError as exc:
             message = scrub(exc.message, bot.token)
             unsent = isinstance(exc, ConnectFailed) or isinstance(
                 exc.__cause__, ClientConnectorError
             )
             kind = ConnectFailed if unsent else TelegramNetworkError
-            raise kind(method=method, message=message) from None
+            raise kind(method=method(), message=message) from None
         except ClientDecodeError as exc:
             size = len(exc.data) if isinstance(exc.data, str | bytes) else 0
             raise ClientDecodeError(
@@ -92,6 +102,20 @@ class RedactingSession(AiohttpSession):
     ) -> TelegramType:
         """The request itself (aiogram's); subclasses change how it is made."""
         return await super().make_request(bot, method, timeout)
+
+
+def preview_options(url: str | None) -> LinkPreviewOptions:
+    """No preview, or a small one of ``url`` (the first entry's article)."""
+    if url is None:
+        return NO_PREVIEW
+    return LinkPreviewOptions(url=url, prefer_small_media=True)
+
+
+def _preview_json(url: str | None) -> dict[str, Any]:
+    """:func:`preview_options` as the JSON Telegram gets."""
+    if url is None:
+        return {"is_disabled": True}
+    return {"url": url, "prefer_small_media": True}
 
 
 class JsonSession(RedactingSession):
@@ -119,35 +143,60 @@ class JsonSession(RedactingSession):
         }
         if files:
             return await super().request(bot, method, timeout)
+        light = isinstance(method, SendMessage | EditMessageText)
+        result = await self.post_json(
+            bot, method.__api_method__, payload, lambda: method, light, timeout=timeout
+        )
+        return cast(TelegramType, result)
+
+    async def post_json(
+        self,
+        bot: Bot,
+        api_method: str,
+        payload: dict[str, Any],
+        method: Callable[[], TelegramMethod[Any]],
+        light: bool = False,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 (as aiogram's make_request)
+    ) -> Any:
+        """POST ``payload`` (plain JSON values) to ``api_method``; the result, or aiogram's
+        exception. ``method`` builds the aiogram method object, which is only needed to
+        raise an exception or to read an answer the light path does not understand: the
+        sender's sends skip building (and validating, and dumping) it at all."""
         session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        url = self.api.api_url(token=bot.token, method=api_method)
         try:
             async with session.post(
                 url,
-                data=self.json_dumps(payload),
-                headers={"Content-Type": "application/json"},
+                # UTF-8 as is: a Chinese digest escaped to \uXXXX was twice the bytes.
+                data=json.dumps(payload, ensure_ascii=False).encode(),
+                headers=_JSON_HEADERS,
                 timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw = await resp.text()
         except TimeoutError as exc:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from exc
+            raise TelegramNetworkError(method=method(), message="Request timeout error") from exc
         except ClientError as exc:
             raise TelegramNetworkError(
-                method=method, message=f"{type(exc).__name__}: {exc}"
+                method=method(), message=f"{type(exc).__name__}: {exc}"
             ) from exc
-        if (
-            self.light_results
-            and resp.status == HTTPStatus.OK
-            and isinstance(method, SendMessage | EditMessageText)
-        ):
+        if light and self.light_results and resp.status == HTTPStatus.OK:
             sent = _sent_message(raw)
             if sent is not None:
-                return cast(TelegramType, sent)
+                return sent
         if resp.status >= HTTPStatus.INTERNAL_SERVER_ERROR and not _is_json(raw):
             # A proxy's error page: aiogram would say only "Failed to decode object".
-            raise TelegramServerError(method=method, message=_page_reason(resp.status, raw))
-        response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw)
-        return cast(TelegramType, response.result)
+            raise TelegramServerError(method=method(), message=_page_reason(resp.status, raw))
+        response = self.check_response(
+            bot=bot, method=method(), status_code=resp.status, content=raw
+        )
+        return response.result
+
+
+_JSON_HEADERS = {"Content-Type": "application/json"}
+# A successful send's answer as Telegram (and the emulator) write it: the message id
+# first. Anything else is parsed as JSON.
+_SENT = re.compile(r'\{"ok":\s*true,\s*"result":\s*\{"message_id":\s*(\d+)\s*[,}]')
 
 
 _TITLE = re.compile(r"<title>\s*([^<]{1,100}?)\s*</title>", re.I)
@@ -185,6 +234,9 @@ def _sent_message(raw: str) -> Sent | bool | None:
     Building aiogram's ``Message`` from the echoed digest (every entity is a model)
     cost more CPU than the rest of a send. Anything unexpected goes the normal way.
     """
+    match = _SENT.match(raw)
+    if match is not None:  # the id, without decoding the echoed 4 KB digest
+        return Sent(int(match.group(1)))
     try:
         data = json.loads(raw)
         if data.get("ok") is not True:
@@ -230,23 +282,68 @@ class DigestClient:
         self.paid_broadcast = paid_broadcast
 
     async def send(
-        self, chat: ChatRef, html: str, thread_id: int | None, *, silent: bool = False
+        self,
+        chat: ChatRef,
+        html: str,
+        thread_id: int | None,
+        preview: str | None = None,
+        *,
+        silent: bool = False,
     ) -> int:
+        session = self.bot.session
+        if isinstance(session, JsonSession) and session.light_results:
+            # The sender's hot path: the JSON body directly, no aiogram method object
+            # (its failures still lose the URL and token: ``redacted``).
+            payload: dict[str, Any] = {
+                "chat_id": chat,
+                "text": html,
+                "parse_mode": "HTML",
+                "link_preview_options": _preview_json(preview),
+            }
+            if thread_id is not None:
+                payload["message_thread_id"] = thread_id
+            if silent:
+                payload["disable_notification"] = True
+            if self.paid_broadcast:
+                payload["allow_paid_broadcast"] = True
+
+            def method() -> SendMessage:
+                return SendMessage(
+                    chat_id=chat,
+                    text=html,
+                    parse_mode="HTML",
+                    message_thread_id=thread_id,
+                    disable_notification=True if silent else None,
+                    link_preview_options=preview_options(preview),
+                    allow_paid_broadcast=True if self.paid_broadcast else None,
+                )
+
+            sent = await session.redacted(
+                self.bot,
+                method,
+                session.post_json(self.bot, "sendMessage", payload, method, light=True),
+            )
+            return int(sent.message_id)
         with bulk():
             message = await self.bot.send_message(
                 chat_id=chat,
                 text=html,
                 message_thread_id=thread_id,
                 disable_notification=True if silent else None,
-                link_preview_options=NO_PREVIEW,
+                link_preview_options=preview_options(preview),
                 allow_paid_broadcast=True if self.paid_broadcast else None,
             )
         return message.message_id
 
-    async def edit(self, chat: ChatRef, message_id: int, html: str) -> None:
+    async def edit(
+        self, chat: ChatRef, message_id: int, html: str, preview: str | None = None
+    ) -> None:
         with bulk():
             await self.bot.edit_message_text(
-                chat_id=chat, message_id=message_id, text=html, link_preview_options=NO_PREVIEW
+                chat_id=chat,
+                message_id=message_id,
+                text=html,
+                link_preview_options=preview_options(preview),
             )
 
     async def delete(self, chat: ChatRef, message_id: int) -> None:

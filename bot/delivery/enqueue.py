@@ -2,7 +2,10 @@
 
 Each subscribed active chat gets one row per rendered part. Rendering happens
 once per distinct (language, summary mode, topics) combination, not once per
-chat, so 100,000 chats cost a handful of renders and one bulk insert.
+chat, so 100,000 chats cost a handful of renders and one bulk insert. Each stored
+text keeps the url of its first entry: the article previewed for chats that have
+link previews on (the setting itself is read when the row is sent, so changing it
+applies to digests already queued).
 
 Re-publishing a revised issue diffs each chat's new parts against its rows:
 parts already delivered are edited in place when their text changed, extra parts
@@ -24,6 +27,7 @@ from bot.delivery.timing import next_delivery
 from bot.digest.model import Issue
 from bot.i18n import t
 from bot.render.digest import Tags, render_digest
+from bot.render.entry import safe_url
 from bot.store import enqueue as db
 from bot.store.base import to_stamp
 from bot.store.chats import Chat
@@ -69,7 +73,8 @@ def render_key(chat: Chat, topics: Sequence[Topic]) -> RenderKey:
     return lang, chat.summary_mode, include, exclude, labels
 
 
-def _render(issue: Issue, key: RenderKey, tags: Tags | None = None) -> list[str]:
+def _render(issue: Issue, key: RenderKey, tags: Tags | None = None) -> list[tuple[str, str | None]]:
+    """Each part's html and the article it previews (its first entry's url, if any)."""
     lang, mode, include, exclude, labels = key
     parts = render_digest(
         issue,
@@ -80,7 +85,9 @@ def _render(issue: Issue, key: RenderKey, tags: Tags | None = None) -> list[str]
         tags=tags,
         mode=mode,  # type: ignore[arg-type]
     )
-    return [part.html for part in parts]
+    urls = {entry.key: safe_url(entry.url) for entry in issue.entries if entry.url}
+    previews = [next((u for k in part.entry_keys if (u := urls.get(k))), None) for part in parts]
+    return [(part.html, url) for part, url in zip(parts, previews, strict=True)]
 
 
 def removed_note(lang: str) -> str:
@@ -152,7 +159,7 @@ async def enqueue_issue(
         rendered: dict[RenderKey, list[int]] = {}
         for key in groups:
             htmls = _render(issue, key, tags)
-            rendered[key] = [await db.intern_text(conn, html) for html in htmls]
+            rendered[key] = [await db.intern_text(conn, html, url) for html, url in htmls]
         plan: list[tuple[int, list[int], str, str]] = []  # chat, text ids, due, language
         due_cache: dict[tuple[str, str | None, str | None, str | None], str] = {}
         for key, chats in groups.items():
@@ -174,7 +181,7 @@ async def enqueue_issue(
             await db.ensure_channel(conn, chat_id, name)
             full = ("zh", "full", (), (), ())
             texts = rendered.get(full) or [
-                await db.intern_text(conn, h) for h in _render(issue, full)
+                await db.intern_text(conn, h, url) for h, url in _render(issue, full)
             ]
             plan.append((chat_id, texts, now_s, "zh"))
         existing: dict[int, dict[int, OutboxRow]] = defaultdict(dict)

@@ -28,7 +28,7 @@ from bot.delivery.client import ConnectFailed, scrub
 
 
 class Kind(Enum):
-    FLOOD = "flood"  # 429: pause the whole bot for retry_after, then resend the row
+    FLOOD = "flood"  # 429: pause the chat for retry_after (see ratelimit), resend the row
     MIGRATED = "migrated"  # group became a supergroup: move the chat, resend there
     GONE = "gone"  # 403: blocked, kicked, deactivated: chat inactive, its rows cancelled
     NOT_MODIFIED = "not_modified"  # an identical edit, a deleted message: already so

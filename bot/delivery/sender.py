@@ -5,12 +5,14 @@ Rows are taken in batches of whole chats under a short lease (``lease_owner`` +
 three seconds of sending's worth of chats), so two senders never send the same row,
 parts of one chat go out in order from one sender, and a sender killed with SIGKILL
 stalls its chats for seconds only. Each send is framed
-by two committed writes: ``sending`` before the call, ``sent`` (with the message
-id) after it. A SIGKILL can therefore only repeat the sends that were in flight:
-their rows are still ``sending`` and are sent again once the lease expires.
+by two committed records: ``sending`` before the call, ``sent`` (with the message
+id) after it — committed together with those of the sends made at the same moment
+(:mod:`bot.delivery.marks`). A SIGKILL can therefore only repeat the sends that were
+in flight: their rows are still ``sending`` and are sent again once the lease expires.
 
 Scheduling: a heap of chats ordered by the time each may get its next message
-(1/s per chat, 20/min per group, backoff after a failure). The loop takes the
+(1/s per chat, 20/min per group, a 429's retry_after for that chat, backoff after a
+failure). The loop takes the
 earliest, waits for the global bucket and starts the send; each chat has at most
 one message in flight, and at most ``max_in_flight`` run at once.
 """
@@ -35,6 +37,7 @@ import aiosqlite
 
 from bot.delivery.client import DigestClient
 from bot.delivery.errors import Failure, Kind, classify
+from bot.delivery.marks import MarkWriter
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.state import ChatQueue, SenderOptions, SenderStopped, Tally
 from bot.store import deliveries as store
@@ -48,6 +51,12 @@ __all__ = ["Sender", "SenderOptions", "SenderStopped", "Tally"]
 log = logging.getLogger("bot.delivery")
 T = TypeVar("T")
 BUSY_PATIENCE_S = 60.0
+# A chat whose next send is further away than this (a retry backoff, a 429's
+# retry_after, an uncertain send's delay) is parked: it does not count among the chats
+# in hand, so more are claimed instead of the send slots idling behind it.
+PARK_S = 0.5
+# While chats run short, claim again this often (not only every idle_poll_s).
+REFILL_S = 0.05
 
 
 class Sender:
@@ -87,23 +96,37 @@ class Sender:
         self._fatal: str | None = None
         self._fatal_cause: BaseException | None = None  # None: Telegram refused the token
         self._unanswered: set[int] = set()  # rows whose last send got no answer
+        self._parked: set[int] = set()  # held chats waiting longer than PARK_S
+        self._exhausted = False  # the last claim found fewer chats than it wanted
+        self._marks = MarkWriter(db, owner, self.options.lease_s, BUSY_PATIENCE_S)
 
     # -- scheduling ---------------------------------------------------------------
 
     def _push(self, queue: ChatQueue, ready: float) -> None:
         heapq.heappush(self._heap, (ready, self._next_seq(), queue))
         self._held.add(queue.chat_id)
+        if ready - time.monotonic() > PARK_S:
+            self._parked.add(queue.chat_id)
+        else:
+            self._parked.discard(queue.chat_id)
         self._wake.set()
 
     def _drop(self, queue: ChatQueue) -> None:
         self._held.discard(queue.chat_id)
+        self._parked.discard(queue.chat_id)
         self._wake.set()
+
+    def _short(self) -> bool:
+        """Whether the chats in hand (parked ones aside) are below half the target."""
+        return len(self._held) - len(self._parked) < self._target // 2
 
     async def _refill(self) -> int | None:
         """Claim more chats; the number of rows taken, None when the database was busy."""
-        if len(self._held) >= self._target // 2:
+        if not self._short() or len(self._held) >= self.options.max_chats:
             return 0
-        held, want = set(self._held), self._target - len(self._held)
+        active = len(self._held) - len(self._parked)
+        want = min(self._target - active, self.options.max_chats - len(self._held))
+        held = set(self._held)
         try:
             jobs = await self.db.write(
                 lambda c: store.claim(
@@ -120,6 +143,7 @@ class Sender:
             if not is_busy(exc):
                 raise
             return None  # another process writes (a publish): claim at the next poll
+        self._exhausted = len({job.chat_id for job in jobs}) < want
         by_chat: dict[int, deque[Job]] = {}
         for job in jobs:
             by_chat.setdefault(job.chat_id, deque()).append(job)
@@ -168,6 +192,7 @@ class Sender:
                     task.cancel()
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._marks.flushed()
             owner = self.owner
             await self._write(lambda c: store.release(c, owner))
             await self._write(lambda c: leases.retire_sender(c, owner))
@@ -181,7 +206,9 @@ class Sender:
         while not stop.is_set() and self._fatal is None:
             self._wake.clear()  # before looking: a wake-up during the checks is not lost
             mono = time.monotonic()
-            if mono - last_refill >= self.options.idle_poll_s or not self._heap:
+            since = mono - last_refill
+            early = since >= REFILL_S and not self._exhausted and self._short()
+            if since >= self.options.idle_poll_s or not self._heap or early:
                 last_refill = mono
                 claimed = await self._refill()
                 if not self._heap:
@@ -201,6 +228,7 @@ class Sender:
                 await self._sleep(stop, min(wait, self.options.idle_poll_s))
                 continue
             heapq.heappop(self._heap)
+            self._parked.discard(queue.chat_id)
             await self._slots.acquire()
             self.limiter.take(queue.chat_id, time.monotonic())
             task = asyncio.create_task(self._send_head(queue))
@@ -242,8 +270,7 @@ class Sender:
 
     async def _deliver(self, queue: ChatQueue) -> None:
         job = queue.jobs[0]
-        until = time.time() + self.options.lease_s
-        current = await self._write(lambda c: store.mark_sending(c, job.id, self.owner, until))
+        current = await self._marks.sending(job.id)
         if current is None:
             # Our lease was lost, or a re-publish cancelled the row: start the chat afresh.
             await self._write(lambda c: store.release_chat(c, self.owner, queue.chat_id))
@@ -266,11 +293,11 @@ class Sender:
                 self.tally.deleted += 1
             elif message_id is None:
                 message_id = await self.client.send(
-                    job.target, text, job.thread_id, silent=job.silent
+                    job.target, text, job.thread_id, job.preview, silent=job.silent
                 )
                 self.tally.sent += 1
             else:
-                await self.client.edit(job.target, message_id, text)  # idempotent
+                await self.client.edit(job.target, message_id, text, job.preview)  # idempotent
                 self.tally.edited += 1
         except asyncio.CancelledError:
             if message_id is None:  # stopped mid-call (shutdown): it may have arrived
@@ -282,8 +309,7 @@ class Sender:
                 raise
             await self._failed(queue, job, failure, message_id, text_id)
             return
-        sent_id = message_id
-        await self._write(lambda c: store.mark_sent(c, job.id, sent_id, text_id))
+        await self._marks.sent(job.id, message_id, text_id)
         if job.issue_id is not None:
             self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
         self._next(queue)
@@ -333,7 +359,14 @@ class Sender:
             self._next(queue)
         elif kind is Kind.FLOOD:
             self.tally.floods += 1
-            self.limiter.pause(time.monotonic(), failure.retry_after)
+            # This chat waits retry_after; the others go on, unless 429s come from
+            # several chats at once (then every send pauses and the global rate drops).
+            if self.limiter.flooded(queue.chat_id, time.monotonic(), failure.retry_after):
+                log.info(
+                    "flood from several chats: all paused for %ss, rate now %.1f/s",
+                    failure.retry_after,
+                    self.limiter.rate,
+                )
             await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
             self._again(queue)
         elif kind is Kind.TRANSIENT and not self._gives_up(queue, now):

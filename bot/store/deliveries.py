@@ -4,7 +4,8 @@ A row is one part of one issue for one chat. Its text lives in ``outbox_texts``
 (``text_id``): 100,000 chats that get the same digest share one copy. The sender
 leases whole chats (``lease_owner``, ``lease_until``) so two senders never send
 the same row and parts of a chat stay in order. Every send is bracketed by
-:func:`mark_sending` and :func:`mark_sent`, each its own committed write.
+:func:`mark_sending` and :func:`mark_sent` (the sender commits those of sends made
+at the same moment together: :func:`mark_sending_many`, :func:`mark_sent_many`).
 
 Times are UTC ``YYYY-MM-DD HH:MM:SS`` strings like the rest of the store.
 """
@@ -38,6 +39,7 @@ class Job:
     action: str = "send"  # send (or edit, when message_id is set) | edit | delete
     uncertain: bool = False  # an earlier send got no answer: the next one may duplicate it
     silent: bool = False  # the chat wants digests without a notification sound
+    preview: str | None = None  # the url to preview: the chat has previews on, the part a link
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -78,7 +80,8 @@ async def claim(
         cur = await conn.execute(
             "SELECT o.id, o.issue_id, o.chat_id, o.part_no, o.not_before, o.lease_owner,"
             " o.lease_until, o.text_id, o.text, o.message_id, c.thread_id, c.type, c.title,"
-            " t.html, c.status, o.action, o.uncertain_at, c.silent FROM outbox o"
+            " t.html, c.status, o.action, o.uncertain_at, t.preview_url, c.link_previews,"
+            " c.silent FROM outbox o"
             " JOIN chats c ON c.id = o.chat_id"
             " LEFT JOIN outbox_texts t ON t.id = o.text_id"
             f" WHERE o.chat_id IN ({_marks(group)}) AND o.status IN ('pending', 'sending')"
@@ -93,6 +96,7 @@ async def claim(
             text_id, text, message_id, thread_id, kind, title, html, chat_status = row[7:15]
             action = row[15]
             uncertain = row[16] is not None and message_id is None
+            preview = str(row[17]) if row[17] is not None and row[18] else None
             if chat_id in blocked:
                 continue
             if chat_status != "active" and message_id is None:
@@ -123,7 +127,8 @@ async def claim(
                     None if thread_id is None else int(thread_id),
                     str(action),
                     uncertain,
-                    bool(row[17]),
+                    bool(row[19]),
+                    preview,
                 )
             )
             taken.append(int(id_))
@@ -184,6 +189,29 @@ async def mark_sending(
     return None
 
 
+async def mark_sending_many(
+    conn: aiosqlite.Connection, row_ids: Sequence[int], owner: str, until: float
+) -> dict[int, tuple[int | None, int | None]]:
+    """:func:`mark_sending` for several rows in one statement: (text_id, message_id) by
+    row id, for the rows still ours to send (the others are missing)."""
+    found: dict[int, tuple[int | None, int | None]] = {}
+    for group in _chunks(row_ids):
+        rows = await conn.execute_fetchall(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?,"
+            " resent = resent + (uncertain_at IS NOT NULL AND message_id IS NULL),"
+            " uncertain_at = NULL"
+            f" WHERE id IN ({_marks(group)}) AND lease_owner = ?"
+            " AND status IN ('pending', 'sending') RETURNING id, text_id, message_id",
+            (stamp(until), *group, owner),
+        )
+        for row_id, text_id, message_id in rows:
+            found[int(row_id)] = (
+                None if text_id is None else int(text_id),
+                None if message_id is None else int(message_id),
+            )
+    return found
+
+
 async def mark_uncertain(
     conn: aiosqlite.Connection, row_id: int, not_before: float, reason: str
 ) -> None:
@@ -231,6 +259,19 @@ async def mark_sent(
         " message_id = ?, sent_at = ?, last_error = NULL, lease_owner = NULL,"
         " lease_until = NULL, not_before = NULL WHERE id = ?",
         (text_id, message_id, utc_now(), row_id),
+    )
+
+
+async def mark_sent_many(
+    conn: aiosqlite.Connection, marks: Sequence[tuple[int, int | None, int | None]]
+) -> None:
+    """:func:`mark_sent` for several (row id, message_id, text_id) in one statement."""
+    now = utc_now()
+    await conn.executemany(
+        "UPDATE outbox SET status = CASE WHEN text_id IS ? THEN 'sent' ELSE 'pending' END,"
+        " message_id = ?, sent_at = ?, last_error = NULL, lease_owner = NULL,"
+        " lease_until = NULL, not_before = NULL WHERE id = ?",
+        [(text_id, message_id, now, row_id) for row_id, message_id, text_id in marks],
     )
 
 

@@ -47,11 +47,15 @@ class Change:
     reason: str | None = None
 
 
-async def intern_text(conn: aiosqlite.Connection, html: str) -> int:
+async def intern_text(conn: aiosqlite.Connection, html: str, preview_url: str | None = None) -> int:
+    """The id of this text (stored once); ``preview_url``: the article it previews when
+    the chat has link previews on (the same html always names the same first entry)."""
     digest = hashlib.sha256(html.encode()).hexdigest()
     await conn.execute(
-        "INSERT INTO outbox_texts (digest, html) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
-        (digest, html),
+        "INSERT INTO outbox_texts (digest, html, preview_url) VALUES (?, ?, ?)"
+        " ON CONFLICT (digest) DO UPDATE SET"
+        " preview_url = coalesce(outbox_texts.preview_url, excluded.preview_url)",
+        (digest, html, preview_url),
     )
     async with conn.execute("SELECT id FROM outbox_texts WHERE digest = ?", (digest,)) as cur:
         row = await cur.fetchone()

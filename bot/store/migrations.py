@@ -260,6 +260,9 @@ _OUTBOX_UNCERTAIN = _sql(
     "ALTER TABLE outbox ADD COLUMN uncertain_at TEXT",
     "ALTER TABLE outbox ADD COLUMN resent INTEGER NOT NULL DEFAULT 0",
 )
+# The article a digest part previews when its chat has link previews on: the url of the
+# first entry in the part (NULL: no preview; texts queued before this step have none).
+_OUTBOX_TEXT_PREVIEW = _sql("ALTER TABLE outbox_texts ADD COLUMN preview_url TEXT")
 
 # A private chat was told once that plain text is searched (the hint is shown only once).
 _CHATS_SEARCH_HINT = _sql("ALTER TABLE chats ADD COLUMN search_hinted INTEGER NOT NULL DEFAULT 0")
@@ -341,6 +344,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0013_chats_owner", _CHATS_OWNER),
     ("0014_chats_left_at", _CHATS_LEFT_AT),
     ("0015_email_subscribers", _EMAIL_SUBSCRIBERS),
+    ("0016_outbox_text_preview", _OUTBOX_TEXT_PREVIEW),
 )
 
 

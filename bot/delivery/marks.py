@@ -1,0 +1,118 @@
+"""Group commit of the sender's records of each send.
+
+Every send is framed by two records: ``sending`` before the call, ``sent`` (with the
+message id) after Telegram accepted it. Each was its own committed transaction (with
+``synchronous=FULL``, an fsync), and at hundreds of sends a second those commits and
+the thread hand-offs of aiosqlite cost more CPU than the sends. Here the records that
+arrive while a commit is under way wait for the next one, and go together: at a low
+rate each record is committed at once, at a high rate a commit carries many.
+
+Nothing about the guarantee changes: a send starts only after its ``sending`` record is
+committed, and a send's task goes on (the chat's next part, the tally) only after its
+``sent`` record is committed — a crash can repeat only sends whose ``sent`` record had
+not been committed yet, that is, sends in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from typing import Any
+
+import aiosqlite
+
+from bot.store import deliveries as store
+from bot.store.database import Database
+
+Current = tuple[int | None, int | None]  # (text_id, message_id) of a row when marked
+
+
+class MarkWriter:
+    """Commits ``sending`` and ``sent`` records in groups (see the module)."""
+
+    def __init__(self, db: Database, owner: str, lease_s: float, patience_s: float) -> None:
+        self.db = db
+        self.owner = owner
+        self.lease_s = lease_s
+        self.patience_s = patience_s
+        self._sending: list[tuple[int, asyncio.Future[Current | None]]] = []
+        self._sent: list[tuple[tuple[int, int | None, int | None], asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.commits = 0
+
+    async def sending(self, row_id: int) -> Current | None:
+        """Record that a send of ``row_id`` starts; its (text_id, message_id), or None
+        when the row is no longer ours to send (lease lost, cancelled)."""
+        future: asyncio.Future[Current | None] = asyncio.get_running_loop().create_future()
+        self._sending.append((row_id, future))
+        self._start()
+        return await future
+
+    async def sent(self, row_id: int, message_id: int | None, text_id: int | None) -> None:
+        """Record a part Telegram accepted (see :func:`bot.store.deliveries.mark_sent`)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append(((row_id, message_id, text_id), future))
+        self._start()
+        await future
+
+    async def flushed(self) -> None:
+        """Wait until every record handed over is committed (or failed)."""
+        while self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
+    def _start(self) -> None:
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush())
+
+    async def _commit(
+        self,
+        conn: aiosqlite.Connection,
+        ids: list[int],
+        marks: list[tuple[int, int | None, int | None]],
+    ) -> dict[int, Current]:
+        if marks:
+            await store.mark_sent_many(conn, marks)
+        if not ids:
+            return {}
+        until = time.time() + self.lease_s
+        return await store.mark_sending_many(conn, ids, self.owner, until)
+
+    @staticmethod
+    def _waiters(
+        sending: list[tuple[int, asyncio.Future[Current | None]]],
+        sent: list[tuple[tuple[int, int | None, int | None], asyncio.Future[None]]],
+    ) -> list[asyncio.Future[Any]]:
+        return [f for _, f in sending] + [f for _, f in sent]
+
+    async def _flush(self) -> None:
+        sending: list[tuple[int, asyncio.Future[Current | None]]] = []
+        sent: list[tuple[tuple[int, int | None, int | None], asyncio.Future[None]]] = []
+        try:
+            while self._sending or self._sent:
+                sending, self._sending = self._sending, []
+                sent, self._sent = self._sent, []
+                ids = [row_id for row_id, _ in sending]
+                marks = [mark for mark, _ in sent]
+                try:
+                    found = await self.db.write(
+                        functools.partial(self._commit, ids=ids, marks=marks),
+                        patience_s=self.patience_s,
+                    )
+                except Exception as exc:
+                    for waiter in self._waiters(sending, sent):
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                    continue
+                self.commits += 1
+                for row_id, future in sending:
+                    if not future.done():
+                        future.set_result(found.get(row_id))
+                for _, done in sent:
+                    if not done.done():
+                        done.set_result(None)
+                sending, sent = [], []
+        finally:
+            self._flusher = None
+            for waiter in self._waiters(sending, sent):  # cancelled mid-commit
+                waiter.cancel()
