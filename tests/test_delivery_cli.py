@@ -11,6 +11,7 @@ import pytest
 
 from bot.render.digest import render_digest
 from tests.support.delivery import DeliveryRig
+from tests.support.delivery import run_bot as bot
 
 ISSUE = """# 嵌入式AI简报 ({date})
 
@@ -28,22 +29,6 @@ ISSUE = """# 嵌入式AI简报 ({date})
 """
 
 CHANNEL = -1001234
-
-
-async def bot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """Run the real `bot` CLI in a subprocess (the emulator keeps serving meanwhile)."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={**os.environ, **env, "COLUMNS": "200"},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture

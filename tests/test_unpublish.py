@@ -3,9 +3,6 @@ over HTTP against the emulator (which enforces Telegram's 48 h rule for deleteMe
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ import pytest
 from bot.search.engine import search
 from bot.store.issues import get_issue, list_issues
 from tests.support.delivery import DeliveryRig
+from tests.support.delivery import run_bot as bot
 
 ISSUE = """# 嵌入式AI简报 ({date})
 
@@ -28,22 +26,6 @@ ISSUE = """# 嵌入式AI简报 ({date})
 - [ncnn 发布新版本 | 腾讯优图](https://b.example/{date})
 摘要：支持 Vulkan 推理。
 """
-
-
-async def bot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={**os.environ, **env, "COLUMNS": "200"},
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,3 +111,21 @@ async def delivery(
     db: aiosqlite.Connection, db_path: Path, emulator: EmulatorClient
 ) -> AsyncIterator[DeliveryRig]:
     yield DeliveryRig(db, db_path, emulator)
+
+
+async def run_bot(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """Run the real `bot` CLI in a subprocess (the emulator keeps serving meanwhile):
+    its exit status, stdout and stderr."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**os.environ, **env, "COLUMNS": "200"},
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
