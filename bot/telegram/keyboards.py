@@ -143,6 +143,13 @@ def settings_keyboard(
             text=text, callback_data=SettingAction(key=key, value=value).pack()
         )
 
+    def toggle(
+        state: bool, key: str, when_on: tuple[str, str], when_off: tuple[str, str]
+    ) -> InlineKeyboardButton:
+        """A button flipping a setting: its (label, value) while on, and while off."""
+        label, value = when_on if state else when_off
+        return btn(label, key, value)
+
     other: Lang = "en" if lang == "zh" else "zh"
     rows = [
         [btn(t_text("telegram.settings.btn_lang", lang), "lang", other)],
@@ -154,41 +161,31 @@ def settings_keyboard(
             btn(t_text("telegram.settings.summary_titles", lang), "summary", "titles"),
         ],
         [
-            btn(
-                (
-                    t_text("telegram.settings.btn_previews_off", lang)
-                    if previews
-                    else t_text("telegram.settings.btn_previews_on", lang)
-                ),
+            toggle(
+                previews,
                 "previews",
-                "0" if previews else "1",
+                (t_text("telegram.settings.btn_previews_off", lang), "0"),
+                (t_text("telegram.settings.btn_previews_on", lang), "1"),
             ),
-            btn(
-                (
-                    t_text("telegram.settings.btn_quiet_off", lang)
-                    if quiet
-                    else t_text("telegram.settings.btn_quiet", lang)
-                ),
+            toggle(
+                quiet,
                 "quiet",
-                "off" if quiet else "2300-0700",
+                (t_text("telegram.settings.btn_quiet_off", lang), "off"),
+                (t_text("telegram.settings.btn_quiet", lang), "2300-0700"),
             ),
         ],
         [
-            btn(
-                (
-                    t_text("telegram.settings.btn_sound", lang)
-                    if silent
-                    else t_text("telegram.settings.btn_silent", lang)
-                ),
+            toggle(
+                silent,
                 "silent",
-                "0" if silent else "1",
+                (t_text("telegram.settings.btn_sound", lang), "0"),
+                (t_text("telegram.settings.btn_silent", lang), "1"),
             ),
-            btn(
-                t_text("telegram.settings.btn_resume", lang)
-                if paused
-                else t_text("telegram.settings.btn_pause", lang),
+            toggle(
+                paused,
                 "pause",
-                "0" if paused else "1",
+                (t_text("telegram.settings.btn_resume", lang), "0"),
+                (t_text("telegram.settings.btn_pause", lang), "1"),
             ),
         ],
     ]
