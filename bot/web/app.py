@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.mail.tokens import Tokens
 from bot.store.database import Database
-from bot.web import feeds, pages, subscription
+from bot.web import feeds, pages, subscription, topic_feeds, topics
 from bot.web.cache import PageCache
 from bot.web.keys import DB, PAGES, SITE, STATIC, TOKENS, Site, StaticFile
 
@@ -59,6 +59,10 @@ def build_app(db: Database, settings: Settings) -> web.Application:
     app.router.add_get("/search", pages.search)
     app.router.add_get("/feed.atom", feeds.atom)
     app.router.add_get("/feed.json", feeds.json_feed)
+    app.router.add_get("/topics", topics.catalogue)
+    app.router.add_get("/topics/{slug}.atom", topic_feeds.atom)
+    app.router.add_get("/topics/{slug}.json", topic_feeds.json_feed)
+    app.router.add_get("/topics/{slug}", topics.topic)
     app.router.add_get(r"/static/site.{digest:[0-9a-f]+}.css", _css)
     if settings.secret_key is not None:
         app[TOKENS] = Tokens(settings.secret_key)

@@ -1,5 +1,6 @@
 """Rendered pages kept until the archive changes: issue and search pages are read far more
-often than issues are published, and rendering a 100-entry issue costs milliseconds."""
+often than issues are published, and rendering a 100-entry issue costs milliseconds.
+Pages are kept encoded (UTF-8 bytes), ready to send."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ class PageCache:
 
     def __init__(self, max_pages: int = MAX_PAGES, max_bytes: int = MAX_BYTES) -> None:
         self.max_pages, self.max_bytes = max_pages, max_bytes
-        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
         self._size = 0
         self.hits = self.misses = 0
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> bytes | None:
         page = self._pages.get(key)
         if page is None:
             self.misses += 1
@@ -30,7 +31,7 @@ class PageCache:
         self.hits += 1
         return page
 
-    def put(self, key: Hashable, page: str) -> None:
+    def put(self, key: Hashable, page: bytes) -> None:
         if len(page) > self.max_bytes // 8:
             return
         old = self._pages.pop(key, None)

@@ -78,9 +78,9 @@ class Page:
             + "\n"
         )
 
-    def html(self, html: str, status: int = 200) -> web.Response:
+    def html(self, html: str | bytes, status: int = 200) -> web.Response:
         return web.Response(
-            text=html,
+            body=html.encode("utf-8") if isinstance(html, str) else html,
             status=status,
             content_type="text/html",
             charset="utf-8",
@@ -146,7 +146,7 @@ async def issue(request: web.Request) -> web.Response:
             issue=stored.issue,
             sections=views.sections(stored, page.lang),
             revision=revision,
-        )
+        ).encode("utf-8")
         cache.put(key, html)
     return page.html(html)
 
@@ -176,7 +176,7 @@ async def search(request: web.Request) -> web.Response:
     return page.html(html)
 
 
-async def _search_page(page: Page, conn: aiosqlite.Connection, query: str, number: int) -> str:
+async def _search_page(page: Page, conn: aiosqlite.Connection, query: str, number: int) -> bytes:
     found = await run_search(conn, query, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
     pages = max(1, -(-found.total // PER_PAGE))
     shown = found.query.raw
@@ -191,9 +191,19 @@ async def _search_page(page: Page, conn: aiosqlite.Connection, query: str, numbe
         previous=page.href("/search", q=shown, page=number - 1) if number > 1 else None,
         next=page.href("/search", q=shown, page=number + 1) if found.has_more else None,
         notices=tuple(notice_text(page.lang, n) for n in found.query.notices),
+    ).encode("utf-8")
+
+
+def not_found(
+    request: web.Request,
+    *,
+    date: str | None = None,
+    topic: str | None = None,
+    topic_page: object = None,
+    pages: int = 0,
+) -> web.Response:
+    """The 404 page: what was not found and where to look instead (an issue ``date``, a
+    ``topic`` slug, or a page of a topic (``topic_page``) beyond its ``pages``)."""
+    return Page(request).respond(
+        "not_found.html.j2", status=404, date=date, topic=topic, topic_page=topic_page, pages=pages
     )
-
-
-def not_found(request: web.Request, *, date: str | None = None) -> web.Response:
-    """The 404 page: what was not found and where to look instead."""
-    return Page(request).respond("not_found.html.j2", status=404, date=date)

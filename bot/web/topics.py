@@ -1,0 +1,94 @@
+"""``/topics`` (the catalogue with entry counts) and ``/topics/<slug>`` (the entries one
+topic tags across issues, newest first, paged), with the topic's feeds, Telegram deep
+link and e-mail sign-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.i18n import Lang
+from bot.store.entry_topics import topic_counts
+from bot.store.issues import archive_version
+from bot.store.topic_pages import count_tagged, tagged_entries
+from bot.topics.catalog import Topic, load_catalog
+from bot.web import views
+from bot.web.keys import DB, PAGES
+from bot.web.pages import Page, not_found
+
+PER_PAGE = 20  # entries per topic page
+MAX_PAGE_DIGITS = 6  # ?page= beyond this is not a number we read
+
+
+@dataclass(frozen=True, slots=True)
+class TopicView:
+    slug: str
+    name: str
+    other_name: str  # the name in the other language, for readers of both
+    count: int
+
+
+def topic_view(topic: Topic, lang: Lang, count: int) -> TopicView:
+    name, other = (topic.zh, topic.en) if lang == "zh" else (topic.en, topic.zh)
+    return TopicView(topic.slug, name, other, count)
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedView:
+    issue_date: str
+    entry: views.EntryView  # numbered as on the issue page: its anchor is there
+
+
+def topic_by_slug(slug: str) -> Topic | None:
+    return load_catalog().get(slug) if len(slug) <= 64 else None
+
+
+def page_number(text: str | None) -> int | None:
+    """``?page=``: 1 when absent, None when it is not a page number at all."""
+    if text is None or text == "":
+        return 1
+    if not text.isdigit() or len(text) > MAX_PAGE_DIGITS or int(text) < 1:
+        return None
+    return int(text)
+
+
+async def catalogue(request: web.Request) -> web.Response:
+    page = Page(request)
+    counts = await topic_counts(request.app[DB].reader)
+    topics = [topic_view(t, page.lang, counts.get(t.slug, 0)) for t in load_catalog().topics]
+    return page.respond("topics.html.j2", topics=topics)
+
+
+async def topic(request: web.Request) -> web.Response:
+    page = Page(request)
+    found = topic_by_slug(request.match_info["slug"])
+    if found is None:
+        return not_found(request, topic=request.match_info["slug"][:64])
+    number = page_number(request.query.get("page"))
+    conn = request.app[DB].reader
+    cache = request.app[PAGES]
+    key = ("topic", await archive_version(conn), found.slug, number, page.lang, page.chosen)
+    html = cache.get(key)
+    if html is not None:
+        return page.html(html)
+    total = await count_tagged(conn, found.slug)
+    pages = max(1, -(-total // PER_PAGE))
+    view = topic_view(found, page.lang, total)
+    if number is None or number > pages:
+        return not_found(request, topic_page=view, pages=pages)
+    rows = await tagged_entries(conn, found.slug, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
+    path = f"/topics/{found.slug}"
+    html = page.render(
+        "topic.html.j2",
+        topic=view,
+        entries=[TaggedView(r.issue_date, views.entry_view(r.number, r.entry)) for r in rows],
+        number=number,
+        pages=pages,
+        first=(number - 1) * PER_PAGE + 1,
+        previous=page.href(path, page=number - 1) if number > 1 else None,
+        next=page.href(path, page=number + 1) if number < pages else None,
+        deep_link=f"{page.site.telegram}?start=topic_{found.slug}" if page.site.telegram else None,
+    ).encode("utf-8")
+    cache.put(key, html)
+    return page.html(html)
