@@ -32,6 +32,7 @@ class SearchResult:
     score: float
     title_segments: tuple[Segment, ...]
     snippet_segments: tuple[Segment, ...]
+    number: int = 0  # 1-based place in its issue: the issue page's anchor #e-<number>
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ async def search(
             round(-hit.score, 4),
             mark(hit.title, marks),
             snippet((hit.summary, hit.source or ""), marks),
+            hit.number,
         )
         for hit in await sql.hits(conn, ranked)
     )

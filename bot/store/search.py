@@ -16,6 +16,7 @@ import aiosqlite
 
 from bot.store.fts import WEIGHTS
 from bot.store.issues import SLOTS
+from bot.store.topic_pages import ENTRY_NUMBER
 
 _MAX_ROWID = 2**62
 
@@ -52,6 +53,7 @@ class EntryHit:
     source: str | None
     url: str | None
     summary: str
+    number: int = 0  # 1-based place in its issue: the issue page's anchor #e-<number>
 
 
 def _where(scope: Scope, floor: int | None = None) -> tuple[str, list[object]]:
@@ -164,13 +166,24 @@ async def hits(conn: aiosqlite.Connection, ranked: Sequence[tuple[int, float]]) 
         return []
     marks = ", ".join("?" * len(ranked))
     async with conn.execute(
-        "SELECT e.id, i.date, e.section, e.title, e.source, e.url, e.summary FROM entries e"
+        "SELECT e.id, i.date, e.section, e.title, e.source, e.url, e.summary,"
+        f" {ENTRY_NUMBER} FROM entries e"
         f" JOIN issues i ON i.id = e.issue_id WHERE e.id IN ({marks})",
         [i for i, _ in ranked],
     ) as cursor:
         rows = {int(r[0]): r for r in await cursor.fetchall()}
     return [
-        EntryHit(i, score, rows[i][1], rows[i][2], rows[i][3], rows[i][4], rows[i][5], rows[i][6])
+        EntryHit(
+            i,
+            score,
+            rows[i][1],
+            rows[i][2],
+            rows[i][3],
+            rows[i][4],
+            rows[i][5],
+            rows[i][6],
+            number=int(rows[i][7]),
+        )
         for i, score in ranked
         if i in rows
     ]

@@ -25,8 +25,8 @@ class TopicEntry:
     updated_at: str  # when the entry's issue last changed (its latest revision)
 
 
-# The place of entry e in its issue, as get_issue orders entries.
-_NUMBER = (
+# The place of entry e in its issue, as get_issue orders entries (also in search hits).
+ENTRY_NUMBER = (
     "(SELECT count(*) FROM entries o WHERE o.issue_id = e.issue_id"
     " AND (o.position < e.position OR (o.position = e.position AND o.id <= e.id)))"
 )
@@ -45,7 +45,7 @@ async def tagged_entries(
     """The entries ``slug`` tags, newest issue first and in issue order within an issue."""
     async with conn.execute(
         "SELECT i.date, i.published_at, i.updated_at, e.key, e.section, e.position, e.title,"
-        f" e.source, e.url, e.links, e.tag, e.summary, {_NUMBER}"
+        f" e.source, e.url, e.links, e.tag, e.summary, {ENTRY_NUMBER}"
         " FROM entry_topics t JOIN entries e ON e.id = t.entry_id"
         " JOIN issues i ON i.id = e.issue_id WHERE t.topic = ?"
         " ORDER BY i.date DESC, e.position, e.id LIMIT ? OFFSET ?",

@@ -30,7 +30,8 @@ class TopicView:
 
 
 def topic_view(topic: Topic, lang: Lang, count: int) -> TopicView:
-    name, other = (topic.zh, topic.en) if lang == "zh" else (topic.en, topic.zh)
+    english = topic.en[:1].upper() + topic.en[1:]  # a heading: "Quantization", "GPU"
+    name, other = (topic.zh, english) if lang == "zh" else (english, topic.zh)
     return TopicView(topic.slug, name, other, count)
 
 

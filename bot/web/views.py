@@ -105,6 +105,7 @@ class RevisionView:
 @dataclass(frozen=True, slots=True)
 class ResultView:
     issue_date: str
+    anchor: str  # e-<n> on the issue page ("" when not known)
     section: str
     source: str
     url: str | None
@@ -115,6 +116,7 @@ class ResultView:
 def result_view(result: SearchResult, lang: str) -> ResultView:
     return ResultView(
         issue_date=result.issue_date,
+        anchor=f"e-{result.number}" if result.number > 0 else "",
         section=section_name(result.section, lang) if result.section else "",
         source=one_line(result.source or ""),
         url=safe_url(result.url),
