@@ -312,3 +312,35 @@ async def test_search_results_link_to_the_entry_anchor(site: Client) -> None:
             pages[path] = (await get(site, path))[1]
         plain = unescape(re.sub(r"</?mark>", "", title))
         assert anchored_title(pages[path], anchor) == plain
+
+
+# --- serving many readers -----------------------------------------------------------------
+
+
+async def test_pages_answer_304_to_a_reader_who_has_them(
+    site: Client, web_archive: Database
+) -> None:
+    for path in ("/issues/2021-01-05", "/search?q=量化", "/topics/quantization"):
+        status, html, headers = await get(site, path)
+        assert status == 200 and headers["ETag"] and headers["Cache-Control"] == "no-cache"
+        status, body, again = await get(site, path, **{"If-None-Match": headers["ETag"]})
+        assert status == 304 and body == "" and again["ETag"] == headers["ETag"]
+    _, _, before = await get(site, "/topics/quantization")
+    await add_quantization_issue(web_archive, 1)
+    status, html, after = await get(
+        site, "/topics/quantization", **{"If-None-Match": before["ETag"]}
+    )
+    assert status == 200 and after["ETag"] != before["ETag"] and "INT8 量化实践 1" in html
+
+
+async def test_concurrent_readers_share_one_read_of_the_archive_version(
+    web_archive: Database,
+) -> None:
+    from bot.web.version import ArchiveVersion
+
+    version = ArchiveVersion(web_archive.reader)
+    seen = await asyncio.gather(*(version.current() for _ in range(50)))
+    assert len(set(seen)) == 1 and version.reads == 1
+    await add_quantization_issue(web_archive, 1)
+    assert await version.current() > seen[0]  # a publish before the request shows at once
+    assert version.reads == 2

@@ -14,7 +14,8 @@ from bot.mail.tokens import Tokens
 from bot.store.database import Database
 from bot.web import feeds, pages, subscription, topic_feeds, topics
 from bot.web.cache import PageCache
-from bot.web.keys import DB, PAGES, SITE, STATIC, TOKENS, Site, StaticFile
+from bot.web.keys import DB, PAGES, SITE, STATIC, TOKENS, VERSION, Site, StaticFile
+from bot.web.version import ArchiveVersion
 
 # A search query arrives in the request line: 10,000 Chinese characters are 90,000
 # bytes percent-encoded, beyond aiohttp's 8,190-byte default (which answers 400).
@@ -50,6 +51,7 @@ def build_app(db: Database, settings: Settings) -> web.Application:
     css = _stylesheet()
     app[DB] = db
     app[PAGES] = PageCache()
+    app[VERSION] = ArchiveVersion(db.reader)
     app[SITE] = Site.of(settings)
     app[STATIC] = StaticFile(f"/static/site.{css.digest}.css", css.body, css.digest)
     app.on_response_prepare.append(_security_headers)

@@ -10,7 +10,6 @@ the entries stay as written (in Chinese).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -21,15 +20,16 @@ from aiohttp import web
 
 from bot.i18n import Lang, t_text
 from bot.render.env import render
-from bot.store.issues import archive_version, get_issue, list_issues
+from bot.store.issues import get_issue, list_issues
 from bot.web import views
-from bot.web.keys import DB, PAGES, SITE
-from bot.web.pages import Page
+from bot.web.keys import DB, SITE
+from bot.web.pages import Page, cached
 
 ATOM = "http://www.w3.org/2005/Atom"
 JSON_FEED = "https://jsonfeed.org/version/1.1"
 FEED_ITEMS = 50  # the newest issues; older ones stay on /issues
 MAX_AGE = 300
+HEADERS = {"Cache-Control": f"public, max-age={MAX_AGE}", "Vary": "Accept-Language"}
 ENTRY_LANG = "zh-CN"  # the issues are written in Chinese
 EPOCH = "1970-01-01T00:00:00Z"
 # Characters XML 1.0 cannot carry at all, even escaped.
@@ -136,30 +136,16 @@ async def serve(request: web.Request, build: Builder, kind: str, fmt: str) -> we
     """The feed ``build`` makes (None: 404), kept until the archive changes."""
     page = Page(request)
     base = request.app[SITE].base(request)
-    conn = request.app[DB].reader
-    cache = request.app[PAGES]
-    key = ("feed", await archive_version(conn), kind, fmt, page.lang, page.chosen, base)
-    body = cache.get(key)
-    if body is None:
+    to_bytes, content_type = FORMATS[fmt]
+
+    async def body() -> bytes:
         feed = await build(request, page, base)
         if feed is None:
             raise web.HTTPNotFound()
-        to_bytes, _ = FORMATS[fmt]
-        body = to_bytes(feed)
-        cache.put(key, body)
-    return _respond(request, body, FORMATS[fmt][1])
+        return to_bytes(feed)
 
-
-def _respond(request: web.Request, body: bytes, content_type: str) -> web.Response:
-    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-    headers = {
-        "Cache-Control": f"public, max-age={MAX_AGE}",
-        "ETag": etag,
-        "Vary": "Accept-Language",
-    }
-    if request.headers.get("If-None-Match") == etag:
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
+    key = ("feed", kind, fmt, page.lang, page.chosen, base)
+    return await cached(request, key, body, content_type=content_type, headers=HEADERS)
 
 
 async def _issues_feed(request: web.Request, page: Page, base: str) -> Feed:

@@ -11,6 +11,7 @@ from bot.i18n import Lang
 from bot.mail.tokens import Tokens
 from bot.store.database import Database
 from bot.web.cache import PageCache
+from bot.web.version import ArchiveVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ DB = web.AppKey("db", Database)
 SITE = web.AppKey("site", Site)
 STATIC = web.AppKey("static", StaticFile)
 PAGES = web.AppKey("pages", PageCache)
+VERSION = web.AppKey("version", ArchiveVersion)
 # Reads the links of our mails; absent when BOT_SECRET_KEY is not set (every link is then
 # refused as not valid).
 TOKENS = web.AppKey("tokens", Tokens)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from datetime import date as Date
 from typing import Any
 from urllib.parse import urlencode
@@ -17,9 +18,9 @@ from bot.render.text import clip
 from bot.search.engine import RANK_CAP
 from bot.search.engine import search as run_search
 from bot.search.query import MAX_QUERY_CHARS
-from bot.store.issues import archive_version, get_issue, list_issues, list_revisions
+from bot.store.issues import get_issue, list_issues, list_revisions
 from bot.web import views
-from bot.web.keys import DB, PAGES, SITE, STATIC
+from bot.web.keys import DB, PAGES, SITE, STATIC, VERSION
 from bot.web.lang import accepted_lang, chosen_lang
 
 HEADLINES = 8  # entries of the latest issue on the home page
@@ -78,14 +79,38 @@ class Page:
             + "\n"
         )
 
-    def html(self, html: str | bytes, status: int = 200) -> web.Response:
+    def html(self, html: str, status: int = 200) -> web.Response:
         return web.Response(
-            body=html.encode("utf-8") if isinstance(html, str) else html,
-            status=status,
-            content_type="text/html",
-            charset="utf-8",
-            headers={"Vary": "Accept-Language", "Cache-Control": "no-cache"},
+            text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS
         )
+
+
+HEADERS = {"Vary": "Accept-Language", "Cache-Control": "no-cache"}
+Build = Callable[[], Awaitable[bytes | web.Response]]
+
+
+async def cached(
+    request: web.Request,
+    key: tuple[Hashable, ...],
+    build: Build,
+    *,
+    content_type: str = "text/html",
+    headers: Mapping[str, str] = HEADERS,
+) -> web.Response:
+    """The page ``build`` makes (bytes; a response such as a 404 is sent as it is), kept
+    until the archive changes; 304 when the reader already has it (``If-None-Match``)."""
+    cache = request.app[PAGES]
+    key = (await request.app[VERSION].current(), *key)
+    page = cache.get(key)
+    if page is None:
+        built = await build()
+        if isinstance(built, web.Response):
+            return built
+        page = cache.put(key, built)
+    sent = {**headers, "ETag": page.etag}
+    if page.etag in request.headers.get("If-None-Match", "")[:1000].split(", "):
+        return web.Response(status=304, headers=sent)
+    return web.Response(body=page.body, content_type=content_type, charset="utf-8", headers=sent)
 
 
 async def home(request: web.Request) -> web.Response:
@@ -132,23 +157,21 @@ async def issue(request: web.Request) -> web.Response:
     day = issue_date(request.match_info["date"])
     if day is None:
         return not_found(request)
-    conn = request.app[DB].reader
-    cache = request.app[PAGES]
-    key = ("issue", await archive_version(conn), day, page.lang, page.chosen, page.switch())
-    html = cache.get(key)
-    if html is None:
+
+    async def build() -> bytes | web.Response:
+        conn = request.app[DB].reader
         stored = await get_issue(conn, day)
         if stored is None:
             return not_found(request, date=day)
         revision = views.RevisionView.of(await list_revisions(conn, day))
-        html = page.render(
+        return page.render(
             "issue.html.j2",
             issue=stored.issue,
             sections=views.sections(stored, page.lang),
             revision=revision,
         ).encode("utf-8")
-        cache.put(key, html)
-    return page.html(html)
+
+    return await cached(request, ("issue", day, page.lang, page.chosen, page.switch()), build)
 
 
 def _page_number(text: str | None) -> int:
@@ -166,14 +189,8 @@ async def search(request: web.Request) -> web.Response:
     if not query.strip():
         return page.respond("search.html.j2", query="", found=None, results=(), notices=())
     conn = request.app[DB].reader
-    cache = request.app[PAGES]
-    version = await archive_version(conn)
-    key = ("search", version, query, number, page.lang, page.chosen, page.switch())
-    html = cache.get(key)
-    if html is None:
-        html = await _search_page(page, conn, query, number)
-        cache.put(key, html)
-    return page.html(html)
+    key = ("search", query, number, page.lang, page.chosen, page.switch())
+    return await cached(request, key, lambda: _search_page(page, conn, query, number))
 
 
 async def _search_page(page: Page, conn: aiosqlite.Connection, query: str, number: int) -> bytes:

@@ -10,12 +10,11 @@ from aiohttp import web
 
 from bot.i18n import Lang
 from bot.store.entry_topics import topic_counts
-from bot.store.issues import archive_version
 from bot.store.topic_pages import count_tagged, tagged_entries
 from bot.topics.catalog import Topic, load_catalog
 from bot.web import views
-from bot.web.keys import DB, PAGES
-from bot.web.pages import Page, not_found
+from bot.web.keys import DB
+from bot.web.pages import Page, cached, not_found
 
 PER_PAGE = 20  # entries per topic page
 MAX_PAGE_DIGITS = 6  # ?page= beyond this is not a number we read
@@ -68,28 +67,27 @@ async def topic(request: web.Request) -> web.Response:
         return not_found(request, topic=request.match_info["slug"][:64])
     number = page_number(request.query.get("page"))
     conn = request.app[DB].reader
-    cache = request.app[PAGES]
-    key = ("topic", await archive_version(conn), found.slug, number, page.lang, page.chosen)
-    html = cache.get(key)
-    if html is not None:
-        return page.html(html)
-    total = await count_tagged(conn, found.slug)
-    pages = max(1, -(-total // PER_PAGE))
-    view = topic_view(found, page.lang, total)
-    if number is None or number > pages:
-        return not_found(request, topic_page=view, pages=pages)
-    rows = await tagged_entries(conn, found.slug, limit=PER_PAGE, offset=(number - 1) * PER_PAGE)
-    path = f"/topics/{found.slug}"
-    html = page.render(
-        "topic.html.j2",
-        topic=view,
-        entries=[TaggedView(r.issue_date, views.entry_view(r.number, r.entry)) for r in rows],
-        number=number,
-        pages=pages,
-        first=(number - 1) * PER_PAGE + 1,
-        previous=page.href(path, page=number - 1) if number > 1 else None,
-        next=page.href(path, page=number + 1) if number < pages else None,
-        deep_link=f"{page.site.telegram}?start=topic_{found.slug}" if page.site.telegram else None,
-    ).encode("utf-8")
-    cache.put(key, html)
-    return page.html(html)
+
+    async def build() -> bytes | web.Response:
+        total = await count_tagged(conn, found.slug)
+        pages = max(1, -(-total // PER_PAGE))
+        view = topic_view(found, page.lang, total)
+        if number is None or number > pages:
+            return not_found(request, topic_page=view, pages=pages)
+        offset = (number - 1) * PER_PAGE
+        rows = await tagged_entries(conn, found.slug, limit=PER_PAGE, offset=offset)
+        path = f"/topics/{found.slug}"
+        telegram = page.site.telegram
+        return page.render(
+            "topic.html.j2",
+            topic=view,
+            entries=[TaggedView(r.issue_date, views.entry_view(r.number, r.entry)) for r in rows],
+            number=number,
+            pages=pages,
+            first=offset + 1,
+            previous=page.href(path, page=number - 1) if number > 1 else None,
+            next=page.href(path, page=number + 1) if number < pages else None,
+            deep_link=f"{telegram}?start=topic_{found.slug}" if telegram else None,
+        ).encode("utf-8")
+
+    return await cached(request, ("topic", found.slug, number, page.lang, page.chosen), build)
