@@ -90,4 +90,5 @@ async def topic(request: web.Request) -> web.Response:
             deep_link=f"{telegram}?start=topic_{found.slug}" if telegram else None,
         ).encode("utf-8")
 
-    return await cached(request, ("topic", found.slug, number, page.lang, page.chosen), build)
+    key = ("topic", found.slug, number, page.lang, page.chosen, page.switch())
+    return await cached(request, key, build)

@@ -7,10 +7,11 @@ absent) into a fresh archive, serves ``bot.web.build_app`` from a child process 
 127.0.0.1 (so the clients do not share the server's event loop), and measures, with
 ``--clients`` concurrent keep-alive clients, the latency of
 
-* ``GET /search?q=量化`` and ``GET /issues/<date>`` (the issue with the most entries),
+* ``GET /search?q=量化``, ``GET /issues/<date>`` (the issue with the most entries) and
+  ``GET /topics/<slug>`` (the topic tagging the most entries, first page),
 * the same pages with every request different (``search_uncached``: an exclusion of a
-  made-up word; ``issue_uncached``: an extra query parameter), so the page cache cannot
-  answer and the engine and the templates run every time,
+  made-up word; ``issue_uncached`` / ``topic_uncached``: an extra query parameter), so
+  the page cache cannot answer and the engine, the store and the templates run every time,
 * and, as the baseline in the same run, a static aiohttp handler answering a fixed body
   of the issue page's size from the same server process.
 
@@ -41,6 +42,7 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "issues"
 from bot.config import Settings  # noqa: E402
 from bot.digest.parse import parse_issue  # noqa: E402
 from bot.store.database import open_database  # noqa: E402
+from bot.store.entry_topics import topic_counts  # noqa: E402
 from bot.store.issues import file_hash, ingest_issue, list_issues  # noqa: E402
 
 STATIC = "/bench/static"
@@ -61,8 +63,9 @@ def generated(n: int) -> str:
     return "\n".join(lines)
 
 
-async def build(db_path: Path) -> tuple[str, str, int]:
-    """Ingest the archive; return (source, the biggest issue's date, issues)."""
+async def build(db_path: Path) -> tuple[str, str, int, str]:
+    """Ingest the archive; return (source, the biggest issue's date, issues, the slug of
+    the topic tagging the most entries)."""
     texts = (
         [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.md"))]
         if CORPUS.is_dir()
@@ -76,8 +79,9 @@ async def build(db_path: Path) -> tuple[str, str, int]:
                 continue
             await db.write(lambda c, i=issue, t=text: ingest_issue(c, i, file_hash(t), t))
         rows = await list_issues(db.reader)
+        counts = await topic_counts(db.reader)
     biggest = max(rows, key=lambda r: r.entries)
-    return source, biggest.date, len(rows)
+    return source, biggest.date, len(rows), max(counts, key=lambda slug: counts[slug])
 
 
 async def serve(db_path: Path, page_bytes: int) -> None:
@@ -148,7 +152,7 @@ async def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.sqlite3"
-        source, date, issues = await build(db_path)
+        source, date, issues, slug = await build(db_path)
         # The size of the issue page, for a baseline that moves as many bytes.
         child = await asyncio.to_thread(_spawn, db_path, 0)
         try:
@@ -165,9 +169,11 @@ async def main() -> None:
                 "static": STATIC,
                 "search": "/search?q=量化",
                 "issue": f"/issues/{date}",
+                "topic": f"/topics/{slug}",
                 # Every request different: the engine and the templates run each time.
                 "search_uncached": "/search?q=量化 -nope{n}",
                 "issue_uncached": f"/issues/{date}?v={{n}}",
+                "topic_uncached": f"/topics/{slug}?v={{n}}",
             }
             figures = {
                 name: await load(base, path, args.clients, args.requests)
@@ -183,12 +189,15 @@ async def main() -> None:
         "issues": issues,
         "issue_page": date,
         "issue_page_bytes": page_bytes,
+        "topic_page": slug,
         "clients": args.clients,
         **{name: figures[name] for name in figures},
         "search_p95_vs_static": round(figures["search"]["p95_ms"] / baseline, 2),
         "issue_p95_vs_static": round(figures["issue"]["p95_ms"] / baseline, 2),
+        "topic_p95_vs_static": round(figures["topic"]["p95_ms"] / baseline, 2),
         "search_uncached_p95_vs_static": round(figures["search_uncached"]["p95_ms"] / baseline, 2),
         "issue_uncached_p95_vs_static": round(figures["issue_uncached"]["p95_ms"] / baseline, 2),
+        "topic_uncached_p95_vs_static": round(figures["topic_uncached"]["p95_ms"] / baseline, 2),
         "goal_p95_ms": 20,
         "cpus": os.cpu_count(),
     }
