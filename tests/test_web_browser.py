@@ -1,6 +1,6 @@
 """The public site in a real browser: Debian's headless Chromium driven by Selenium through
-Debian's chromium-driver. An issue page and a search results page at phone (390 px) and
-desktop (1280 px) widths: no horizontal scrolling, the stylesheet applied (the CSP lets
+Debian's chromium-driver. An issue page, a search results page, the topics and a topic
+page at phone (390 px) and desktop (1280 px) widths: no horizontal scrolling, the stylesheet applied (the CSP lets
 it in), CJK titles laid out; screenshots saved in the test's temporary folder.
 
 Needs ``apt-get install chromium chromium-driver fonts-noto-cjk`` (.ci/run does it); without
@@ -36,10 +36,15 @@ FLAGS = (
     "--disable-sync",
 )
 WIDTHS = (390, 1280)
-PAGES = {"issue": "/issues/2021-01-05?lang=zh", "search": "/search?q=量化&lang=zh"}
+PAGES = {
+    "issue": "/issues/2021-01-05?lang=zh",
+    "search": "/search?q=量化&lang=zh",
+    "topics": "/topics?lang=zh",
+    "topic": "/topics/quantization?lang=zh",
+}
 
 MEASURE = """
-const title = document.querySelector('.entry-title');
+const title = document.querySelector('.entry-title, ul.topics a');
 const box = title ? title.getBoundingClientRect() : null;
 return {
   scrollWidth: document.documentElement.scrollWidth,
