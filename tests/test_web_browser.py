@@ -1,7 +1,8 @@
 """The public site in a real browser: Debian's headless Chromium driven by Selenium through
 Debian's chromium-driver. An issue page, a search results page, the topics and a topic
-page at phone (390 px) and desktop (1280 px) widths: no horizontal scrolling, the stylesheet applied (the CSP lets
-it in), CJK titles laid out; screenshots saved in the test's temporary folder.
+page at phone (390 px) and desktop (1280 px) widths: no horizontal scrolling, the
+stylesheet applied (the CSP lets it in), CJK titles laid out; screenshots saved in the
+test's temporary folder.
 
 Needs ``apt-get install chromium chromium-driver fonts-noto-cjk`` (.ci/run does it); without
 them the test is skipped with that message.
