@@ -18,4 +18,6 @@ one :class:`~bot.store.database.Database` (``open_database``): reads go to its
 - ``scheduled``: publishes scheduled with ``bot publish --at``.
 - ``leases``: who runs on this database (the `bot run` lease, sender heartbeats).
 - ``fts`` / ``search``: the search index and its queries (used by bot.search).
+- ``entry_topics`` / ``topic_pages``: entries' catalogue topics; a topic's entries across
+  issues, paged (the web's topic pages and feeds).
 """
