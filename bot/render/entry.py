@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
@@ -22,6 +23,8 @@ MAX_URL = 2048
 MAX_LINKS = 6  # extra links shown per entry: one entity each, so an entry stays small
 MAX_LINK_LABEL = 12
 MIN_PIECE = 300  # shortest summary piece worth starting an entry with
+# Whitespace (str.isspace's, Unicode included) or a control character: not in a link.
+_NOT_IN_URL = re.compile(r"[\s\x00-\x1f]")
 
 
 def safe_url(url: str | None) -> str | None:
@@ -31,7 +34,7 @@ def safe_url(url: str | None) -> str | None:
     url = url.strip()
     if len(url) > MAX_URL or not url.lower().startswith(("http://", "https://")):
         return None
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+    if _NOT_IN_URL.search(url):
         return None
     return url
 
