@@ -31,6 +31,8 @@ ENTRY_NUMBER = (
     " AND (o.position < e.position OR (o.position = e.position AND o.id <= e.id)))"
 )
 
+_ORDER = "i.date DESC, e.position, e.id"  # newest issue first, in issue order within one
+
 
 async def count_tagged(conn: aiosqlite.Connection, slug: str) -> int:
     """How many entries of the archive ``slug`` tags."""
@@ -43,12 +45,15 @@ async def tagged_entries(
     conn: aiosqlite.Connection, slug: str, *, limit: int, offset: int = 0
 ) -> list[TopicEntry]:
     """The entries ``slug`` tags, newest issue first and in issue order within an issue."""
+    # The page's ids first: an entry's number (a subquery) is then counted for them only,
+    # not for every entry the topic tags.
     async with conn.execute(
         "SELECT i.date, i.published_at, i.updated_at, e.key, e.section, e.position, e.title,"
         f" e.source, e.url, e.links, e.tag, e.summary, {ENTRY_NUMBER}"
-        " FROM entry_topics t JOIN entries e ON e.id = t.entry_id"
-        " JOIN issues i ON i.id = e.issue_id WHERE t.topic = ?"
-        " ORDER BY i.date DESC, e.position, e.id LIMIT ? OFFSET ?",
+        " FROM (SELECT t.entry_id AS id FROM entry_topics t JOIN entries e ON e.id = t.entry_id"
+        f" JOIN issues i ON i.id = e.issue_id WHERE t.topic = ? ORDER BY {_ORDER}"
+        " LIMIT ? OFFSET ?) AS page"
+        f" JOIN entries e ON e.id = page.id JOIN issues i ON i.id = e.issue_id ORDER BY {_ORDER}",
         (slug, max(0, limit), max(0, offset)),
     ) as cursor:
         rows = await cursor.fetchall()
