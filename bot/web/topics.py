@@ -55,9 +55,13 @@ def page_number(text: str | None) -> int | None:
 
 async def catalogue(request: web.Request) -> web.Response:
     page = Page(request)
-    counts = await topic_counts(request.app[DB].reader)
-    topics = [topic_view(t, page.lang, counts.get(t.slug, 0)) for t in load_catalog().topics]
-    return page.respond("topics.html.j2", topics=topics)
+
+    async def build() -> bytes:
+        counts = await topic_counts(request.app[DB].reader)
+        topics = [topic_view(t, page.lang, counts.get(t.slug, 0)) for t in load_catalog().topics]
+        return page.render("topics.html.j2", topics=topics).encode("utf-8")
+
+    return await cached(request, ("topics", page.lang, page.chosen, page.switch()), build)
 
 
 async def topic(request: web.Request) -> web.Response:
