@@ -344,3 +344,31 @@ async def test_concurrent_readers_share_one_read_of_the_archive_version(
     await add_quantization_issue(web_archive, 1)
     assert await version.current() > seen[0]  # a publish before the request shows at once
     assert version.reads == 2
+
+
+TOPIC_ROUTES = [
+    "/topics",
+    "/topics/quantization",
+    "/topics/quantization?page=9",
+    "/topics/quantization.atom",
+    "/topics/quantization.json",
+    "/topics/nope",
+]
+
+
+async def test_topic_routes_send_the_security_headers(site: Client) -> None:
+    for path in TOPIC_ROUTES:
+        _, _, headers = await get(site, path)
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp, path
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin", path
+
+
+async def test_topic_pages_in_both_languages_without_javascript(site: Client) -> None:
+    for path in TOPIC_ROUTES[:2]:
+        for lang, word in (("zh", "主题"), ("en", "Topics")):
+            status, html, _ = await get(site, f"{path}?lang={lang}")
+            assert status == 200 and word in html, (path, lang)
+            assert "<script" not in html and re.search(r"<[^>]+\son\w+=", html) is None
+            assert "<main>" in html and "<header" in html and "<footer" in html
