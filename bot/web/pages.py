@@ -86,6 +86,13 @@ class Page:
 
 
 HEADERS = {"Vary": "Accept-Language", "Cache-Control": "no-cache"}
+
+
+def _etags(header: str) -> set[str]:
+    """The entity tags of an ``If-None-Match`` header (weak ones compare as strong)."""
+    return {tag.strip().removeprefix("W/") for tag in header[:2000].split(",")}
+
+
 Build = Callable[[], Awaitable[bytes | web.Response]]
 
 
@@ -108,7 +115,7 @@ async def cached(
             return built
         page = cache.put(key, built)
     sent = {**headers, "ETag": page.etag}
-    if page.etag in request.headers.get("If-None-Match", "")[:1000].split(", "):
+    if page.etag in _etags(request.headers.get("If-None-Match", "")):
         return web.Response(status=304, headers=sent)
     return web.Response(body=page.body, content_type=content_type, charset="utf-8", headers=sent)
 
