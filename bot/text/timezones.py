@@ -1,6 +1,8 @@
 """What a reader may type after /tz: an IANA name in any case (``asia/shanghai``), a
 common city in Chinese or English (北京, Tokyo, New York), or a whole-hour offset
-(``UTC+8``, ``+08:00``, ``GMT-5``) — always resolved to a name the store accepts."""
+(``UTC+8``, ``+08:00``, ``GMT-5``) — always resolved to a name the store accepts; and a
+time of day (``21:30``, ``2130``, ``21：30``). Shared by Telegram's /tz and /time and the
+web preferences page, so both accept exactly the same forms."""
 
 from __future__ import annotations
 
@@ -85,6 +87,7 @@ CITIES: dict[str, str] = {
     "gmt": "UTC",
 }
 
+_TIME = re.compile(r"([01]?\d|2[0-3])[:：.]?([0-5]\d)")
 _OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
 
@@ -128,3 +131,9 @@ def timezone_label(name: str) -> str:
     if match:
         return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
     return name
+
+
+def parse_time(text: str) -> str | None:
+    """``21:30``, ``9:05``, ``2130``, ``21：30`` → ``21:30``."""
+    match = _TIME.fullmatch(text.strip())
+    return f"{int(match.group(1)):02d}:{match.group(2)}" if match else None
