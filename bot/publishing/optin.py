@@ -129,13 +129,13 @@ class Mailer:
         (``/prefs/<token>``, which every digest mail's footer links to)."""
         return link_path(self.tokens, purpose, subscriber_id, self.public_url)
 
+    async def close(self) -> None:
+        await self.pool.close()
+
 
 def link_path(tokens: Tokens, purpose: Purpose, subscriber_id: int, base: str = "") -> str:
     """``<base>/<page>/<signed token>`` for a subscriber (``base`` empty: a site path)."""
     return f"{base}/{LINK_PATHS[purpose]}/{tokens.make(purpose, subscriber_id)}"
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 def address_of(raw: str) -> str:

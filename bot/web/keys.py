@@ -9,8 +9,10 @@ from aiohttp import web
 from bot.config import Settings
 from bot.i18n import Lang
 from bot.mail.tokens import Tokens
+from bot.publishing.optin import Mailer
 from bot.store.database import Database
 from bot.web.cache import PageCache
+from bot.web.guard import FormTokens, RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +51,20 @@ PAGES = web.AppKey("pages", PageCache)
 # Reads the links of our mails; absent when BOT_SECRET_KEY is not set (every link is then
 # refused as not valid).
 TOKENS = web.AppKey("tokens", Tokens)
+
+
+@dataclass(slots=True)
+class Forms:
+    """What the sign-up and preferences forms need: form tokens and the mailer (None when
+    BOT_SECRET_KEY, or e-mail, is not configured: the forms then say so), the per-client
+    rate limits, and whether X-Forwarded-For names the client (BOT_TRUST_PROXY)."""
+
+    tokens: FormTokens | None
+    mailer: Mailer | None
+    signups: RateLimiter
+    saves: RateLimiter
+    trust_proxy: bool
+    default_tz: str
+
+
+FORMS = web.AppKey("forms", Forms)
