@@ -12,6 +12,7 @@ address at most one confirmation mail an hour (bot.publishing.optin).
 from __future__ import annotations
 
 import logging
+import re
 
 from aiohttp import web
 
@@ -28,6 +29,7 @@ SIGNUPS_PER_WINDOW = 5
 WINDOW = 600.0
 MAX_ADDRESS = 254  # RFC 5321's limit for a path; longer is not an address
 HONEYPOT = "website"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +76,7 @@ def _form(
         "signup.html.j2",
         status=status,
         error=error,
-        email=email[:MAX_ADDRESS],
+        email=_CONTROL.sub("", email)[:MAX_ADDRESS],
         topics=topic_choices(page.lang, set(preselect)),
         mail_lang=lang or page.lang,
         form_token=forms.tokens.make("signup"),
@@ -106,7 +108,7 @@ async def submit(request: web.Request) -> web.Response:
     if not forms.tokens.check(field(fields, "form_token"), "signup"):
         return _form(page, status=400, error="form_expired", email=raw, ticked=slugs, lang=lang)
     try:
-        if len(raw) > MAX_ADDRESS or "\r" in raw or "\n" in raw:
+        if len(raw) > MAX_ADDRESS or _CONTROL.search(raw):
             raise OptInError("not an address")
         address = address_of(raw)
     except OptInError:
