@@ -75,7 +75,13 @@ async def _stored(request: web.Request, subscriber: Subscriber) -> Shown:
 
 
 def _render(
-    page: Page, subscriber: Subscriber, shown: Shown, *, status: int = 200, **notes: object
+    page: Page,
+    subscriber: Subscriber,
+    shown: Shown,
+    *,
+    status: int = 200,
+    saved: bool = False,
+    error: str | None = None,
 ) -> web.Response:
     forms = page.request.app[FORMS]
     assert forms.tokens is not None
@@ -90,7 +96,8 @@ def _render(
         form_token=forms.tokens.make("prefs", subscriber.id),
         max_topics=MAX_TOPICS,
         unsubscribe=link_path(page.request.app[TOKENS], "unsubscribe", subscriber.id),
-        **notes,
+        saved=saved,
+        error=error,
     )
 
 

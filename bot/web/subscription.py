@@ -50,6 +50,7 @@ async def show(request: web.Request) -> web.Response:
         "subscription.html.j2",
         purpose=purpose,
         done=False,
+        prefs=None,
         address=subscriber.address,
         action=request.path,
     )
