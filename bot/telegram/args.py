@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.text.normalize import strip_invisible
-from bot.text.terms import split_terms as split_terms  # where the routers take it from
+from bot.text.typed import split_terms as split_terms  # where the routers take it from
 
 MAX_ARGS = 512  # characters of arguments any command accepts
 

@@ -24,8 +24,7 @@ from bot.store.preferences import Preferences, save_preferences
 from bot.store.subscribers import Subscriber
 from bot.store.topics import MAX_TOPICS, TopicError, parse_topic
 from bot.store.topics import subscriber_topics as topics_of
-from bot.text.terms import split_terms
-from bot.text.timezones import parse_time, resolve_timezone, timezone_label
+from bot.text.typed import parse_time, resolve_timezone, split_terms, timezone_label
 from bot.topics.catalog import load_catalog
 from bot.topics.filter import topic_name
 from bot.web.guard import FormTooLarge, client_key, field, read_form

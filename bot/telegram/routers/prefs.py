@@ -18,7 +18,7 @@ from bot.telegram.callbacks import SettingAction
 from bot.telegram.context import change_chat
 from bot.telegram.keyboards import settings_keyboard
 from bot.telegram.ui import edit_or_answer, typed_args
-from bot.text.timezones import parse_time, resolve_timezone, timezone_label
+from bot.text.typed import parse_time, resolve_timezone, timezone_label
 
 _RANGE = re.compile(r"(\S+?)\s*[-–~至到]\s*(\S+)")
 MAX_TZ = 64
