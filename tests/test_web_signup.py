@@ -6,7 +6,9 @@ bodies, a thousand sign-ups from one client)."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -235,3 +237,29 @@ async def test_without_e_mail_the_form_says_sign_up_is_off(database: Database) -
         assert answer.status == 503
         home = await (await client.get("/")).text()
         assert 'action="/subscribe"' not in home
+
+
+async def test_a_chunked_body_without_length_is_read_whole_and_bounded(
+    mail_site: Client, smtp_sink: Sink
+) -> None:
+    token = await fresh_token(mail_site)
+
+    async def pieces(body: bytes, size: int) -> AsyncIterator[bytes]:
+        for start in range(0, len(body), size):
+            yield body[start : start + size]
+
+    form = urlencode({"form_token": token, "email": "chunks@example.org"}).encode()
+    answer = await mail_site.post(
+        "/subscribe",
+        data=pieces(form, 7),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status == 200 and "chunks@example.org" in await answer.text()
+    assert [m.rcpt_tos for m in smtp_sink.handler.received] == [["chunks@example.org"]]
+    huge = form + b"&words=" + b"x" * 40_000
+    answer = await mail_site.post(
+        "/subscribe",
+        data=pieces(huge, 1000),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status == 413

@@ -40,7 +40,12 @@ async def read_form(request: web.Request) -> dict[str, list[str]]:
     length = request.content_length
     if length is not None and length > MAX_FORM_BYTES:
         raise FormTooLarge
-    body = await request.content.read(MAX_FORM_BYTES + 1)
+    body = bytearray()
+    while len(body) <= MAX_FORM_BYTES:  # a read returns what has arrived: loop to the end
+        chunk = await request.content.read(MAX_FORM_BYTES + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
     if len(body) > MAX_FORM_BYTES:
         raise FormTooLarge
     fields: dict[str, list[str]] = {}
