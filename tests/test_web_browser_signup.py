@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from bot.store.database import Database
 from bot.store.subscribers import find_subscriber
 from bot.store.topics import subscriber_topics
-from tests.support.forms import site_path
+from tests.support.forms import settle, site_path
 from tests.support.smtp import Sink, text_part
 from tests.test_web_browser import driver  # noqa: F401 - the shared browser fixture
 
@@ -42,6 +42,17 @@ def fits(browser: Any, shots: Path, name: str) -> None:
     assert inner == 390 and scroll <= inner, f"{name} scrolls sideways: {scroll} > {inner}"
 
 
+def submit(browser: Any, css: str) -> None:
+    """Press the button and wait until the next page has replaced this one."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.expected_conditions import staleness_of
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.CSS_SELECTOR, css).click()
+    WebDriverWait(browser, 30).until(staleness_of(old))
+
+
 def sign_up(browser: Any, base: str, shots: Path) -> str:
     from selenium.webdriver.common.by import By
 
@@ -50,7 +61,7 @@ def sign_up(browser: Any, base: str, shots: Path) -> str:
     fits(browser, shots, "1-subscribe")
     browser.find_element(By.ID, "email").send_keys(ADDRESS)
     browser.find_element(By.CSS_SELECTOR, 'input[name="topics"][value="pruning"]').click()
-    browser.find_element(By.CSS_SELECTOR, "form.panel button[type=submit]").click()
+    submit(browser, "form.panel button[type=submit]")
     heading = browser.find_element(By.TAG_NAME, "h1").text
     fits(browser, shots, "2-check-your-inbox")
     return str(heading)
@@ -61,16 +72,16 @@ def confirm_and_set_preferences(browser: Any, confirm_url: str, shots: Path) -> 
 
     browser.get(confirm_url)
     fits(browser, shots, "3-confirm")
-    browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    submit(browser, "main form button[type=submit]")
     confirmed = browser.find_element(By.TAG_NAME, "h1").text
     fits(browser, shots, "4-confirmed")
-    browser.find_element(By.CSS_SELECTOR, 'main a[href*="/prefs/"]').click()
+    submit(browser, 'main a[href*="/prefs/"]')
     prefs_url = browser.current_url
     fits(browser, shots, "5-preferences")
     quantization = 'input[name="topics"][value="quantization"]'
     before = browser.find_element(By.CSS_SELECTOR, quantization).is_selected()
     browser.find_element(By.CSS_SELECTOR, quantization).click()
-    browser.find_element(By.CSS_SELECTOR, "form.panel button[type=submit]").click()
+    submit(browser, "form.panel button[type=submit]")
     saved = browser.find_element(By.ID, "saved").text
     fits(browser, shots, "6-saved")
     browser.get(prefs_url)  # a fresh load: what is stored, not what was typed
@@ -102,6 +113,7 @@ async def test_sign_up_confirm_preferences_and_one_click_unsubscribe(
     base = str(mail_site.make_url("")).rstrip("/")
     heading = await asyncio.to_thread(sign_up, driver, base, tmp_path)
     assert heading == "请查收邮件"
+    await settle(mail_site)
     (mail,) = smtp_sink.handler.received
     assert mail.rcpt_tos == [ADDRESS]
     link = re.search(r"https://\S+/confirm/\S+", text_part(mail.data))

@@ -16,7 +16,7 @@ from bot.store.database import Database
 from bot.store.subscribers import Subscriber, add_confirmed, get_subscriber, is_deliverable
 from bot.store.subscribers import unsubscribe as unsubscribe_row
 from bot.store.topics import subscriber_topics
-from tests.support.forms import FORM_SECRET, FORM_TOKENS, form_token, site_path
+from tests.support.forms import FORM_SECRET, FORM_TOKENS, form_token, settle, site_path
 from tests.support.smtp import Sink, text_part
 
 Client = TestClient  # type: ignore[type-arg]
@@ -155,6 +155,7 @@ async def test_the_confirmed_page_links_to_the_preferences(
         "/subscribe", data={"form_token": form_token(page), "email": "new@example.org"}
     )
     assert answer.status == 200
+    await settle(mail_site)
     (mail,) = smtp_sink.handler.received
     link = re.search(r"https://\S+/confirm/\S+", text_part(mail.data))
     assert link is not None

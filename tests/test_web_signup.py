@@ -5,20 +5,23 @@ bodies, a thousand sign-ups from one client)."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.logs import fields_of
 from bot.store.database import Database
 from bot.store.subscribers import add_confirmed, find_subscriber, sign_up, suppress
 from bot.store.topics import subscriber_topics
 from bot.web import build_app
 from bot.web.guard import RateLimiter
 from bot.web.signup import SIGNUPS_PER_WINDOW
-from tests.support.forms import form_token, mail_settings
+from tests.support.forms import form_token, mail_settings, settle
 from tests.support.smtp import Sink, text_part
 from tests.support.web import BOT_USERNAME, PUBLIC_URL, site_settings
 
@@ -63,6 +66,7 @@ async def test_a_sign_up_sends_one_confirmation_mail_with_the_ticked_topics(
         mail_site, token, email="Reader@Example.org", topics=["quantization", "nope"], lang="zh"
     )
     assert status == 200 and "Check your inbox" in html and "reader@example.org" in html
+    await settle(mail_site)
     (mail,) = smtp_sink.handler.received
     assert mail.rcpt_tos == ["reader@example.org"]
     assert re.search(re.escape(PUBLIC_URL) + r"/confirm/\S+", text_part(mail.data))
@@ -106,6 +110,7 @@ async def test_every_address_state_gets_the_same_answer(
             skip = {"Date", "Content-Length"}
             headers = sorted(f"{k}: {v}" for k, v in answer.headers.items() if k not in skip)
             answers[state] = (answer.status, body, headers)
+        await settle(client)
     first = answers["unknown"]
     assert first[0] == 200 and "ADDRESS" in first[1]
     for state, seen in answers.items():
@@ -139,6 +144,7 @@ async def test_bad_addresses_get_the_form_again_and_nothing_is_sent(
         assert "does not look like an e-mail address" in html
         assert 'name="email"' in html and len(html) < 20_000  # echoed only bounded
         assert "\r\nBcc" not in html
+    await settle(mail_site)
     assert smtp_sink.handler.received == []
     assert await find_subscriber(database.reader, "reader@example.org") is None
 
@@ -159,6 +165,7 @@ async def test_the_honeypot_looks_like_success_but_does_nothing(
     token = await fresh_token(mail_site)
     status, html = await post(mail_site, token, email="bot@example.org", website="http://spam")
     assert status == 200 and "Check your inbox" in html
+    await settle(mail_site)
     assert smtp_sink.handler.received == []
     assert await find_subscriber(database.reader, "bot@example.org") is None
 
@@ -190,6 +197,7 @@ async def test_a_thousand_sign_ups_from_one_client_are_rate_limited(
             assert "尝试次数过多" in text and "十分钟" in text
     assert statuses[:SIGNUPS_PER_WINDOW] == [200] * SIGNUPS_PER_WINDOW
     assert set(statuses[SIGNUPS_PER_WINDOW:]) == {429}
+    await settle(mail_site)
     assert len(smtp_sink.handler.received) == SIGNUPS_PER_WINDOW
 
 
@@ -255,6 +263,7 @@ async def test_a_chunked_body_without_length_is_read_whole_and_bounded(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status == 200 and "chunks@example.org" in await answer.text()
+    await settle(mail_site)
     assert [m.rcpt_tos for m in smtp_sink.handler.received] == [["chunks@example.org"]]
     huge = form + b"&words=" + b"x" * 40_000
     answer = await mail_site.post(
@@ -263,3 +272,23 @@ async def test_a_chunked_body_without_length_is_read_whole_and_bounded(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert answer.status == 413
+
+
+async def test_a_refused_mail_answers_the_same_and_the_address_may_try_again(
+    mail_site: Client, smtp_sink: Sink, database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    smtp_sink.handler.refuse_rcpt["full@example.org"] = ["452 mailbox full, try later"]
+    token = await fresh_token(mail_site)
+    with caplog.at_level(logging.INFO, logger="bot.web.signup"):
+        status, html = await post(mail_site, token, email="full@example.org")
+        await settle(mail_site)
+    assert status == 200 and "Check your inbox" in html
+    assert smtp_sink.handler.received == []
+    failed = [fields_of(r) for r in caplog.records if r.getMessage() == "web.signup_failed"]
+    assert len(failed) == 1 and "452" in str(failed[0]["reason"])
+    found = await find_subscriber(database.reader, "full@example.org")
+    assert found is not None and found.confirm_sent_at is None  # the allowance given back
+    status, _ = await post(mail_site, token, email="full@example.org")  # at once, not in 1 h
+    await settle(mail_site)
+    assert status == 200
+    assert [m.rcpt_tos for m in smtp_sink.handler.received] == [["full@example.org"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -94,7 +95,10 @@ def _add_forms(app: web.Application, settings: Settings) -> None:
 
 
 async def _close_mailer(app: web.Application) -> None:
-    mailer = app[FORMS].mailer
+    forms = app[FORMS]
+    if forms.sending:  # confirmation mails on their way: let them finish
+        await asyncio.wait(set(forms.sending))
+    mailer = forms.mailer
     if mailer is not None:
         await mailer.close()
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
@@ -65,6 +68,20 @@ class Forms:
     saves: RateLimiter
     trust_proxy: bool
     default_tz: str
+    # Confirmation mails being sent: a sign-up answers before its mail goes out, so the
+    # answer takes as long whatever the address's state. Awaited when the site stops.
+    sending: set[asyncio.Task[None]] = field(default_factory=set)
+    max_sending: int = 100
+
+    def send(self, job: Coroutine[Any, Any, None]) -> bool:
+        """Run ``job`` beside the request; False (job closed) when too many are running."""
+        if len(self.sending) >= self.max_sending:
+            job.close()
+            return False
+        task = asyncio.create_task(job)
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
+        return True
 
 
 FORMS = web.AppKey("forms", Forms)

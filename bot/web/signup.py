@@ -4,7 +4,9 @@ POST takes ``email``, repeated ``topics`` (catalogue slugs), ``lang``, the signe
 ``form_token`` and an empty honeypot field ``website``. Whatever the address's state —
 unknown, unconfirmed, confirmed, suppressed, or within the hour of its last confirmation
 mail — the answer is the same "check your inbox" page (200), so the form tells nobody who
-is subscribed; only a malformed address gets the form again (400). Each client gets
+is subscribed; only a malformed address gets the form again (400). The sign-up and its
+confirmation mail run after the answer, so neither its time nor an SMTP failure tells
+anything either (a failure gives the hourly allowance back and is logged). Each client gets
 :data:`SIGNUPS_PER_WINDOW` POSTs per :data:`WINDOW` seconds (429 after that), and each
 address at most one confirmation mail an hour (bot.publishing.optin).
 """
@@ -18,7 +20,8 @@ from aiohttp import web
 
 from bot.i18n import Lang
 from bot.logs import event
-from bot.publishing.optin import OptInError, address_of, subscribe
+from bot.publishing.optin import Mailer, OptInError, address_of, subscribe
+from bot.store.database import Database
 from bot.topics.catalog import load_catalog
 from bot.topics.filter import topic_name
 from bot.web.guard import FormTooLarge, client_key, field, read_form
@@ -116,10 +119,21 @@ async def submit(request: web.Request) -> web.Response:
     if not field(fields, HONEYPOT):
         catalogue = {topic.slug: topic for topic in load_catalog().topics}
         names = [topic_name(catalogue[slug], lang) for slug in slugs]
-        try:
-            outcome = await subscribe(request.app[DB], forms.mailer, address, names, lang, "web")
-        except OptInError as exc:
-            event(log, "web.signup_failed", logging.WARNING, reason=str(exc))
+        job = _sign_up(request.app[DB], forms.mailer, address, names, lang)
+        if not forms.send(job):
             return page.respond("problem.html.j2", status=503, problem="mail_failed")
-        event(log, "web.signup", status=outcome.status)
     return page.respond("signup_sent.html.j2", address=address)
+
+
+async def _sign_up(
+    db: Database, mailer: Mailer, address: str, names: list[str], lang: Lang
+) -> None:
+    """The sign-up and its confirmation mail, after the answer (see Forms.send)."""
+    try:
+        outcome = await subscribe(db, mailer, address, names, lang, "web")
+    except OptInError as exc:  # refused or not taken: the hourly allowance was given back
+        event(log, "web.signup_failed", logging.WARNING, reason=str(exc))
+    except Exception:
+        log.exception("web.signup crashed; nothing was sent and the address may try again")
+    else:
+        event(log, "web.signup", status=outcome.status)

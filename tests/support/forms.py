@@ -3,6 +3,7 @@ preferences pages, and helpers reading their forms the way a browser would."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from html import unescape
@@ -54,3 +55,12 @@ def site_path(link: str) -> str:
 
     assert link.startswith(PUBLIC_URL), link
     return link.removeprefix(PUBLIC_URL)
+
+
+async def settle(client: TestClient) -> None:  # type: ignore[type-arg]
+    """Wait until the sign-ups answered so far have sent their confirmation mails."""
+    from bot.web.keys import FORMS
+
+    sending = client.server.app[FORMS].sending
+    if sending:
+        await asyncio.wait(set(sending))
