@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.i18n import Lang
-from bot.mail.tokens import Tokens
 from bot.publishing.optin import LinkError, check_link, link_path
-from bot.store.base import StoreError
 from bot.store.preferences import Preferences, save_preferences
 from bot.store.subscribers import Subscriber
 from bot.store.topics import MAX_TOPICS, TopicError, parse_topic
@@ -100,7 +98,8 @@ def _render(
     )
 
 
-async def _subscriber(request: web.Request) -> tuple[Tokens, Subscriber] | web.Response:
+async def _subscriber(request: web.Request) -> Subscriber | web.Response:
+    """The subscriber whose page the URL's token opens, or the 404 page saying why."""
     tokens = request.app.get(TOKENS)
     if tokens is None or request.app[FORMS].tokens is None:
         return invalid(request, "forged")
@@ -111,14 +110,13 @@ async def _subscriber(request: web.Request) -> tuple[Tokens, Subscriber] | web.R
         return invalid(request, exc.kind)
     if found.status not in ("unconfirmed", "confirmed"):
         return invalid(request, "gone")
-    return tokens, found
+    return found
 
 
 async def show(request: web.Request) -> web.Response:
-    found = await _subscriber(request)
-    if isinstance(found, web.Response):
-        return found
-    subscriber = found[1]
+    subscriber = await _subscriber(request)
+    if isinstance(subscriber, web.Response):
+        return subscriber
     page = subscriber_page(request, subscriber.language)
     return _render(page, subscriber, await _stored(request, subscriber))
 
@@ -163,10 +161,9 @@ async def save(request: web.Request) -> web.Response:
     page = Page(request)
     if not forms.saves.hit(client_key(request, trust_proxy=forms.trust_proxy)):
         return page.respond("problem.html.j2", status=429, problem="rate_limited")
-    found = await _subscriber(request)
-    if isinstance(found, web.Response):
-        return found
-    subscriber = found[1]
+    subscriber = await _subscriber(request)
+    if isinstance(subscriber, web.Response):
+        return subscriber
     page = subscriber_page(request, subscriber.language)
     try:
         fields = await read_form(request)
@@ -188,7 +185,7 @@ async def save(request: web.Request) -> web.Response:
     sid = subscriber.id
     try:
         saved = await request.app[DB].write(lambda conn: save_preferences(conn, sid, prefs))
-    except StoreError:
+    except TopicError:  # the store checks the same limit; _parse refused it already
         return _render(page, subscriber, shown, status=400, error="too_many")
     if saved is None:
         return invalid(request, "gone")
