@@ -83,7 +83,13 @@ async def test_the_page_shows_and_saves_every_preference(
     assert 'name="time" value="08:30"' in again and 'name="tz" value="Asia/Shanghai"' in again
     assert re.search(r'name="pause" value="1" checked>', again)
     resume = await mail_site.post(
-        path, data={"form_token": form_token(again), "lang": "en", "topics": "quantization"}
+        path,
+        data={
+            "form_token": form_token(again),
+            "lang": "en",
+            "topics": "quantization",
+            "time": "立即",
+        },
     )
     assert resume.status == 200
     found = await get_subscriber(database.reader, subscriber.id)

@@ -139,6 +139,10 @@ def timezone_label(name: str) -> str:
     return name
 
 
+# A delivery time meaning "as soon as an issue is published" (no fixed time).
+AS_PUBLISHED = frozenset({"now", "立即", "off"})
+
+
 def parse_time(text: str) -> str | None:
     """``21:30``, ``9:05``, ``2130``, ``21：30`` → ``21:30``."""
     match = _TIME.fullmatch(text.strip())

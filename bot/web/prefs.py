@@ -12,7 +12,7 @@ Asia/Shanghai) and a pause; all of it is saved in one transaction, or nothing is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -22,7 +22,7 @@ from bot.store.preferences import Preferences, save_preferences
 from bot.store.subscribers import Subscriber
 from bot.store.topics import MAX_TOPICS, TopicError, parse_topic
 from bot.store.topics import subscriber_topics as topics_of
-from bot.text.typed import parse_time, resolve_timezone, split_terms, timezone_label
+from bot.text.typed import AS_PUBLISHED, parse_time, resolve_timezone, split_terms, timezone_label
 from bot.topics.catalog import load_catalog
 from bot.topics.filter import topic_name
 from bot.web.guard import FormTooLarge, client_key, field, read_form
@@ -149,6 +149,8 @@ def _parse(fields: dict[str, list[str]], lang_now: Lang) -> tuple[Shown, list[st
         wanted.setdefault(topic.term, word)
     if len(wanted) > MAX_TOPICS:
         return shown, [], "too_many"
+    if shown.time.lower() in AS_PUBLISHED:
+        shown = replace(shown, time="")
     if shown.time and parse_time(shown.time) is None:
         return shown, [], "bad_time"
     if shown.tz and resolve_timezone(shown.tz) is None:

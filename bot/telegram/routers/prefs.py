@@ -18,7 +18,7 @@ from bot.telegram.callbacks import SettingAction
 from bot.telegram.context import change_chat
 from bot.telegram.keyboards import settings_keyboard
 from bot.telegram.ui import edit_or_answer, typed_args
-from bot.text.typed import parse_time, resolve_timezone, timezone_label
+from bot.text.typed import AS_PUBLISHED, parse_time, resolve_timezone, timezone_label
 
 _RANGE = re.compile(r"(\S+?)\s*[-–~至到]\s*(\S+)")
 MAX_TZ = 64
@@ -147,7 +147,7 @@ async def set_time(
             + t("telegram.settings.time_usage", lang)
         )
         return
-    now = raw.lower() in ("now", "立即", "off")
+    now = raw.lower() in AS_PUBLISHED
     hhmm = None if now else parse_time(raw)
     if not now and hhmm is None:
         await message.answer(t("telegram.settings.time_usage", lang))
