@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     bounce_listen: str | None = None
     bounce_imap_url: SecretStr | None = None
+    # The site's forms are rate-limited per client address. Behind a reverse proxy every
+    # request comes from the proxy: set BOT_TRUST_PROXY=1 there so the address the proxy
+    # appends to X-Forwarded-For counts instead (never without a proxy: anyone can send it).
+    trust_proxy: bool = False
 
     @property
     def email_enabled(self) -> bool:

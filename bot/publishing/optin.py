@@ -24,7 +24,7 @@ from bot.mail.address import AddressError, normalize_address
 from bot.mail.dkim import DkimError, DkimSigner
 from bot.mail.message import HeaderError, Sender, build_message, make_message_id
 from bot.mail.smtp import SmtpPool, SmtpUrl, SmtpUrlError
-from bot.mail.tokens import ExpiredToken, TokenError, Tokens
+from bot.mail.tokens import ExpiredToken, Purpose, TokenError, Tokens
 from bot.render.email import render_confirm_email
 from bot.store.base import StoreError, utc_now
 from bot.store.chats import Language
@@ -41,6 +41,12 @@ from bot.store.subscribers import unsubscribe as unsubscribe_subscriber
 from bot.store.topics import subscriber_topics
 
 SignupStatus = Literal["sent", "throttled", "unchanged"]
+# The site's page for each link purpose: ``<BOT_PUBLIC_URL>/<path>/<token>``.
+LINK_PATHS: dict[Purpose, str] = {
+    "confirm": "confirm",
+    "unsubscribe": "unsubscribe",
+    "preferences": "prefs",
+}
 
 
 class OptInError(Exception):
@@ -118,11 +124,18 @@ class Mailer:
             signer=signer,
         )
 
-    def link(self, purpose: Literal["confirm", "unsubscribe"], subscriber_id: int) -> str:
-        return f"{self.public_url}/{purpose}/{self.tokens.make(purpose, subscriber_id)}"
+    def link(self, purpose: Purpose, subscriber_id: int) -> str:
+        """The absolute link of a mail: confirm, unsubscribe, or the preferences page
+        (``/prefs/<token>``, which every digest mail's footer links to)."""
+        return link_path(self.tokens, purpose, subscriber_id, self.public_url)
 
     async def close(self) -> None:
         await self.pool.close()
+
+
+def link_path(tokens: Tokens, purpose: Purpose, subscriber_id: int, base: str = "") -> str:
+    """``<base>/<page>/<signed token>`` for a subscriber (``base`` empty: a site path)."""
+    return f"{base}/{LINK_PATHS[purpose]}/{tokens.make(purpose, subscriber_id)}"
 
 
 def address_of(raw: str) -> str:
@@ -203,9 +216,7 @@ async def _send_confirmation(db: Database, mailer: Mailer, subscriber: Subscribe
     )
 
 
-def _subscriber_of(
-    mailer_tokens: Tokens, purpose: Literal["confirm", "unsubscribe"], token: str
-) -> int:
+def _subscriber_of(mailer_tokens: Tokens, purpose: Purpose, token: str) -> int:
     try:
         subject = mailer_tokens.read(purpose, token)
     except ExpiredToken as exc:
@@ -217,9 +228,7 @@ def _subscriber_of(
     return subject
 
 
-async def check_link(
-    db: Database, tokens: Tokens, purpose: Literal["confirm", "unsubscribe"], token: str
-) -> Subscriber:
+async def check_link(db: Database, tokens: Tokens, purpose: Purpose, token: str) -> Subscriber:
     """The subscriber a link is for (read-only, for the GET page), or :class:`LinkError`."""
     subscriber_id = _subscriber_of(tokens, purpose, token)
     subscriber = await get_subscriber(db.reader, subscriber_id)

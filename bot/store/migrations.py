@@ -328,6 +328,12 @@ _EMAIL_SUBSCRIBERS = _sql(
     "ALTER TABLE topics_rebuilt RENAME TO topics",
 )
 
+# An e-mail subscriber can pause the digest from its preferences page (issue 15) and
+# resume it later with its topics and settings kept: ``paused_at`` is when, NULL while
+# the digest is mailed. Only ``status = 'confirmed' AND paused_at IS NULL`` is mailed
+# (bot.store.subscribers.is_deliverable / DELIVERABLE_SQL).
+_SUBSCRIBER_PAUSE = _sql("ALTER TABLE email_subscribers ADD COLUMN paused_at TEXT")
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -345,6 +351,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0014_chats_left_at", _CHATS_LEFT_AT),
     ("0015_email_subscribers", _EMAIL_SUBSCRIBERS),
     ("0016_outbox_text_preview", _OUTBOX_TEXT_PREVIEW),
+    ("0019_subscriber_pause", _SUBSCRIBER_PAUSE),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,10 +12,12 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.mail.tokens import Tokens
+from bot.publishing.optin import Mailer, OptInError
 from bot.store.database import Database
-from bot.web import feeds, pages, subscription, topic_feeds, topics
+from bot.web import feeds, pages, prefs, signup, subscription, topic_feeds, topics
 from bot.web.cache import PageCache
-from bot.web.keys import DB, PAGES, SITE, STATIC, TOKENS, VERSION, Site, StaticFile
+from bot.web.guard import FormTokens, RateLimiter
+from bot.web.keys import DB, FORMS, PAGES, SITE, STATIC, TOKENS, VERSION, Forms, Site, StaticFile
 from bot.web.version import ArchiveVersion
 
 # A search query arrives in the request line: 10,000 Chinese characters are 90,000
@@ -71,7 +74,39 @@ def build_app(db: Database, settings: Settings) -> web.Application:
     for purpose in ("confirm", "unsubscribe"):
         app.router.add_get(f"/{purpose}/{{token}}", subscription.show)
         app.router.add_post(f"/{purpose}/{{token}}", subscription.act)
+    _add_forms(app, settings)
     return app
+
+
+def _add_forms(app: web.Application, settings: Settings) -> None:
+    """/subscribe and /prefs/<token>: the forms, their tokens, limits and the mailer."""
+    try:
+        mailer: Mailer | None = Mailer.from_settings(settings) if settings.email_enabled else None
+    except OptInError:
+        mailer = None  # `bot run` refuses an incomplete e-mail setup before serving
+    secret = settings.secret_key
+    app[FORMS] = Forms(
+        tokens=FormTokens(secret) if secret is not None else None,
+        mailer=mailer,
+        signups=RateLimiter(signup.SIGNUPS_PER_WINDOW, signup.WINDOW),
+        saves=RateLimiter(prefs.SAVES_PER_WINDOW, prefs.WINDOW),
+        trust_proxy=settings.trust_proxy,
+        default_tz=settings.tz,
+    )
+    app.router.add_get("/subscribe", signup.show)
+    app.router.add_post("/subscribe", signup.submit)
+    app.router.add_get("/prefs/{token}", prefs.show)
+    app.router.add_post("/prefs/{token}", prefs.save)
+    app.on_cleanup.append(_close_mailer)
+
+
+async def _close_mailer(app: web.Application) -> None:
+    forms = app[FORMS]
+    if forms.sending:  # confirmation mails on their way: let them finish
+        await asyncio.wait(set(forms.sending))
+    mailer = forms.mailer
+    if mailer is not None:
+        await mailer.close()
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
