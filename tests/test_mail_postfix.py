@@ -64,8 +64,8 @@ def test_postfix_dsn_for_a_refused_recipient_suppresses_the_subscriber(
         assert added.returncode == 0, added.stderr  # postfix accepted the confirmation mail
         try:
             recorded = daemon.wait_log("event=bounce.recorded", within=60)
-        except AssertionError:
-            raise AssertionError(f"no DSN reached bot run; postfix said:\n{postfix.logs()}")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; postfix said:\n{postfix.logs()}") from None
         assert "kind=hard" in recorded and "status=5.1.1" in recorded
         assert "effect=suppressed" in recorded
     finally:

@@ -18,7 +18,7 @@ from bot.mail.bounces import parse_report
 from bot.mail.tokens import Tokens
 from bot.run.bounces import BounceRecorder
 from bot.store.base import parse_stamp, to_stamp, utc_now
-from bot.store.bounces import BounceReport, record_bounce, recent_bounces
+from bot.store.bounces import BounceReport, recent_bounces, record_bounce
 from bot.store.database import Database
 from bot.store.subscribers import Subscriber, add_confirmed, get_subscriber
 from tests.support.bounces import complaint, dsn
