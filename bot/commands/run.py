@@ -75,6 +75,10 @@ def run(
     """Run the bot until SIGTERM: take updates (polling or webhook), fire scheduled
     publishes, deliver the outbox at each chat's delivery time.
 
+    Without BOT_TOKEN but with BOT_SMTP_URL it runs e-mail only (no Telegram, the site
+    and /healthz on BOT_LISTEN). BOT_BOUNCE_LISTEN and BOT_BOUNCE_IMAP_URL make it
+    receive bounces and complaints, which suppress addresses (`bot email bounces`).
+
     One bot run per database: a second one refuses to start (exit 2) unless --standby.
     SIGTERM stops it cleanly within 10 seconds (in-flight sends finish).
 

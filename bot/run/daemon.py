@@ -156,8 +156,6 @@ class Daemon:
                 db=str(settings.db),
                 api=settings.api_base if telegram is not None else "-",
                 tz=settings.tz,
-                email=settings.email_enabled,
-                bounces=bounces.wanted,
             )
             self.ready.set()
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
