@@ -25,30 +25,36 @@ import os
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot import exits
 from bot.config import Settings
 from bot.logs import event
 from bot.publishing.release import publish_text
 from bot.run.bounces import BounceIntake
-from bot.run.health import HealthState
+from bot.run.health import Counts, HealthState
 from bot.run.jobs import DbJobSource, DbWatch, DeliveryReporter
 from bot.run.lease import DaemonLease
 from bot.run.options import RunOptions
 from bot.run.scheduler import DaemonScheduler
-from bot.run.site import SiteServer, counts_reader
+from bot.run.site import HttpServer, SiteServer, counts_reader
 from bot.run.workers import STOP_BUDGET, Worker, finish
 from bot.store.database import Database
-
-if TYPE_CHECKING:
-    from bot.run.telegram import TelegramSide
-    from bot.run.updates import UpdateServer
 
 log = logging.getLogger("bot.run")
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = exits.OK, exits.FAILED, exits.CONFIG
 __all__ = ["STOP_BUDGET", "Daemon"]
+
+
+class TelegramSide(Protocol):
+    """What :class:`bot.run.telegram.TelegramSide` gives the daemon (a protocol, so this
+    module never imports aiogram, not even for type checking)."""
+
+    async def connect(self, stop: asyncio.Event) -> None: ...
+    async def close(self) -> None: ...
+    def sender(self, owner: str) -> Worker: ...
+    def server(self, counts: Counts) -> HttpServer: ...
 
 
 class Daemon:
@@ -124,7 +130,7 @@ class Daemon:
             ],
         )
         counts = counts_reader(self.db.reader)
-        server: UpdateServer | SiteServer = (
+        server: HttpServer = (
             telegram.server(counts)
             if telegram is not None
             else SiteServer(self.db, settings, options.listen, self.health, counts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
 import aiosqlite
 from aiohttp import web
@@ -54,6 +55,19 @@ def counts_reader(conn: aiosqlite.Connection) -> Counts:
 def split_listen(value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     return host.strip("[]"), int(port)
+
+
+class HttpServer(Protocol):
+    """The HTTP side the daemon drives: this module's :class:`SiteServer`, or
+    :class:`bot.run.updates.UpdateServer` (Telegram's updates too)."""
+
+    async def start(
+        self, polling_timeout: int, stop: asyncio.Event, backoff: Sequence[float]
+    ) -> None: ...
+    def tasks(self) -> list[asyncio.Task[None]]: ...
+    def failure(self) -> BaseException | None: ...
+    async def stop_updates(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 class SiteServer:
