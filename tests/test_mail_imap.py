@@ -31,6 +31,7 @@ async def test_report_is_deleted_only_after_it_was_recorded(imap_server: ImapSer
     _, report = dsn(TOKENS, 7, "gone@example.com")
     uid = imap_server.box.add(report)
     other = imap_server.box.add(b"Subject: hello\r\n\r\nnot a bounce\r\n")
+    huge = imap_server.box.add(b"Subject: huge\r\n\r\n" + b"x" * (5 * 1024 * 1024))
     recorder = Recorder()
     poller = ImapPoller(ImapUrl.parse(imap_server.url()), TOKENS, recorder)
 
@@ -44,8 +45,10 @@ async def test_report_is_deleted_only_after_it_was_recorded(imap_server: ImapSer
     done = await poller.poll_once()
     assert (done.recorded, done.failed, done.ignored) == (1, 0, 0)
     assert [(b.kind, b.subscriber_id, b.status) for b in recorder.got] == [("hard", 7, "5.1.1")]
-    assert list(imap_server.box.messages) == [other]  # expunged; the other mail kept, seen
+    assert list(imap_server.box.messages) == [other, huge]  # expunged; the others kept
     assert imap_server.box.messages[other][0] == {"\\Seen"}
+    assert imap_server.box.messages[huge][0] == set()  # over 5 MB: never even fetched
+    assert "UID FETCH 3 (BODY.PEEK[])" not in imap_server.box.commands
     assert "UID FETCH 1 (BODY.PEEK[])" in imap_server.box.commands
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import smtplib
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -113,3 +114,25 @@ def test_email_only_run_serves_site_and_turns_bounces_into_suppressions(
     shown = bot(tmp_path, env, "email", "bounces")
     assert "ann@example.com  hard 5.1.1  suppressed  via smtp" in shown.stdout
     assert "bob@example.com  hard 5.2.1  suppressed  via imap" in shown.stdout
+
+
+@pytest.mark.slow  # a `bot run` subprocess
+def test_bounce_port_in_use_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
+    web_port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = clean_env(
+            BOT_DB=str(tmp_path / "bot.sqlite3"),
+            BOT_SMTP_URL=f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
+            BOT_SECRET_KEY=SECRET,
+            BOT_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
+            BOT_LISTEN=f"127.0.0.1:{web_port}",
+            BOT_BOUNCE_LISTEN=f"127.0.0.1:{port}",
+        )
+        out = bot(tmp_path, env, "run", "--init")
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert lines[-1].startswith(f"Error: cannot listen for bounces on 127.0.0.1:{port}")
+    assert "Traceback" not in out.stderr and SMTP_PASSWORD not in out.stderr

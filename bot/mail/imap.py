@@ -2,7 +2,8 @@
 
 For a domain whose MX we do not run: its mailbox for ``bounces+*@domain`` is read with
 the standard library's ``imaplib`` (in a thread; no extra dependency). Each poll logs in,
-selects the mailbox, and for every message not yet seen nor deleted: fetches it without
+selects the mailbox, and for every message not yet seen nor deleted (and under 5 MB,
+like the SMTP receiver's limit; a bigger one is left alone): fetches it without
 marking it read (``BODY.PEEK[]``), parses it with :func:`bot.mail.bounces.parse_report`,
 awaits the callback (which records it), and only **after** the callback returned marks
 it ``\\Deleted`` (expunged at the end of the poll). A message whose callback failed is
@@ -123,7 +124,8 @@ class ImapPoller:
         except (OSError, imaplib.IMAP4.error) as exc:
             raise ImapError(f"cannot read {self.url.shown}: {exc}") from None
         try:
-            typ, data = await asyncio.to_thread(conn.uid, "SEARCH", "UNSEEN UNDELETED")
+            wanted = f"UNSEEN UNDELETED SMALLER {MAX_REPORT + 1}"  # a bigger one is no DSN
+            typ, data = await asyncio.to_thread(conn.uid, "SEARCH", wanted)
             uids = data[0].split()[:PER_POLL] if typ == "OK" and data and data[0] else []
             for uid in uids:
                 await self._one(conn, uid.decode("ascii"), result)
@@ -142,7 +144,7 @@ class ImapPoller:
         if typ != "OK" or not isinstance(raw, bytes):
             return
         try:
-            bounce = None if len(raw) > MAX_REPORT else parse_report(raw, self.tokens)
+            bounce = parse_report(raw, self.tokens)
         except Exception:  # a malformed message must not stop the mailbox being read
             log.warning("event=bounce_unreadable source=imap size=%d", len(raw))
             bounce = None

@@ -95,12 +95,14 @@ class _Handler(socketserver.StreamRequestHandler):
         sub = sub.upper()
         if sub == "SEARCH":
             wanted = rest.upper().split()
+            smaller = int(wanted[wanted.index("SMALLER") + 1]) if "SMALLER" in wanted else None
             with box.lock:
                 found = [
                     str(uid)
-                    for uid, (flags, _) in sorted(box.messages.items())
+                    for uid, (flags, data) in sorted(box.messages.items())
                     if not ("UNSEEN" in wanted and "\\Seen" in flags)
                     and not ("UNDELETED" in wanted and "\\Deleted" in flags)
+                    and (smaller is None or len(data) < smaller)
                 ]
             self.send("* SEARCH " + " ".join(found) if found else "* SEARCH")
             self.send(f"{tag} OK SEARCH completed")
