@@ -55,9 +55,9 @@ def test_postfix_dsn_for_a_refused_recipient_suppresses_the_subscriber(
         BOT_MAIL_FROM="嵌入式AI简报 <digest@example.org>",
     )
     assert bot(tmp_path, env, "db", "init").returncode == 0
-    postfix.start()
     daemon: DaemonProcess | None = None
     try:
+        postfix.start()  # inside: a half-started instance is stopped too
         daemon = DaemonProcess("postfix-roundtrip", tmp_path, env)
         daemon.wait_log("run.started")
         added = bot(tmp_path, env, "email", "add", "ann@gone.example.net", "--topic", "量化")
