@@ -133,7 +133,7 @@ async def record_bounce(
     elif report.kind == "complaint":
         if subscriber.status != "complained":
             await suppress(conn, subscriber.id, "complained", _reason(report))
-        effect = "suppressed"
+            effect = "suppressed"
     elif subscriber.status in ("bounced", "complained"):
         effect = "none"  # already suppressed: a complaint is never turned into a bounce
     elif report.kind == "hard":
