@@ -34,7 +34,7 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
 @pytest.mark.parametrize(
     ("env", "args", "says"),
     [
-        ({}, (), "BOT_TOKEN is not set"),
+        ({}, (), "neither BOT_TOKEN nor BOT_SMTP_URL is set"),
         ({"BOT_TOKEN": "not-a-token"}, (), "BOT_TOKEN must look like"),
         ({"BOT_TOKEN": TEST_TOKEN, "BOT_TZ": "Mars/Olympus"}, (), "BOT_TZ"),
         ({"BOT_TOKEN": TEST_TOKEN, "BOT_RATE": "fast"}, (), "BOT_RATE"),
@@ -47,6 +47,26 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
             "BOT_SECRET_KEY is not",
         ),
         ({"BOT_TOKEN": TEST_TOKEN, "BOT_SMTP_URL": "http://u:pw-secret-1@x"}, (), "BOT_SMTP_URL"),
+        # E-mail only (no BOT_TOKEN): each missing setting is named.
+        ({"BOT_SMTP_URL": "smtp://u:pw-secret-1@127.0.0.1:2525"}, (), "BOT_SECRET_KEY is not"),
+        (
+            {
+                "BOT_SMTP_URL": "smtp://u:pw-secret-1@127.0.0.1:2525",
+                "BOT_SECRET_KEY": "k" * 32,
+            },
+            (),
+            "BOT_PUBLIC_URL is not",
+        ),
+        (
+            {
+                "BOT_SMTP_URL": "smtp://u:pw-secret-1@127.0.0.1:2525",
+                "BOT_SECRET_KEY": "k" * 32,
+                "BOT_PUBLIC_URL": "https://d.example.org",
+                "BOT_BOUNCE_IMAP_URL": "imaps://:pw-secret-1@imap.example.org/INBOX",
+            },
+            (),
+            "BOT_BOUNCE_IMAP_URL must look like",
+        ),
     ],
 )
 def test_bad_settings_give_one_sentence_and_exit_2(

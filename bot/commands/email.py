@@ -20,6 +20,7 @@ import click
 
 from bot.commands.common import CommandFailed, UnusableInput, run_async
 from bot.commands.db import DB_OPTION, database
+from bot.commands.email_bounces import bounces
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -372,3 +373,6 @@ def export(status: str | None, db_path: Path | None) -> None:
             ]
         )
     click.echo(out.getvalue(), nl=False)
+
+
+email.add_command(bounces)  # `bot email bounces`, in its own module

@@ -75,6 +75,10 @@ def run(
     """Run the bot until SIGTERM: take updates (polling or webhook), fire scheduled
     publishes, deliver the outbox at each chat's delivery time.
 
+    Without BOT_TOKEN but with BOT_SMTP_URL it runs e-mail only (no Telegram, the site
+    and /healthz on BOT_LISTEN). BOT_BOUNCE_LISTEN and BOT_BOUNCE_IMAP_URL make it
+    receive bounces and complaints, which suppress addresses (`bot email bounces`).
+
     One bot run per database: a second one refuses to start (exit 2) unless --standby.
     SIGTERM stops it cleanly within 10 seconds (in-flight sends finish).
 
@@ -111,21 +115,8 @@ def _configure(
         settings = load_settings(**{k: v for k, v in given.items() if v is not None})
     except SettingsError as exc:
         raise UnusableInput(str(exc)) from None
-    if settings.email_enabled and settings.secret_key is None:
-        raise UnusableInput(
-            "e-mail is on (BOT_SMTP_URL is set) but BOT_SECRET_KEY is not: set it to a long"
-            " random string (openssl rand -hex 32) to sign the links in mails"
-        )
-    if settings.token is None:
-        raise UnusableInput(
-            "BOT_TOKEN is not set: put the token from @BotFather in the environment or in .env"
-            " (see deploy/.env.example)"
-        )
-    if settings.webhook_url and settings.webhook_secret is None:
-        raise UnusableInput(
-            "webhook mode needs BOT_WEBHOOK_SECRET, so that only Telegram can post updates"
-        )
-    secrets = [settings.token.get_secret_value()]
+    _check_channels(settings)
+    secrets = [settings.token.get_secret_value()] if settings.token is not None else []
     secrets.extend(settings.mail_secrets())
     setup_logging(settings.log_level, settings.log_format, secrets=secrets)
     options = RunOptions(
@@ -136,6 +127,37 @@ def _configure(
         init=init,
     )
     return settings, options
+
+
+def _check_channels(settings: Settings) -> None:
+    """At least one channel, and what each one that is on needs (exit 2 otherwise)."""
+    from bot.mail.imap import ImapError, ImapUrl
+
+    if settings.token is None and not settings.email_enabled:
+        raise UnusableInput(
+            "neither BOT_TOKEN nor BOT_SMTP_URL is set: set BOT_TOKEN (from @BotFather) for"
+            " Telegram, BOT_SMTP_URL for e-mail, or both (see deploy/.env.example)"
+        )
+    mail_on = settings.email_enabled or settings.bounce_listen or settings.bounce_imap_url
+    if mail_on and settings.secret_key is None:
+        raise UnusableInput(
+            "e-mail is on (BOT_SMTP_URL or a bounce setting is set) but BOT_SECRET_KEY is not:"
+            " set it to a long random string (openssl rand -hex 32) to sign the links in mails"
+        )
+    if settings.email_enabled and settings.public_url is None:
+        raise UnusableInput(
+            "e-mail is on (BOT_SMTP_URL is set) but BOT_PUBLIC_URL is not: set it to the"
+            " https address of this site, the base of every link in mails"
+        )
+    if settings.bounce_imap_url is not None:
+        try:
+            ImapUrl.parse(settings.bounce_imap_url.get_secret_value())
+        except ImapError as exc:
+            raise UnusableInput(str(exc)) from None
+    if settings.token is not None and settings.webhook_url and settings.webhook_secret is None:
+        raise UnusableInput(
+            "webhook mode needs BOT_WEBHOOK_SECRET, so that only Telegram can post updates"
+        )
 
 
 async def _run(settings: Settings, options: RunOptions) -> int:
@@ -181,7 +203,8 @@ async def _serve(settings: Settings, options: RunOptions, db: Database, stop: as
     async with held_lease(db, ttl=options.lease_ttl, standby=options.standby, stop=stop) as lease:
         if lease is None:
             return 0  # stopped while standing by
-        # aiogram takes seconds to import: in a thread, so the lease heartbeat goes on.
+        # In a thread, so the lease heartbeat goes on (the daemon then imports aiogram,
+        # seconds, in a thread too, when Telegram is on).
         daemon = await asyncio.to_thread(importlib.import_module, "bot.run.daemon")
         if stop.is_set():
             return 0  # SIGTERM while starting up

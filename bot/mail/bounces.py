@@ -22,6 +22,7 @@ identify nobody.
 from __future__ import annotations
 
 import email
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,20 @@ class Bounce:
     diagnostic: str
     message_id: str | None = None
     feedback_type: str | None = None
+    report_id: str | None = None  # a digest of the report's bytes: the same report twice
+
+    @property
+    def key(self) -> str:
+        """Identifies what was reported, so recording it twice changes nothing: one of
+        our messages counts once per kind (a delay warning, then the final failure, of
+        the same mail are one soft and one hard), else the report's own bytes."""
+        who = "-" if self.subscriber_id is None else str(self.subscriber_id)
+        if self.message_id:
+            return f"{who}:{self.kind}:{self.message_id}"[:400]
+        if self.report_id:
+            return f"{who}:{self.kind}:report:{self.report_id}"
+        fields = f"{self.recipient}|{self.status}|{self.action}|{self.diagnostic}"
+        return f"{who}:{self.kind}:fields:{hashlib.sha256(fields.encode()).hexdigest()[:32]}"
 
     @property
     def suppresses(self) -> bool:
@@ -198,6 +213,8 @@ def parse_report(
     report = (
         email.message_from_bytes(data, policy=policy.compat32) if isinstance(data, bytes) else data
     )
+    raw = data if isinstance(data, bytes) else data.as_bytes()
+    report_id = hashlib.sha256(raw).hexdigest()[:32]
     if report.get_content_type() != "multipart/report":
         return None
     report_type = str(report.get_param("report-type") or "").lower()
@@ -216,12 +233,16 @@ def parse_report(
             return None
         if recipient is None and original is not None:
             recipient = _first_address(original.get_all("To") or [])
-        return Bounce("complaint", subscriber, recipient, None, None, "", message_id, feedback)
+        return Bounce(
+            "complaint", subscriber, recipient, None, None, "", message_id, feedback, report_id
+        )
     if report_type == "delivery-status":
         kind, recipient, status, action, diagnostic = _dsn(report)
         if kind is None:
             return None
-        return Bounce(kind, subscriber, recipient, status, action, diagnostic, message_id)
+        return Bounce(
+            kind, subscriber, recipient, status, action, diagnostic, message_id, None, report_id
+        )
     return None
 
 

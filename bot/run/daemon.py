@@ -1,53 +1,60 @@
-"""`bot run`'s lifecycle: lease → bot, sender, scheduler, updates → orderly stop.
+"""`bot run`'s lifecycle: lease → channels, scheduler, site → orderly stop.
 
-Every part (handlers, sender, scheduler jobs, /healthz) shares the process's one
-``Database``: reads on its reader, writes through ``Database.write``.
+Every part (handlers, senders, scheduler jobs, the bounce receiver, /healthz) shares
+the process's one ``Database``: reads on its reader, writes through ``Database.write``.
+
+Telegram is one side among others: with ``BOT_TOKEN`` the daemon loads
+:mod:`bot.run.telegram` (aiogram, in a thread) for the bot, its updates and the chat
+sender; without it (an e-mail-only deployment, ``BOT_SMTP_URL``) it runs the
+scheduler, the publishing jobs, the site with /healthz and the bounce intake, and
+aiogram is never imported.
 
 Stopping (SIGTERM, SIGINT, or the ``stop`` event) goes in order: stop taking updates,
-stop the scheduler after its running jobs, let the sender finish the sends in flight
-(for ``STOP_BUDGET`` seconds; the rest are cancelled and recorded as uncertain),
-release the lease, close the database — well within the 10 s systemd and Docker allow.
+stop the scheduler after its running jobs, let the workers (senders, IMAP poller)
+finish what is in flight (for ``STOP_BUDGET`` seconds; the rest are cancelled and
+recorded as uncertain), stop the bounce receiver, release the lease, close the
+database — well within the 10 s systemd and Docker allow.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import importlib
 import logging
 import os
-import sqlite3
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from functools import partial
-
-from aiogram import Bot
+from typing import Protocol
 
 from bot import exits
 from bot.config import Settings
-from bot.delivery.client import DigestClient
-from bot.delivery.outbound import SharedLimiter
-from bot.delivery.retry import RetryPolicy
-from bot.delivery.sender import Sender, SenderOptions, SenderStopped
 from bot.logs import event
 from bot.publishing.release import publish_text
-from bot.run.health import HealthState
+from bot.run.bounces import BounceIntake
+from bot.run.health import Counts, HealthState
 from bot.run.jobs import DbJobSource, DbWatch, DeliveryReporter
 from bot.run.lease import DaemonLease
 from bot.run.options import RunOptions
 from bot.run.scheduler import DaemonScheduler
-from bot.run.startup import retrying
-from bot.run.updates import UpdateServer, counts_reader, track_health
-from bot.store.base import DatabaseDamaged, StoreError
+from bot.run.site import HttpServer, SiteServer, counts_reader
+from bot.run.workers import STOP_BUDGET, Worker, finish
 from bot.store.database import Database
-from bot.store.db import explain
-from bot.telegram.app import build_bot, build_dispatcher, interactive_limits
 
 log = logging.getLogger("bot.run")
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = exits.OK, exits.FAILED, exits.CONFIG
-# Seconds in-flight sends get to finish at shutdown; then they are cancelled and recorded
-# as uncertain. The whole stop stays well within the 10 s systemd and Docker allow.
-STOP_BUDGET = 5.0
+__all__ = ["STOP_BUDGET", "Daemon"]
+
+
+class TelegramSide(Protocol):
+    """What :class:`bot.run.telegram.TelegramSide` gives the daemon (a protocol, so this
+    module never imports aiogram, not even for type checking)."""
+
+    async def connect(self, stop: asyncio.Event) -> None: ...
+    async def close(self) -> None: ...
+    def sender(self, owner: str) -> Worker: ...
+    def server(self, counts: Counts) -> HttpServer: ...
 
 
 class Daemon:
@@ -55,11 +62,13 @@ class Daemon:
         self.settings = settings
         self.options = options
         self.db = db  # the process's one Database: every part reads and writes through it
-        self.health = HealthState(mode="webhook" if options.webhook_url else "polling")
+        mode = "webhook" if options.webhook_url else "polling"
+        self.health = HealthState(mode=mode if settings.token is not None else "email")
         self.ready = asyncio.Event()
         self.exit_code = EXIT_OK
         self.scheduler: DaemonScheduler | None = None  # while running
         self.watch: DbWatch | None = None  # while running
+        self.bounces: BounceIntake | None = None  # while running
 
     async def run(self, stop: asyncio.Event, lease: DaemonLease) -> int:
         """Run (holding ``lease``) until ``stop`` is set or a part fails; return the exit
@@ -69,48 +78,37 @@ class Daemon:
         event(log, "run.stopped", exit=self.exit_code)
         return self.exit_code
 
-    async def _check_token(self, bot: Bot, stop: asyncio.Event) -> None:
-        """getMe until it answers: a refused token exits 2 (configuration); passing
-        failures (5xx, a proxy's 502 page, no connection) are retried with backoff.
-        ``bot.me()`` keeps the answer, so polling does not ask again."""
-        me = await retrying(
-            bot.me,
-            what="getMe",
-            stop=stop,
-            backoff=self.options.startup_backoff,
-            api=self.settings.api_base,
-        )
-        if me is not None:
-            event(log, "telegram.connected", bot=me.username or me.id, api=self.settings.api_base)
+    async def _telegram(self, stack: AsyncExitStack, stop: asyncio.Event) -> TelegramSide | None:
+        """The Telegram side when BOT_TOKEN is set (aiogram imported in a thread, so the
+        lease heartbeat goes on), connected; None for an e-mail-only run."""
+        if self.settings.token is None:
+            return None
+        module = await asyncio.to_thread(importlib.import_module, "bot.run.telegram")
+        side: TelegramSide = module.TelegramSide(self.settings, self.options, self.db, self.health)
+        stack.push_async_callback(side.close)  # last: the sender needs it until the end
+        await side.connect(stop)
+        return side
+
+    def _workers(self, telegram: TelegramSide | None, lease: DaemonLease) -> list[Worker]:
+        """Everything that runs beside the scheduler until the stop. The e-mail sender
+        joins here as one more line when e-mail is on (``self.settings.email_enabled``):
+        ``workers.append(Worker("email_sender", EmailSender(self.db, mailer, opts).run))``."""
+        workers: list[Worker] = []
+        if telegram is not None:
+            workers.append(telegram.sender(owner=f"run-{lease.owner[:12]}"))
+        if self.bounces is not None and self.bounces.poller is not None:
+            workers.append(Worker("imap", self.bounces.run_poller))
+        return workers
 
     async def _serve(self, stack: AsyncExitStack, lease: DaemonLease, stop: asyncio.Event) -> None:
         settings, options = self.settings, self.options
-        # One outbound path: replies and the sender's digests share the limiter.
-        limiter = SharedLimiter(interactive_limits(settings))
-        bot = build_bot(settings, limiter)
-        stack.push_async_callback(bot.session.close)  # last: the sender needs it until the end
-        track_health(bot, self.health)
-        await self._check_token(bot, stop)
+        telegram = await self._telegram(stack, stop)
         if stop.is_set():
             return
-
-        dp = build_dispatcher(self.db, settings)
-        limits = limiter.limits
-        sender = Sender(
-            self.db,
-            DigestClient(bot, paid_broadcast=limits.paid_broadcast),
-            owner=f"run-{lease.owner[:12]}",
-            options=SenderOptions(
-                limits=limits, policy=RetryPolicy.for_minutes(settings.retry_for_minutes)
-            ),
-            limiter=limiter,
-        )
-        sender_stop = asyncio.Event()
-
         reporter = DeliveryReporter(self.db)
 
-        # The sender polls the outbox itself (due rows, not_before included) every second;
-        # the scheduler's drain and wake-up jobs report each issue once it has drained.
+        # The senders poll the outbox themselves (due rows, not_before included) every
+        # second; the scheduler's drain and wake-up jobs report each issue once drained.
         source = DbJobSource(
             self.db,
             owner=lease.owner,
@@ -131,29 +129,27 @@ class Daemon:
                 ("db:check", watch.check, options.check_seconds),
             ],
         )
-        server = UpdateServer(
-            dp,
-            bot,
-            settings,
-            options.webhook_url,
-            options.listen,
-            options.health_port,
-            self.health,
-            counts_reader(self.db.reader),
-            db=self.db,
+        counts = counts_reader(self.db.reader)
+        server: HttpServer = (
+            telegram.server(counts)
+            if telegram is not None
+            else SiteServer(self.db, settings, options.listen, self.health, counts)
         )
+        bounces = self.bounces = BounceIntake(self.db, settings)
+        stack.push_async_callback(bounces.close)
+        await bounces.start(options.imap_poll_seconds)  # OSError: the port is taken
 
         # May refuse (RunRefused, OSError for a port); retries passing API failures.
         await server.start(options.polling_timeout, stop, options.startup_backoff)
         if stop.is_set():
             await server.close()
             return
-        sender_task = asyncio.create_task(sender.run(sender_stop), name="sender")
+        workers = self._workers(telegram, lease)
         waiters = [
             asyncio.create_task(stop.wait()),
             asyncio.create_task(lease.lost.wait()),
             asyncio.create_task(watch.failed.wait()),
-            sender_task,
+            *(worker.start() for worker in workers),
             *server.tasks(),
         ]
         try:
@@ -164,7 +160,7 @@ class Daemon:
                 mode=self.health.mode,
                 pid=os.getpid(),
                 db=str(settings.db),
-                api=settings.api_base,
+                api=settings.api_base if telegram is not None else "-",
                 tz=settings.tz,
             )
             self.ready.set()
@@ -188,52 +184,11 @@ class Daemon:
                 )
                 self.exit_code = EXIT_FAILED
             await scheduler.stop()
-            sender_stop.set()
-            await self._finish_sender(sender, sender_task)
+            status = await finish(workers, self.db.path)
+            if status is not None and self.exit_code in (EXIT_OK, EXIT_FAILED):
+                self.exit_code = status
+            await bounces.close()
             await reporter.check()
             await server.close()
             for waiter in waiters[:3]:
                 waiter.cancel()
-
-    async def _finish_sender(self, sender: Sender, task: asyncio.Task[object]) -> None:
-        done, _ = await asyncio.wait([task], timeout=STOP_BUDGET)
-        if not done:
-            # Cancelling the sender cancels its calls in flight: each new message among
-            # them is recorded as uncertain (it may have reached Telegram) and resent
-            # after a delay at the next start; edits are simply made again.
-            before = sender.tally.uncertain
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            event(
-                log,
-                "sender.cut_short",
-                logging.WARNING,
-                after_s=STOP_BUDGET,
-                uncertain=sender.tally.uncertain - before,
-                hint="sends cut short may have reached Telegram; they are resent at the next start",
-            )
-            return
-        exc = task.exception()
-        if exc is None:
-            return
-        if isinstance(exc, SenderStopped):
-            event(log, "sender.stopped", logging.ERROR, error=str(exc))
-        else:
-            event(log, "sender.crashed", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
-        if self.exit_code == EXIT_OK or self.exit_code == EXIT_FAILED:
-            self.exit_code = self._exit_for(exc)
-
-    def _exit_for(self, exc: BaseException) -> int:
-        """A refused token is configuration (2); a damaged database 65; any other database
-        or file-system fault (disk full, read-only remount, I/O) may pass: 75; a bug, 1."""
-        cause = exc.__cause__ if isinstance(exc, SenderStopped) else exc
-        if cause is None:
-            return EXIT_UNUSABLE
-        if isinstance(cause, sqlite3.Error):
-            cause = explain(cause, self.db.path) or cause
-        if isinstance(cause, DatabaseDamaged):
-            return exits.DAMAGED
-        if isinstance(cause, sqlite3.Error | StoreError | OSError):
-            return exits.TEMPFAIL
-        return EXIT_FAILED

@@ -28,3 +28,4 @@ class RunOptions:
     watch_seconds: float = 2.0  # is the database file still the one opened? (a stat)
     check_seconds: float = 3600.0  # PRAGMA quick_check while running
     startup_backoff: tuple[float, ...] = STARTUP_BACKOFF  # waits between start-up retries
+    imap_poll_seconds: float = 60.0  # how often BOT_BOUNCE_IMAP_URL is read

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiosqlite
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramAPIError
@@ -31,9 +30,9 @@ from bot.config import Settings
 from bot.logs import event
 from bot.run.health import Counts, HealthState, add_health_route
 from bot.run.options import RunRefused
+from bot.run.site import listen, split_listen
 from bot.run.startup import retrying
 from bot.store.database import Database
-from bot.store.outbox import count_by_status
 from bot.web import build_app
 
 log = logging.getLogger("bot.run.updates")
@@ -60,22 +59,6 @@ class _PollTracker(BaseRequestMiddleware):
 
 def track_health(bot: Bot, state: HealthState) -> None:
     bot.session.middleware(_PollTracker(state))
-
-
-def counts_reader(conn: aiosqlite.Connection) -> Counts:
-    async def counts() -> dict[str, int]:
-        by_status = await count_by_status(conn)
-        return {
-            "pending_deliveries": by_status["pending"] + by_status["sending"],
-            "failed_deliveries": by_status["failed"],
-        }
-
-    return counts
-
-
-def split_listen(listen: str) -> tuple[str, int]:
-    host, _, port = listen.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 class UpdateServer:
@@ -153,17 +136,11 @@ class UpdateServer:
                 name="polling",
             )
         if self.serve_http:
-            self.runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-            await self.runner.setup()
             try:
-                await web.TCPSite(self.runner, self.host, self.port).start()
-            except OSError as exc:
-                await self.runner.cleanup()
-                self.runner = None
+                self.runner = await listen(app, self.host, self.port)
+            except OSError:
                 await self.stop_updates()
-                raise OSError(
-                    f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
-                ) from None
+                raise
             event(
                 log,
                 "http.listening",

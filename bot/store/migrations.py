@@ -328,6 +328,27 @@ _EMAIL_SUBSCRIBERS = _sql(
     "ALTER TABLE topics_rebuilt RENAME TO topics",
 )
 
+# Bounce bookkeeping (issue 14): every DSN or complaint received, whether it changed
+# anything or not, so a maintainer can see why an address was suppressed
+# (`bot email bounces`) and soft bounces can be counted within a window. ``report_key``
+# makes recording idempotent: an MTA delivers a report again after a 451.
+_BOUNCE_EVENTS = _sql(
+    """CREATE TABLE bounce_events (
+        id INTEGER PRIMARY KEY,
+        subscriber_id INTEGER REFERENCES email_subscribers(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        status TEXT,
+        recipient TEXT,
+        diagnostic TEXT NOT NULL DEFAULT '',
+        effect TEXT NOT NULL CHECK (effect IN ('suppressed', 'counted', 'none', 'unknown')),
+        report_key TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL CHECK (source IN ('smtp', 'imap', 'test')),
+        received_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX bounce_events_by_subscriber ON bounce_events (subscriber_id, received_at)",
+    "CREATE INDEX bounce_events_by_time ON bounce_events (received_at)",
+)
+
 # An e-mail subscriber can pause the digest from its preferences page (issue 15) and
 # resume it later with its topics and settings kept: ``paused_at`` is when, NULL while
 # the digest is mailed. Only ``status = 'confirmed' AND paused_at IS NULL`` is mailed
@@ -351,6 +372,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0014_chats_left_at", _CHATS_LEFT_AT),
     ("0015_email_subscribers", _EMAIL_SUBSCRIBERS),
     ("0016_outbox_text_preview", _OUTBOX_TEXT_PREVIEW),
+    ("0018_bounce_events", _BOUNCE_EVENTS),
     ("0019_subscriber_pause", _SUBSCRIBER_PAUSE),
 )
 
