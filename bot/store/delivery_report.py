@@ -14,7 +14,7 @@ from bot.store.outbox import STATUSES
 class DeliveryRow:
     id: int
     issue_date: str
-    chat_id: int
+    chat_id: int | None  # None: an e-mail row (``address`` names the subscriber)
     chat_title: str | None
     part_no: int
     status: str
@@ -23,6 +23,8 @@ class DeliveryRow:
     last_error: str | None
     edit: bool
     action: str = "send"  # delete / edit: withdrawing an unpublished issue
+    channel: str = "telegram"  # telegram | email
+    address: str | None = None  # the e-mail subscriber's address
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,10 @@ async def list_open(
     total = int(row[0]) if row else 0
     async with conn.execute(
         "SELECT o.id, coalesce(i.date, u.date), o.chat_id, c.title, o.part_no, o.status,"
-        " o.attempts, o.not_before, o.last_error, o.message_id IS NOT NULL, o.action"
+        " o.attempts, o.not_before, o.last_error, o.message_id IS NOT NULL, o.action,"
+        " o.channel, s.address"
         " FROM outbox o LEFT JOIN issues i ON i.id = o.issue_id"
+        " LEFT JOIN email_subscribers s ON s.id = o.subscriber_id"
         " LEFT JOIN unpublished_issues u ON u.id = o.unpublished_id"
         " LEFT JOIN chats c ON c.id = o.chat_id"
         f" WHERE o.status IN ({marks}) ORDER BY o.status = 'failed' DESC, o.id LIMIT ?",
@@ -60,7 +64,7 @@ async def list_open(
             DeliveryRow(
                 int(r[0]),
                 str(r[1]),
-                int(r[2]),
+                None if r[2] is None else int(r[2]),
                 r[3],
                 int(r[4]),
                 str(r[5]),
@@ -69,6 +73,8 @@ async def list_open(
                 r[8],
                 bool(r[9]),
                 str(r[10]),
+                str(r[11]),
+                None if r[12] is None else str(r[12]),
             )
             for r in await cur.fetchall()
         ]
