@@ -333,6 +333,8 @@ _EMAIL_SUBSCRIBERS = _sql(
 # set, ``chat_id`` NULL, one row per issue and subscriber: a mail is never edited, so a
 # re-publish never adds a second one). SQLite cannot drop NOT NULL, so the outbox is
 # rebuilt as in 0008, keeping every index; Telegram's queries name ``channel``.
+# ``failing_since``: when an e-mail row's current run of temporary failures began (it is
+# given up after BOT_MAIL_RETRY_FOR_MINUTES of them).
 _OUTBOX_COLUMNS_16 = f"{_OUTBOX_COLUMNS}, action, unpublished_id, uncertain_at, resent"
 _EMAIL_OUTBOX = _sql(
     """CREATE TABLE outbox_rebuilt (
@@ -359,6 +361,7 @@ _EMAIL_OUTBOX = _sql(
         resent INTEGER NOT NULL DEFAULT 0,
         channel TEXT NOT NULL DEFAULT 'telegram' CHECK (channel IN ('telegram', 'email')),
         subscriber_id INTEGER REFERENCES email_subscribers(id) ON DELETE CASCADE,
+        failing_since TEXT,
         CHECK ((issue_id IS NULL) = (unpublished_id IS NOT NULL)),
         CHECK (action = 'send' OR message_id IS NOT NULL),
         CHECK (channel <> 'telegram' OR (chat_id IS NOT NULL AND subscriber_id IS NULL)),
