@@ -244,3 +244,25 @@ async def pending_mail(conn: aiosqlite.Connection) -> int:
     ) as cur:
         row = await cur.fetchone()
     return int(row[0]) if row else 0
+
+
+async def mark_dropped(conn: aiosqlite.Connection, row_id: int, reason: str) -> None:
+    """Not sent, and never will be (nothing matches any more, a header cannot be built)."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'cancelled', last_error = ?, lease_owner = NULL,"
+        " lease_until = NULL WHERE id = ?",
+        (reason[:MAX_REASON], row_id),
+    )
+
+
+async def unsend(conn: aiosqlite.Connection, owner: str, row_ids: Sequence[int]) -> None:
+    """Rows marked sending that were never handed to the server (an orderly stop):
+    pending again, unleased, as if never claimed."""
+    for start in range(0, len(row_ids), 500):
+        group = row_ids[start : start + 500]
+        await conn.execute(
+            "UPDATE outbox SET status = 'pending', attempts = max(attempts - 1, 0),"
+            " lease_owner = NULL, lease_until = NULL"
+            f" WHERE lease_owner = ? AND status = 'sending' AND id IN ({_marks(group)})",
+            (owner, *group),
+        )

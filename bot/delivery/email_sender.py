@@ -1,0 +1,289 @@
+"""The e-mail sender: drains the outbox's e-mail rows through ONE SMTP pool, losing nothing.
+
+Public API (what `bot run` wires in)::
+
+    mailer = Mailer.from_settings(settings, pool_size=4)
+    options = EmailOptions.for_minutes(settings.mail_retry_for_minutes)
+    sender = EmailSender(db, mailer, options)
+    tally = await sender.run(stop_event)   # returns after stop_event is set
+    await mailer.close()
+
+:meth:`EmailSender.run` loops until ``stop`` is set: it claims due rows under a lease
+(about a second of sending at ``BOT_MAIL_RATE``), records them ``sending`` in one
+transaction, renders and sends each (:func:`bot.delivery.email_message.digest_message`,
+a render cache shared by the run) with ``workers`` concurrent sends through the mailer's
+pool — whose rate limiter is the one ``BOT_MAIL_RATE`` for all of them, counted when the
+server answers — and records each outcome (committed together every ``commit_every_s``):
+
+- 250 → ``sent``, and only then;
+- 4xx or no connection → pending again after a backoff, the server's text kept; after
+  ``BOT_MAIL_RETRY_FOR_MINUTES`` of failing → ``failed`` (``bot deliveries --retry``);
+- a connection lost after DATA (the mail may have arrived) → pending again, marked
+  uncertain: the next send counts as a possible duplicate (``resent``), as on Telegram;
+- 5xx → the subscriber is suppressed (``bounced``, reason = the server's text), the row
+  ``failed``, never retried.
+
+On stop, sends in progress finish and rows not yet handed to the server go back to
+pending. A SIGKILL leaves at most the rows in flight ``sending``: they are sent again
+once their lease expires (duplicates ≤ in flight; the Message-ID is the same, so a
+receiver can drop the copy). :meth:`send_due` is one claim-send-record round (tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from bot.delivery.email_message import MailCache, Reader, digest_message, reader_topics
+from bot.delivery.retry import RetryPolicy
+from bot.digest.model import Issue
+from bot.mail.mailer import Mailer
+from bot.mail.message import HeaderError
+from bot.mail.smtp import Outcome
+from bot.render.digest import Tags
+from bot.store import deliveries, email_outbox
+from bot.store.base import parse_stamp
+from bot.store.database import Database
+from bot.store.email_outbox import MailJob
+from bot.store.entry_topics import issue_tags
+from bot.store.issues import get_issue
+
+log = logging.getLogger("bot.delivery.email")
+DEFAULT_RETRY_MINUTES = 4320.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmailOptions:
+    """``workers``: concurrent sends (about the pool's size); ``window_s``: how much
+    sending (at the pool's rate) one claim takes; ``policy``: backoff and give-up span."""
+
+    workers: int = 4
+    window_s: float = 1.0
+    min_batch: int = 4
+    max_batch: int = 500
+    lease_s: float = 60.0
+    idle_poll_s: float = 1.0
+    commit_every_s: float = 0.2
+    uncertain_delay_s: float = 60.0
+    policy: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(
+            base=60.0, cap=3600.0, give_up_after_s=DEFAULT_RETRY_MINUTES * 60
+        )
+    )
+
+    @classmethod
+    def for_minutes(cls, retry_for_minutes: float) -> EmailOptions:
+        """The defaults, giving up after ``BOT_MAIL_RETRY_FOR_MINUTES`` of failures."""
+        policy = RetryPolicy(base=60.0, cap=3600.0, give_up_after_s=retry_for_minutes * 60)
+        return cls(policy=policy)
+
+
+@dataclass(slots=True)
+class MailTally:
+    sent: int = 0
+    retried: int = 0  # 4xx or no connection: pending again
+    given_up: int = 0  # failing for the whole span: failed
+    bounced: int = 0  # 5xx: subscriber suppressed
+    uncertain: int = 0  # connection lost after DATA
+    dropped: int = 0  # nothing matches the subscriber's topics any more
+
+
+@dataclass(slots=True)
+class _Result:
+    job: MailJob
+    outcome: Outcome | None  # None: dropped before sending (``reason``)
+    reason: str = ""
+
+
+def _owner() -> str:
+    return f"email:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _answer(outcome: Outcome) -> str:
+    return f"{outcome.code} {outcome.text}" if outcome.code else outcome.text
+
+
+class EmailSender:
+    """Sends the outbox's due e-mail rows through ``mailer`` (see the module doc)."""
+
+    def __init__(
+        self,
+        db: Database,
+        mailer: Mailer,
+        options: EmailOptions | None = None,
+        *,
+        owner: str | None = None,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.mailer = mailer
+        self.options = options or EmailOptions()
+        self.owner = owner or _owner()
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.tally = MailTally()
+        self.cache = MailCache()
+        self._issues: dict[int, tuple[int, Issue, Tags]] = {}
+        self._results: list[_Result] = []
+
+    def _batch(self) -> int:
+        rate = self.mailer.pool.rate
+        size = math.ceil(rate * self.options.window_s)
+        return max(self.options.min_batch, min(self.options.max_batch, size))
+
+    async def run(self, stop: asyncio.Event) -> MailTally:
+        """Send until ``stop`` is set; then finish the sends in progress, give back the
+        rest, and return what this run did."""
+        try:
+            while not stop.is_set():
+                if await self.send_due(stop) == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.options.idle_poll_s)
+        finally:
+            await self.db.write(lambda conn: deliveries.release(conn, self.owner))
+        return self.tally
+
+    async def send_due(self, stop: asyncio.Event | None = None) -> int:
+        """Claim the rows due now, send them, record every outcome; returns how many
+        rows were claimed (0: nothing due)."""
+        now = self.clock()
+        jobs = await self.db.write(
+            lambda conn: email_outbox.claim_mail(
+                conn, self.owner, now=now, lease_s=self.options.lease_s, limit=self._batch()
+            )
+        )
+        if not jobs:
+            return 0
+        ids = [job.id for job in jobs]
+        until = now + self.options.lease_s
+        ours = await self.db.write(
+            lambda conn: deliveries.mark_sending_many(conn, ids, self.owner, until)
+        )
+        loaded = {i: await self._load(i) for i in {job.issue_id for job in jobs}}
+        queue: asyncio.Queue[MailJob] = asyncio.Queue()
+        for job in jobs:
+            if job.id in ours and loaded[job.issue_id]:
+                queue.put_nowait(job)
+        flusher = asyncio.create_task(self._flush_loop())
+        try:
+            workers = max(1, self.options.workers)
+            await asyncio.gather(*(self._work(queue, stop) for _ in range(workers)))
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            left = [queue.get_nowait().id for _ in range(queue.qsize())]
+            await self._flush(left)
+        return len(jobs)
+
+    async def _load(self, issue_id: int) -> bool:
+        found = await email_outbox.issue_revision(self.db.reader, issue_id)
+        if found is None:
+            return False  # unpublished meanwhile: its rows are gone
+        date, revision = found
+        known = self._issues.get(issue_id)
+        if known is None or known[0] != revision:
+            stored = await get_issue(self.db.reader, date)
+            if stored is None:
+                return False
+            tags = await issue_tags(self.db.reader, issue_id)
+            self._issues[issue_id] = (revision, stored.issue, tags)
+        return True
+
+    async def _work(self, queue: asyncio.Queue[MailJob], stop: asyncio.Event | None) -> None:
+        while not queue.empty() and (stop is None or not stop.is_set()):
+            job = queue.get_nowait()
+            self._results.append(await self._send(job))
+
+    async def _send(self, job: MailJob) -> _Result:
+        revision, issue, tags = self._issues[job.issue_id]
+        reader = Reader(
+            job.subscriber_id,
+            job.address,
+            job.language,
+            job.summary_mode,
+            reader_topics(job.topics),
+        )
+        try:
+            message = digest_message(
+                issue, reader, self.mailer, revision=revision, tags=tags, cache=self.cache
+            )
+        except HeaderError as exc:
+            return _Result(job, None, f"the mail cannot be built: {exc}")
+        if message is None:
+            return _Result(job, None, "no entry matches the subscriber's topics any more")
+        return _Result(job, await self.mailer.pool.deliver(message, self.mailer.signer))
+
+    async def _flush_loop(self) -> None:
+        last_extend = self.clock()
+        while True:
+            await asyncio.sleep(self.options.commit_every_s)
+            await self._flush()
+            if self.clock() - last_extend > self.options.lease_s / 3:
+                last_extend = self.clock()
+                await self._extend(last_extend + self.options.lease_s)
+
+    async def _extend(self, until: float) -> None:
+        await self.db.write(lambda conn: deliveries.extend_leases(conn, self.owner, until))
+
+    async def _flush(self, unsent: list[int] | None = None) -> None:
+        results, self._results = self._results, []
+        if not results and not unsent:
+            return
+        now = self.clock()
+        sent = [r.job.id for r in results if r.outcome is not None and r.outcome.sent]
+        others = [r for r in results if r.outcome is None or not r.outcome.sent]
+
+        async def record(conn: aiosqlite.Connection) -> None:
+            await email_outbox.mark_mailed(conn, sent)
+            for result in others:
+                await self._record(conn, result, now)
+            if unsent:
+                await email_outbox.unsend(conn, self.owner, unsent)
+
+        await self.db.write(record)
+        self.tally.sent += len(sent)
+
+    async def _record(self, c: aiosqlite.Connection, result: _Result, now: float) -> None:
+        job, outcome = result.job, result.outcome
+        if outcome is None:
+            self.tally.dropped += 1
+            await email_outbox.mark_dropped(c, job.id, result.reason)
+            return
+        answer = _answer(outcome)
+        if outcome.status == "bounce":
+            self.tally.bounced += 1
+            log.info("mail to subscriber %s refused: %s", job.subscriber_id, answer)
+            await email_outbox.mark_bounced(c, job.id, job.subscriber_id, answer)
+            return
+        if outcome.uncertain:
+            self.tally.uncertain += 1
+            retry_at = now + self.options.uncertain_delay_s
+            await deliveries.mark_uncertain(c, job.id, retry_at, answer)
+            return
+        since = now if job.failing_since is None else _epoch(job.failing_since)
+        if self.options.policy.gives_up(now - since):
+            self.tally.given_up += 1
+            minutes = round(self.options.policy.give_up_after_s / 60)
+            reason = f"gave up after {minutes} min of temporary failures: {answer}"
+            await email_outbox.mark_given_up(c, job.id, reason)
+            return
+        self.tally.retried += 1
+        delay = self.options.policy.delay(job.attempts + 1, self.rng)
+        await email_outbox.mark_deferred(c, job.id, now=now, not_before=now + delay, reason=answer)
+
+
+def _epoch(stamp_text: str) -> float:
+    return parse_stamp(stamp_text).timestamp()
