@@ -31,16 +31,18 @@ async def enqueue_mail_issue(
     *,
     default_tz: str,
     revision_id: int | None = None,
+    first: bool = True,
     now: datetime | None = None,
 ) -> int:
-    """Add the e-mail rows of ``issue``; returns how many were added."""
+    """Add the e-mail rows of ``issue``; returns how many were added. ``first``: its
+    first publication (else a re-publish, which adds none for later subscribers)."""
     moment = now or datetime.now(UTC)
     now_s = to_stamp(moment)
     tags = await issue_tags(conn, issue_id)
     wanted: dict[tuple[tuple[str, ...], tuple[str, ...]], bool] = {}
     due: dict[tuple[str, str | None], str] = {}
     rows: list[tuple[int, str]] = []
-    for reader in await confirmed_recipients(conn, issue_id):
+    for reader in await confirmed_recipients(conn, None if first else issue_id):
         topics = (
             tuple(t.term for t in reader.topics if not t.exclude),
             tuple(t.term for t in reader.topics if t.exclude),

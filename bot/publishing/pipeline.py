@@ -76,6 +76,7 @@ async def publish_issue(
                 issue,
                 default_tz=settings.tz,
                 revision_id=ingested.revision_id,
+                first=ingested.status == "new",
             )
         published = Published(ingested, to_send, chats, served, queued, mails)
         if dry_run:

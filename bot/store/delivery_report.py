@@ -82,10 +82,13 @@ async def list_open(
 
 
 async def requeue_failed(conn: aiosqlite.Connection) -> int:
-    """Failed rows back to pending, due now; returns how many."""
+    """Failed rows back to pending, due now; returns how many. An e-mail row is
+    requeued only while its subscriber is confirmed (a 5xx bounce is never retried)."""
     cur = await conn.execute(
         "UPDATE outbox SET status = 'pending', not_before = ?, lease_owner = NULL,"
-        " lease_until = NULL WHERE status = 'failed'",
+        " lease_until = NULL, failing_since = NULL WHERE status = 'failed'"
+        " AND (channel = 'telegram' OR subscriber_id IN"
+        " (SELECT id FROM email_subscribers WHERE status = 'confirmed'))",
         (utc_now(),),
     )
     return cur.rowcount

@@ -72,7 +72,7 @@ async def confirmed_recipients(
     conn: aiosqlite.Connection, issue_id: int | None = None
 ) -> list[Recipient]:
     """Every confirmed subscriber with its topics (empty = every entry), by id; with
-    ``issue_id``, only those confirmed by the time the issue was first published."""
+    ``issue_id``, only those confirmed before the issue was first published."""
     sql = (
         "SELECT id, language, timezone, delivery_time, summary_mode FROM email_subscribers"
         " WHERE status = 'confirmed'"
@@ -81,7 +81,7 @@ async def confirmed_recipients(
     if issue_id is not None:
         sql += (
             " AND coalesce(confirmed_at, created_at)"
-            " <= (SELECT published_at FROM issues WHERE id = ?)"
+            " < (SELECT published_at FROM issues WHERE id = ?)"
         )
         args = (issue_id,)
     async with conn.execute(sql + " ORDER BY id", args) as cur:
