@@ -16,8 +16,8 @@ from bot.mail.mailer import Mailer
 from bot.publishing.unpublish import unpublish
 from bot.store.delivery_report import requeue_failed
 from bot.store.subscribers import find_subscriber, suppress, unsubscribe
-from tests.support.smtp_outbox import MailRig, mail_settings
 from tests.support.smtp import Sink, text_part
+from tests.support.smtp_outbox import MailRig, mail_settings
 from tests.support.store import make_entry, make_issue
 
 NCNN = make_entry("ncnn 推理加速三倍", url="https://example.org/ncnn", summary="ncnn 新版本")
