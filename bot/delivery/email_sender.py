@@ -176,14 +176,14 @@ class EmailSender:
         for job in jobs:
             if job.id in ours and loaded[job.issue_id]:
                 queue.put_nowait(job)
-        flusher = asyncio.create_task(self._flush_loop())
+        done = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_loop(done))
         try:
             workers = max(1, self.options.workers)
             await asyncio.gather(*(self._work(queue, stop) for _ in range(workers)))
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            done.set()  # never cancelled mid-write: a record taken is a record committed
+            await flusher
             left = [queue.get_nowait().id for _ in range(queue.qsize())]
             await self._flush(left)
         return len(jobs)
@@ -205,7 +205,8 @@ class EmailSender:
     async def _work(self, queue: asyncio.Queue[MailJob], stop: asyncio.Event | None) -> None:
         while not queue.empty() and (stop is None or not stop.is_set()):
             job = queue.get_nowait()
-            self._results.append(await self._send(job))
+            result = await self._send(job)  # not self._results.append(await …): the
+            self._results.append(result)  # list is swapped by _flush while we wait
 
     async def _send(self, job: MailJob) -> _Result:
         revision, issue, tags = self._issues[job.issue_id]
@@ -226,10 +227,11 @@ class EmailSender:
             return _Result(job, None, "no entry matches the subscriber's topics any more")
         return _Result(job, await self.mailer.pool.deliver(message, self.mailer.signer))
 
-    async def _flush_loop(self) -> None:
+    async def _flush_loop(self, done: asyncio.Event) -> None:
         last_extend = self.clock()
-        while True:
-            await asyncio.sleep(self.options.commit_every_s)
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), self.options.commit_every_s)
             await self._flush()
             if self.clock() - last_extend > self.options.lease_s / 3:
                 last_extend = self.clock()
