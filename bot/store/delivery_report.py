@@ -112,14 +112,15 @@ async def issue_progress(conn: aiosqlite.Connection, issue_id: int) -> IssueProg
 
 
 async def per_issue(
-    conn: aiosqlite.Connection, limit: int = 10
+    conn: aiosqlite.Connection, limit: int = 10, channel: str = "telegram"
 ) -> list[tuple[str, dict[str, int]]]:
-    """The latest issues with outbox rows: date → rows per status."""
+    """The latest issues with outbox rows of ``channel``: date → rows per status."""
     async with conn.execute(
         "SELECT i.date, o.status, count(*) FROM outbox o JOIN issues i ON i.id = o.issue_id"
-        " WHERE o.issue_id IN (SELECT DISTINCT issue_id FROM outbox ORDER BY issue_id DESC"
-        " LIMIT ?) GROUP BY i.date, o.status ORDER BY i.date DESC",
-        (limit,),
+        " WHERE o.channel = ? AND o.issue_id IN (SELECT DISTINCT issue_id FROM outbox"
+        " WHERE channel = ? ORDER BY issue_id DESC LIMIT ?)"
+        " GROUP BY i.date, o.status ORDER BY i.date DESC",
+        (channel, channel, limit),
     ) as cur:
         found: dict[str, dict[str, int]] = {}
         for date, status, n in await cur.fetchall():
@@ -127,12 +128,25 @@ async def per_issue(
     return list(found.items())
 
 
+async def email_subscribers(conn: aiosqlite.Connection) -> dict[str, int]:
+    """E-mail subscribers per status (every status present; all 0 when there are none)."""
+    counts = dict.fromkeys(("confirmed", "unconfirmed", "unsubscribed", "bounced", "complained"), 0)
+    async with conn.execute(
+        "SELECT status, count(*) FROM email_subscribers GROUP BY status"
+    ) as cur:
+        for status, n in await cur.fetchall():
+            counts[str(status)] = int(n)
+    return counts
+
+
 async def failure_reasons(
     conn: aiosqlite.Connection, status: str = "failed"
 ) -> list[tuple[str, int]]:
-    """Why rows are ``status`` (failed, or cancelled), most frequent first."""
+    """Why rows are ``status`` (failed, or cancelled), most frequent first; an e-mail
+    row's reason starts with ``e-mail:``."""
     async with conn.execute(
-        "SELECT coalesce(last_error, 'no reason recorded'), count(*) FROM outbox"
+        "SELECT CASE channel WHEN 'email' THEN 'e-mail: ' ELSE '' END"
+        " || coalesce(last_error, 'no reason recorded'), count(*) FROM outbox"
         " WHERE status = ? GROUP BY 1 ORDER BY count(*) DESC, 1",
         (status,),
     ) as cur:
