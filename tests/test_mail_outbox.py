@@ -221,3 +221,23 @@ async def test_the_smtp_password_never_reaches_the_logs(
     assert caplog.records  # something was logged
     assert password not in caplog.text and "s3cret" not in caplog.text
     assert not any(password in str(r[3]) for r in rows)
+
+
+async def test_the_bytes_sent_are_digest_message_byte_for_byte(mail_rig: MailRig) -> None:
+    from bot.delivery.email_bytes import _normalized, digest_bytes
+    from bot.delivery.email_message import MailCache, Reader, digest_message
+
+    cache = MailCache()
+    readers = [
+        Reader(1, "ann@example.org", "zh", "full", (("ncnn", "ncnn", False),)),
+        Reader(2, "bob@example.org", "en", "compact"),
+        Reader(3, "bea@example.org", "en", "compact"),
+    ]
+    for reader in readers:
+        fast = digest_bytes(ISSUE, reader, mail_rig.mailer, cache=cache)
+        slow = digest_message(ISSUE, reader, mail_rig.mailer)
+        assert fast is not None and slow is not None
+        assert _normalized(fast.data) == _normalized(slow.data)
+        assert (fast.message_id, fast.envelope_sender) == (slow.message_id, slow.envelope_sender)
+    assert sum(t is not None for t in cache.templates.values()) == 3  # one per topic set
+    assert cache.renders == 3

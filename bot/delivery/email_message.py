@@ -11,6 +11,8 @@ only on (issue revision, language, summary mode, topics). :class:`MailCache` kee
 per such key, rendered once with placeholder links and address; each subscriber's mail
 then only substitutes its own links and address. 10,000 subscribers with a dozen
 distinct topic sets cost a dozen renders.
+The sender sends :func:`bot.delivery.email_bytes.digest_bytes`: the same message,
+serialized from a template per cache key.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from bot.digest.model import Issue
 from bot.mail.mailer import Mailer
@@ -28,10 +30,13 @@ from bot.mail.message import Outgoing, build_message, make_message_id
 from bot.render.digest import Tags
 from bot.render.email import RenderedMail, render_email_digest
 from bot.store.topics import Topic
+
+if TYPE_CHECKING:
+    from bot.delivery.email_bytes import Template
 from bot.topics.filter import term_label
 
-_ADDRESS: Final = "reader-7f3a9c51@placeholder.invalid"
-_UNSUBSCRIBE: Final = "https://placeholder.invalid/unsubscribe-7f3a9c51"
+ADDRESS: Final = "reader-7f3a9c51@placeholder.invalid"
+UNSUBSCRIBE: Final = "https://placeholder.invalid/unsubscribe-7f3a9c51"
 _PREFERENCES: Final = "https://placeholder.invalid/preferences-7f3a9c51"
 CacheKey = tuple[object, ...]
 
@@ -56,6 +61,7 @@ class MailCache:
         self.size = size
         self.renders = 0
         self._items: OrderedDict[CacheKey, RenderedMail | None] = OrderedDict()
+        self.templates: dict[CacheKey, Template | None] = {}  # bot.delivery.email_bytes
 
     def get(self, key: CacheKey) -> tuple[bool, RenderedMail | None]:
         if key in self._items:
@@ -67,7 +73,8 @@ class MailCache:
         self.renders += 1
         self._items[key] = mail
         while len(self._items) > self.size:
-            self._items.popitem(last=False)
+            dropped, _ = self._items.popitem(last=False)
+            self.templates.pop(dropped, None)
 
 
 def _render(
@@ -97,7 +104,7 @@ def _render(
 def _personal(mail: RenderedMail, address: str, unsub: str, prefs: str) -> RenderedMail | None:
     """The cached mail with this reader's address and links, or None if a placeholder is
     missing from a part (a template that transforms them): then render directly."""
-    pairs = ((_ADDRESS, address), (_UNSUBSCRIBE, unsub), (_PREFERENCES, prefs))
+    pairs = ((ADDRESS, address), (UNSUBSCRIBE, unsub), (_PREFERENCES, prefs))
     body, text = mail.html, mail.text
     for placeholder, value in pairs:
         if placeholder not in body or placeholder not in text:
@@ -126,7 +133,7 @@ def render_for(
     key: CacheKey = (issue.date, revision, reader.language, reader.summary_mode, reader.topics)
     hit, mail = cache.get(key)
     if not hit:
-        mail = _render(issue, reader, tags, _ADDRESS, _UNSUBSCRIBE, _PREFERENCES)
+        mail = _render(issue, reader, tags, ADDRESS, UNSUBSCRIBE, _PREFERENCES)
         cache.put(key, mail)
     if mail is None:
         return None
@@ -165,6 +172,7 @@ def digest_message(
         unsubscribe_url=mailer.link("unsubscribe", reader.id),
         unsubscribe_mailto=mailer.unsubscribe_mailto(reader.id),
         date=date,
+        base64=True,
     )
 
 

@@ -10,9 +10,9 @@ Public API (what `bot run` wires in)::
 
 :meth:`EmailSender.run` loops until ``stop`` is set: it claims due rows under a lease
 (about a second of sending at ``BOT_MAIL_RATE``), records them ``sending`` in one
-transaction, renders and sends each (:func:`bot.delivery.email_message.digest_message`,
-a render cache shared by the run) with ``workers`` concurrent sends through the mailer's
-pool — whose rate limiter is the one ``BOT_MAIL_RATE`` for all of them, counted when the
+transaction, renders and sends each (:func:`bot.delivery.email_bytes.digest_bytes`, the
+bytes of :func:`bot.delivery.email_message.digest_message`, cached per topic set) with
+``workers`` concurrent sends through the mailer's pool — whose rate limiter is the one ``BOT_MAIL_RATE`` for all of them, counted when the
 server answers — and records each outcome (committed together every ``commit_every_s``):
 
 - 250 → ``sent``, and only then;
@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 
 import aiosqlite
 
-from bot.delivery.email_message import MailCache, Reader, digest_message, reader_topics
+from bot.delivery.email_bytes import digest_bytes
+from bot.delivery.email_message import MailCache, Reader, reader_topics
 from bot.delivery.retry import RetryPolicy
 from bot.digest.model import Issue
 from bot.mail.mailer import Mailer
@@ -218,14 +219,17 @@ class EmailSender:
             reader_topics(job.topics),
         )
         try:
-            message = digest_message(
+            mail = digest_bytes(
                 issue, reader, self.mailer, revision=revision, tags=tags, cache=self.cache
             )
         except HeaderError as exc:
             return _Result(job, None, f"the mail cannot be built: {exc}")
-        if message is None:
+        if mail is None:
             return _Result(job, None, "no entry matches the subscriber's topics any more")
-        return _Result(job, await self.mailer.pool.deliver(message, self.mailer.signer))
+        signer = self.mailer.signer
+        data = signer.sign(mail.data) if signer is not None else mail.data
+        outcome = await self.mailer.pool.send(data, mail.envelope_sender, mail.recipient)
+        return _Result(job, outcome)
 
     async def _flush_loop(self, done: asyncio.Event) -> None:
         last_extend = self.clock()
