@@ -7,9 +7,9 @@ machine. :func:`digest_bytes` therefore serializes
 by ``build_message`` with placeholder recipient data, and fills in each subscriber's
 ``To``, ``Message-ID``, VERP ``Return-Path``, ``List-Unsubscribe`` and ``Date`` and the
 base64 of their two parts. The first mail of each template is also built the slow way
-and compared byte for byte (Date and MIME boundary aside); a template that differs is dropped and every
-mail of its key is built the slow way. Values that are not plain ASCII header text (an
-internationalized address) take the slow way too.
+and compared byte for byte (Date and MIME boundary aside); a template that differs is
+dropped and every mail of its key is built the slow way. Values that are not plain
+ASCII header text take the slow way too.
 """
 
 from __future__ import annotations
