@@ -13,7 +13,8 @@ Public API (what `bot run` wires in)::
 transaction, renders and sends each (:func:`bot.delivery.email_bytes.digest_bytes`, the
 bytes of :func:`bot.delivery.email_message.digest_message`, cached per topic set) with
 ``workers`` concurrent sends through the mailer's pool — whose rate limiter is the one
-``BOT_MAIL_RATE`` for all of them, counted when the server answers — and records each outcome (committed together every ``commit_every_s``):
+``BOT_MAIL_RATE`` for all of them, counted when the server answers — and records each
+outcome (committed together every ``commit_every_s``):
 
 - 250 → ``sent``, and only then;
 - 4xx or no connection → pending again after a backoff, the server's text kept; after
