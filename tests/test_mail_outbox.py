@@ -241,3 +241,32 @@ async def test_the_bytes_sent_are_digest_message_byte_for_byte(mail_rig: MailRig
         assert (fast.message_id, fast.envelope_sender) == (slow.message_id, slow.envelope_sender)
     assert sum(t is not None for t in cache.templates.values()) == 2  # one per render key
     assert cache.renders == 2  # bob and bea share one
+
+
+async def test_an_orderly_stop_gives_back_what_was_not_sent(mail_rig: MailRig) -> None:
+    import asyncio
+
+    from bot.mail.smtp import SmtpPool
+
+    for n in range(40):
+        await mail_rig.subscriber(f"r{n}@example.org")
+    await mail_rig.publish(ISSUE)
+    mail_rig.mailer.pool = SmtpPool(mail_rig.mailer.pool.url, size=2, rate=40)
+    stop = asyncio.Event()
+    sender = mail_rig.sender(EmailOptions(workers=2))
+    running = asyncio.create_task(sender.run(stop))
+    received = mail_rig.sink.handler.received
+    while len(received) < 5:  # noqa: ASYNC110 - the SMTP server's thread records them
+        await asyncio.sleep(0.02)
+    stop.set()
+    tally = await asyncio.wait_for(running, 30)
+    await mail_rig.mailer.pool.close()
+    rows = await mail_rig.rows()
+    statuses = [r[1] for r in rows]
+    assert 0 < tally.sent == statuses.count("sent") == len(received) < 40
+    assert set(statuses) == {"sent", "pending"}  # nothing left "sending"
+    async with mail_rig.database.reader.execute(
+        "SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL"
+    ) as cur:
+        assert (await cur.fetchone()) == (0,)
+    assert [r[2] for r in rows if r[1] == "pending"] == [0] * statuses.count("pending")

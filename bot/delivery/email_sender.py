@@ -27,7 +27,8 @@ outcome (committed together every ``commit_every_s``):
 On stop, sends in progress finish and rows not yet handed to the server go back to
 pending. A SIGKILL leaves at most the rows in flight ``sending``: they are sent again
 once their lease expires (duplicates ≤ in flight; the Message-ID is the same, so a
-receiver can drop the copy). :meth:`send_due` is one claim-send-record round (tests).
+receiver can drop the copy). :meth:`send_due` is one claim-send-record round (tests,
+`bot email test`-like one-shot sends).
 """
 
 from __future__ import annotations
@@ -42,13 +43,13 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.delivery.email_bytes import digest_bytes
 from bot.delivery.email_message import MailCache, Reader, reader_topics
-from bot.delivery.retry import RetryPolicy
+from bot.delivery.email_state import EmailOptions, MailTally
 from bot.digest.model import Issue
 from bot.mail.mailer import Mailer
 from bot.mail.message import HeaderError
@@ -61,44 +62,10 @@ from bot.store.email_outbox import MailJob
 from bot.store.entry_topics import issue_tags
 from bot.store.issues import get_issue
 
+__all__ = ["EmailOptions", "EmailSender", "MailTally"]
+
 log = logging.getLogger("bot.delivery.email")
-DEFAULT_RETRY_MINUTES = 4320.0
-
-
-@dataclass(frozen=True, slots=True)
-class EmailOptions:
-    """``workers``: concurrent sends (about the pool's size); ``window_s``: how much
-    sending (at the pool's rate) one claim takes; ``policy``: backoff and give-up span."""
-
-    workers: int = 4
-    window_s: float = 1.0
-    min_batch: int = 4
-    max_batch: int = 500
-    lease_s: float = 60.0
-    idle_poll_s: float = 1.0
-    commit_every_s: float = 0.2
-    uncertain_delay_s: float = 60.0
-    policy: RetryPolicy = field(
-        default_factory=lambda: RetryPolicy(
-            base=60.0, cap=3600.0, give_up_after_s=DEFAULT_RETRY_MINUTES * 60
-        )
-    )
-
-    @classmethod
-    def for_minutes(cls, retry_for_minutes: float) -> EmailOptions:
-        """The defaults, giving up after ``BOT_MAIL_RETRY_FOR_MINUTES`` of failures."""
-        policy = RetryPolicy(base=60.0, cap=3600.0, give_up_after_s=retry_for_minutes * 60)
-        return cls(policy=policy)
-
-
-@dataclass(slots=True)
-class MailTally:
-    sent: int = 0
-    retried: int = 0  # 4xx or no connection: pending again
-    given_up: int = 0  # failing for the whole span: failed
-    bounced: int = 0  # 5xx: subscriber suppressed
-    uncertain: int = 0  # connection lost after DATA
-    dropped: int = 0  # nothing matches the subscriber's topics any more
+REFILL_S = 0.05  # how often run() looks whether the queue needs more rows
 
 
 @dataclass(slots=True)
@@ -147,19 +114,44 @@ class EmailSender:
 
     async def run(self, stop: asyncio.Event) -> MailTally:
         """Send until ``stop`` is set; then finish the sends in progress, give back the
-        rest, and return what this run did."""
+        rest, and return what this run did. The workers keep sending while the next
+        rows are claimed (when less than half a claim is left), so the pool never idles
+        between claims."""
+        queue: asyncio.Queue[MailJob | None] = asyncio.Queue()
+        done = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_loop(done))
+        workers = [
+            asyncio.create_task(self._serve(queue)) for _ in range(max(1, self.options.workers))
+        ]
+        left: list[int] = []
         try:
             while not stop.is_set():
-                if await self.send_due(stop) == 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.options.idle_poll_s)
+                wait = REFILL_S
+                if queue.qsize() <= self._batch() // 2 and not await self._claim_into(queue):
+                    wait = self.options.idle_poll_s if queue.empty() else REFILL_S
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
         finally:
+            while not queue.empty():
+                job = queue.get_nowait()
+                if job is not None:
+                    left.append(job.id)
+            for _ in workers:
+                queue.put_nowait(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            done.set()  # never cancelled mid-write: a record taken is a record committed
+            await flusher
+            await self._flush(left)
             await self.db.write(lambda conn: deliveries.release(conn, self.owner))
         return self.tally
 
-    async def send_due(self, stop: asyncio.Event | None = None) -> int:
-        """Claim the rows due now, send them, record every outcome; returns how many
-        rows were claimed (0: nothing due)."""
+    async def _serve(self, queue: asyncio.Queue[MailJob | None]) -> None:
+        while (job := await queue.get()) is not None:
+            result = await self._send(job)  # not self._results.append(await …): the
+            self._results.append(result)  # list is swapped by _flush while we wait
+
+    async def _claim_into(self, queue: asyncio.Queue[MailJob | None]) -> int:
+        """Claim the rows due now, mark them sending and queue them; how many claimed."""
         now = self.clock()
         jobs = await self.db.write(
             lambda conn: email_outbox.claim_mail(
@@ -174,21 +166,30 @@ class EmailSender:
             lambda conn: deliveries.mark_sending_many(conn, ids, self.owner, until)
         )
         loaded = {i: await self._load(i) for i in {job.issue_id for job in jobs}}
-        queue: asyncio.Queue[MailJob] = asyncio.Queue()
         for job in jobs:
             if job.id in ours and loaded[job.issue_id]:
                 queue.put_nowait(job)
+        return len(jobs)
+
+    async def send_due(self) -> int:
+        """One round: claim the rows due now, send them all, record every outcome;
+        returns how many rows were claimed (0: nothing due)."""
+        queue: asyncio.Queue[MailJob | None] = asyncio.Queue()
+        claimed = await self._claim_into(queue)
+        if not claimed:
+            return 0
         done = asyncio.Event()
         flusher = asyncio.create_task(self._flush_loop(done))
+        workers = max(1, self.options.workers)
+        for _ in range(workers):
+            queue.put_nowait(None)
         try:
-            workers = max(1, self.options.workers)
-            await asyncio.gather(*(self._work(queue, stop) for _ in range(workers)))
+            await asyncio.gather(*(self._serve(queue) for _ in range(workers)))
         finally:
-            done.set()  # never cancelled mid-write: a record taken is a record committed
+            done.set()
             await flusher
-            left = [queue.get_nowait().id for _ in range(queue.qsize())]
-            await self._flush(left)
-        return len(jobs)
+            await self._flush()
+        return claimed
 
     async def _load(self, issue_id: int) -> bool:
         found = await email_outbox.issue_revision(self.db.reader, issue_id)
@@ -203,12 +204,6 @@ class EmailSender:
             tags = await issue_tags(self.db.reader, issue_id)
             self._issues[issue_id] = (revision, stored.issue, tags)
         return True
-
-    async def _work(self, queue: asyncio.Queue[MailJob], stop: asyncio.Event | None) -> None:
-        while not queue.empty() and (stop is None or not stop.is_set()):
-            job = queue.get_nowait()
-            result = await self._send(job)  # not self._results.append(await …): the
-            self._results.append(result)  # list is swapped by _flush while we wait
 
     async def _send(self, job: MailJob) -> _Result:
         revision, issue, tags = self._issues[job.issue_id]

@@ -6,7 +6,7 @@ Standalone (not part of the test run): ``.venv/bin/python tests/bench/email.py``
 Creates ``--subscribers`` confirmed subscribers with mixed topics (everything, catalogue
 topics, free words, exclusions) in a fresh database, publishes the seed issue through
 the one publishing pipeline, and runs :class:`bot.delivery.email_sender.EmailSender`
-(one SMTP pool of 4 connections, ``BOT_MAIL_RATE=--rate``) against an aiosmtpd sink in
+(one SMTP pool of ``--connections`` connections, default 4, ``BOT_MAIL_RATE=--rate``) against an aiosmtpd sink in
 a child process (so the sink's CPU is not the sender's). Measures the achieved rate
 against the configured one, lost and duplicated mails (every subscriber with a row must
 receive exactly one), the sender's CPU seconds per 1,000 mails and the renders made.
@@ -208,8 +208,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                     " ON s.id = o.subscriber_id WHERE o.channel = 'email'"
                 ) as cur:
                     expected = {str(r[0]) for r in await cur.fetchall()}
-                mailer = Mailer.from_settings(settings, pool_size=4)
-                sender = EmailSender(db, mailer, EmailOptions(workers=4))
+                mailer = Mailer.from_settings(settings, pool_size=args.connections)
+                sender = EmailSender(db, mailer, EmailOptions(workers=args.connections))
                 sender.cache = MailCache()
                 cpu = time.process_time()
                 elapsed = await drain(db, sender)
@@ -229,6 +229,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     base_cpu_1000 = base_cpu / max(n_base, 1) * 1000
     return {
         "subscribers": args.subscribers,
+        "connections": args.connections,
         "mails_queued": published.mails,
         "mails_received": sent,
         "lost": len(expected - set(got)),
@@ -257,5 +258,6 @@ if __name__ == "__main__":
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--baseline", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=4)
     arguments = parser.parse_args()
     print(json.dumps(asyncio.run(main(arguments)), ensure_ascii=False))
