@@ -71,6 +71,7 @@ async def test_sigkill_mid_send_then_restart_loses_no_mail(
     await proc.wait()
     before = len(received)
     assert 0 < before < READERS  # really killed mid-run
+    assert max(Counter(r.rcpt_tos[0] for r in received).values()) == 1  # none sent twice
     async with mail_rig.database.reader.execute(
         "SELECT count(*) FROM outbox WHERE channel = 'email' AND status = 'sending'"
     ) as cur:

@@ -121,7 +121,8 @@ async def enqueue_mail(
 async def claim_mail(
     conn: aiosqlite.Connection, owner: str, *, now: float, lease_s: float, limit: int
 ) -> list[MailJob]:
-    """Lease up to ``limit`` due e-mail rows nobody else holds, oldest first. Rows of
+    """Lease up to ``limit`` due e-mail rows nobody else holds, oldest first (ours only
+    when pending again: a row of ours marked sending is queued or being sent). Rows of
     subscribers no longer confirmed are cancelled with the reason instead; a row found
     ``sending`` (its sender died mid-send) is marked uncertain: sending it again may
     duplicate it, and is counted so."""
@@ -132,7 +133,8 @@ async def claim_mail(
         " JOIN email_subscribers s ON s.id = o.subscriber_id"
         " WHERE o.channel = 'email' AND o.status IN ('pending', 'sending')"
         " AND (o.not_before IS NULL OR o.not_before <= ?)"
-        " AND (o.lease_owner IS NULL OR o.lease_until < ? OR o.lease_owner = ?)"
+        " AND (o.lease_owner IS NULL OR o.lease_until < ?"
+        "      OR (o.lease_owner = ? AND o.status = 'pending'))"
         " ORDER BY o.not_before, o.id LIMIT ?",
         (now_s, now_s, owner, limit),
     ) as cur:

@@ -6,10 +6,11 @@ Standalone (not part of the test run): ``.venv/bin/python tests/bench/email.py``
 Creates ``--subscribers`` confirmed subscribers with mixed topics (everything, catalogue
 topics, free words, exclusions) in a fresh database, publishes the seed issue through
 the one publishing pipeline, and runs :class:`bot.delivery.email_sender.EmailSender`
-(one SMTP pool of ``--connections`` connections, default 4, ``BOT_MAIL_RATE=--rate``) against an aiosmtpd sink in
-a child process (so the sink's CPU is not the sender's). Measures the achieved rate
-against the configured one, lost and duplicated mails (every subscriber with a row must
-receive exactly one), the sender's CPU seconds per 1,000 mails and the renders made.
+(one SMTP pool of ``--connections`` connections, default 4, ``BOT_MAIL_RATE=--rate``)
+against an aiosmtpd sink in a child process (so the sink's CPU is not the sender's).
+Measures the achieved rate against the configured one, lost and duplicated mails
+(every subscriber with a row must receive exactly one), the sender's CPU seconds per
+1,000 mails and the renders made.
 
 Baseline in the same run: the first ``--baseline`` of the same mails built and sent by
 a naive loop — render each with ``digest_message`` (no cache) and send it with
