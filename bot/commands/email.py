@@ -60,7 +60,7 @@ SOURCE_OPTION = click.option(
 
 @click.group()
 def email() -> None:
-    """E-mail subscribers: add, remove, list, import, export."""
+    """E-mail subscribers: add, remove, list, import, export, test."""
 
 
 def _settings() -> Settings:
@@ -372,3 +372,12 @@ def export(status: str | None, db_path: Path | None) -> None:
             ]
         )
     click.echo(out.getvalue(), nl=False)
+
+
+def _register_test() -> None:
+    from bot.commands.email_test import test
+
+    email.add_command(test)
+
+
+_register_test()
