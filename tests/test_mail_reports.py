@@ -1,5 +1,6 @@
 """`bot stats` and `bot deliveries` cover e-mail: subscribers per status, mails per issue,
-the address and the mail server's answer of each open row; --retry leaves bounces alone."""
+the address and the mail server's answer of each open row; --retry leaves bounces alone;
+`bot publish` says how many digest mails it queued."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ async def test_stats_and_deliveries_show_the_email_channel(
     await mail_rig.publish(ISSUE)
     await mail_rig.sender().send_due()
     env = {"BOT_DB": str(db_path)}
-
     code, out, err = await run_bot(env, "stats")
     assert code == 0, err
     assert "E-mail subscribers: 2 confirmed" in out and "1 bounced" in out
@@ -42,3 +42,12 @@ async def test_stats_and_deliveries_show_the_email_channel(
 
     code, out, _ = await run_bot(env, "deliveries", "--retry")
     assert code == 0 and out.startswith("0 failed deliveries requeued")
+
+    path = db_path.parent / "2026-12-04.md"
+    path.write_text(
+        "# 嵌入式AI简报 (2026-12-04)\n\n## 论文\n\n- [ncnn 新版 | 优图](https://b.example/n)\n",
+        encoding="utf-8",
+    )
+    code, out, err = await run_bot(env, "publish", str(path))
+    assert code == 0, err
+    assert "E-mail: 2 digest mails queued" in out  # ann and cat; bob bounced
