@@ -210,7 +210,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 ) as cur:
                     expected = {str(r[0]) for r in await cur.fetchall()}
                 mailer = Mailer.from_settings(settings, pool_size=args.connections)
-                sender = EmailSender(db, mailer, EmailOptions(workers=args.connections))
+                sender = EmailSender(
+                    db, mailer, EmailOptions(workers=args.workers or 2 * args.connections)
+                )
                 sender.cache = MailCache()
                 cpu = time.process_time()
                 elapsed = await drain(db, sender)
@@ -231,6 +233,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "subscribers": args.subscribers,
         "connections": args.connections,
+        "workers": args.workers or 2 * args.connections,
         "mails_queued": published.mails,
         "mails_received": sent,
         "lost": len(expected - set(got)),
@@ -260,5 +263,6 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--baseline", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=0, help="default: 2 per connection")
     arguments = parser.parse_args()
     print(json.dumps(asyncio.run(main(arguments)), ensure_ascii=False))
