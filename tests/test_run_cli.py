@@ -61,6 +61,15 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
             {
                 "BOT_SMTP_URL": "smtp://u:pw-secret-1@127.0.0.1:2525",
                 "BOT_SECRET_KEY": "k" * 32,
+                "BOT_PUBLIC_URL": "http://digest.example.org",
+            },
+            (),
+            "BOT_PUBLIC_URL http://digest.example.org is not https",
+        ),
+        (
+            {
+                "BOT_SMTP_URL": "smtp://u:pw-secret-1@127.0.0.1:2525",
+                "BOT_SECRET_KEY": "k" * 32,
                 "BOT_PUBLIC_URL": "https://d.example.org",
                 "BOT_BOUNCE_IMAP_URL": "imaps://:pw-secret-1@imap.example.org/INBOX",
             },

@@ -132,6 +132,7 @@ def _configure(
 def _check_channels(settings: Settings) -> None:
     """At least one channel, and what each one that is on needs (exit 2 otherwise)."""
     from bot.mail.imap import ImapError, ImapUrl
+    from bot.mail.message import local_http
 
     if settings.token is None and not settings.email_enabled:
         raise UnusableInput(
@@ -148,6 +149,13 @@ def _check_channels(settings: Settings) -> None:
         raise UnusableInput(
             "e-mail is on (BOT_SMTP_URL is set) but BOT_PUBLIC_URL is not: set it to the"
             " https address of this site, the base of every link in mails"
+        )
+    url = settings.public_url or ""
+    if settings.email_enabled and not url.startswith("https://") and not local_http(url):
+        raise UnusableInput(
+            f"BOT_PUBLIC_URL {url} is not https: mail clients' one-click unsubscribe"
+            " (RFC 8058) needs an https address; plain http is only for this machine"
+            " (http://127.0.0.1:PORT)"
         )
     if settings.bounce_imap_url is not None:
         try:

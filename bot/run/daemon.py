@@ -29,7 +29,10 @@ from typing import Protocol
 
 from bot import exits
 from bot.config import Settings
+from bot.delivery.email_sender import EmailSender
+from bot.delivery.email_state import EmailOptions
 from bot.logs import event
+from bot.mail.mailer import Mailer
 from bot.publishing.release import publish_text
 from bot.run.bounces import BounceIntake
 from bot.run.health import Counts, HealthState
@@ -42,6 +45,8 @@ from bot.run.workers import STOP_BUDGET, Worker, finish
 from bot.store.database import Database
 
 log = logging.getLogger("bot.run")
+# Reused SMTP connections of the e-mail sender (they share one BOT_MAIL_RATE).
+MAIL_CONNECTIONS = 4
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = exits.OK, exits.FAILED, exits.CONFIG
 __all__ = ["STOP_BUDGET", "Daemon"]
@@ -89,13 +94,21 @@ class Daemon:
         await side.connect(stop)
         return side
 
-    def _workers(self, telegram: TelegramSide | None, lease: DaemonLease) -> list[Worker]:
-        """Everything that runs beside the scheduler until the stop. The e-mail sender
-        joins here as one more line when e-mail is on (``self.settings.email_enabled``):
-        ``workers.append(Worker("email_sender", EmailSender(self.db, mailer, opts).run))``."""
+    def _workers(
+        self, stack: AsyncExitStack, telegram: TelegramSide | None, lease: DaemonLease
+    ) -> list[Worker]:
+        """Everything that runs beside the scheduler until the stop: the chat sender, the
+        e-mail sender (one SMTP pool, so one ``BOT_MAIL_RATE``) and the IMAP poller."""
         workers: list[Worker] = []
         if telegram is not None:
             workers.append(telegram.sender(owner=f"run-{lease.owner[:12]}"))
+        if self.settings.email_enabled:
+            mailer = Mailer.from_settings(self.settings, pool_size=MAIL_CONNECTIONS)
+            stack.push_async_callback(mailer.close)  # after the sender has stopped
+            options = EmailOptions.for_minutes(self.settings.mail_retry_for_minutes)
+            sender = EmailSender(self.db, mailer, options, owner=f"mail-{lease.owner[:12]}")
+            hint = "mails not handed to the server go back to pending for the next start"
+            workers.append(Worker("email_sender", sender.run, hint=hint))
         if self.bounces is not None and self.bounces.poller is not None:
             workers.append(Worker("imap", self.bounces.run_poller))
         return workers
@@ -144,7 +157,7 @@ class Daemon:
         if stop.is_set():
             await server.close()
             return
-        workers = self._workers(telegram, lease)
+        workers = self._workers(stack, telegram, lease)
         waiters = [
             asyncio.create_task(stop.wait()),
             asyncio.create_task(lease.lost.wait()),

@@ -11,8 +11,8 @@ from importlib import resources
 from aiohttp import web
 
 from bot.config import Settings
+from bot.mail.mailer import Mailer, MailerError
 from bot.mail.tokens import Tokens
-from bot.publishing.optin import Mailer, OptInError
 from bot.store.database import Database
 from bot.web import feeds, pages, prefs, signup, subscription, topic_feeds, topics
 from bot.web.cache import PageCache
@@ -82,7 +82,7 @@ def _add_forms(app: web.Application, settings: Settings) -> None:
     """/subscribe and /prefs/<token>: the forms, their tokens, limits and the mailer."""
     try:
         mailer: Mailer | None = Mailer.from_settings(settings) if settings.email_enabled else None
-    except OptInError:
+    except MailerError:
         mailer = None  # `bot run` refuses an incomplete e-mail setup before serving
     secret = settings.secret_key
     app[FORMS] = Forms(

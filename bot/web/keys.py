@@ -11,8 +11,8 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.i18n import Lang
+from bot.mail.mailer import Mailer
 from bot.mail.tokens import Tokens
-from bot.publishing.optin import Mailer
 from bot.store.database import Database
 from bot.web.cache import PageCache
 from bot.web.guard import FormTokens, RateLimiter

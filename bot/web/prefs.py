@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from aiohttp import web
 
 from bot.i18n import Lang
-from bot.publishing.optin import LinkError, check_link, link_path
+from bot.mail.mailer import link_path
+from bot.publishing.optin import LinkError, check_link
 from bot.store.preferences import Preferences, save_preferences
 from bot.store.subscribers import Subscriber
 from bot.store.topics import MAX_TOPICS, TopicError, parse_topic

@@ -20,7 +20,8 @@ from aiohttp import web
 
 from bot.i18n import Lang
 from bot.logs import event
-from bot.publishing.optin import Mailer, OptInError, address_of, subscribe
+from bot.mail.mailer import Mailer
+from bot.publishing.optin import OptInError, address_of, subscribe
 from bot.store.database import Database
 from bot.topics.catalog import load_catalog
 from bot.topics.filter import topic_name

@@ -14,7 +14,8 @@ from typing import Literal
 
 from aiohttp import web
 
-from bot.publishing.optin import LinkError, check_link, confirm, link_path, unsubscribe
+from bot.mail.mailer import link_path
+from bot.publishing.optin import LinkError, check_link, confirm, unsubscribe
 from bot.web.keys import DB, TOKENS
 from bot.web.pages import Page
 
