@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
 from bot.mail.tokens import DAY, Tokens
-from bot.publishing.optin import link_path
+from bot.mail.mailer import link_path
 from bot.store.database import Database
 from bot.store.subscribers import Subscriber, add_confirmed, get_subscriber, is_deliverable
 from bot.store.subscribers import unsubscribe as unsubscribe_row
