@@ -13,6 +13,7 @@ import pytest
 
 from bot.delivery.email_sender import EmailOptions
 from bot.mail.mailer import Mailer
+from bot.mail.smtp import Outcome, SmtpPool
 from bot.publishing.unpublish import unpublish
 from bot.store.delivery_report import requeue_failed
 from bot.store.subscribers import find_subscriber, suppress, unsubscribe
@@ -271,3 +272,87 @@ async def test_an_orderly_stop_gives_back_what_was_not_sent(mail_rig: MailRig) -
     ) as cur:
         assert (await cur.fetchone()) == (0,)
     assert [r[2] for r in rows if r[1] == "pending"] == [0] * statuses.count("pending")
+
+
+async def test_paused_or_late_subscribers_with_topics_never_break_a_publish(
+    mail_rig: MailRig,
+) -> None:
+    from bot.store.preferences import Preferences, save_preferences
+
+    ann = await mail_rig.subscriber("ann@example.org", topics=["ncnn"])
+    await mail_rig.subscriber("bob@example.org", topics=["ncnn"])
+    prefs = Preferences(
+        topics=["ncnn"], language="zh", delivery_time=None, timezone=None, paused=True
+    )
+    await mail_rig.database.write(lambda conn: save_preferences(conn, ann.id, prefs))
+    first = await mail_rig.publish(ISSUE)  # a paused subscriber with topics is skipped
+    assert first.mails == 1
+    await mail_rig.subscriber("late@example.org", topics=["rust"])
+    edited = make_issue("2026-12-01", NCNN, make_entry("Rust 调度器 v2", url=RUST.url))
+    assert (await mail_rig.publish(edited)).mails == 0  # late one: not the old issue
+    await mail_rig.sender().send_due()
+    assert [r.rcpt_tos for r in mail_rig.sink.handler.received] == [["bob@example.org"]]
+
+
+class _BrokenForOne(SmtpPool):
+    """A pool with a bug for one recipient: an exception no mail server causes."""
+
+    async def send(self, data: bytes, sender: str, recipient: str) -> Outcome:
+        if recipient == "bug@example.org":
+            raise RuntimeError("a bug in the pool")
+        return await super().send(data, sender, recipient)
+
+
+async def test_a_mail_that_fails_unexpectedly_is_retried_and_stops_nobody(
+    mail_rig: MailRig,
+) -> None:
+    import asyncio
+
+    mail_rig.mailer.pool = _BrokenForOne(mail_rig.mailer.pool.url, size=1, rate=1000)
+    await mail_rig.subscriber("bug@example.org")
+    for n in range(5):
+        await mail_rig.subscriber(f"r{n}@example.org")
+    await mail_rig.publish(ISSUE)
+    stop = asyncio.Event()
+    running = asyncio.create_task(mail_rig.sender(EmailOptions(workers=1)).run(stop))
+    received = mail_rig.sink.handler.received
+    async with asyncio.timeout(30):  # before the fix, the worker died: the rest never went
+        while len(received) < 5:  # noqa: ASYNC110 - the SMTP server's thread records them
+            await asyncio.sleep(0.02)
+    stop.set()
+    tally = await asyncio.wait_for(running, 30)
+    await mail_rig.mailer.pool.close()
+    assert tally.sent == 5 and tally.retried == 1
+    rows = {r[0]: r for r in await mail_rig.rows()}
+    assert rows["bug@example.org"][1] == "pending"  # again later, with backoff
+    assert "internal error: RuntimeError" in rows["bug@example.org"][3]
+
+
+async def test_a_sender_cut_short_gives_back_every_mail_not_handed_over(
+    mail_rig: MailRig,
+) -> None:
+    import asyncio
+
+    for n in range(6):
+        await mail_rig.subscriber(f"r{n}@example.org")
+    await mail_rig.publish(ISSUE)
+    mail_rig.mailer.pool = SmtpPool(mail_rig.mailer.pool.url, size=1, rate=1000)
+    handler = mail_rig.sink.handler
+    handler.stall_data = True  # the first mail's DATA is not answered for a while
+    stop = asyncio.Event()
+    running = asyncio.create_task(mail_rig.sender(EmailOptions(workers=1)).run(stop))
+    await asyncio.to_thread(handler.in_data.wait, 10)
+    stop.set()  # what `bot run` does at a stop: then it waits a budget, then cancels
+    done, _ = await asyncio.wait({running}, timeout=0.2)  # shorter than the stalled DATA
+    assert not done
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    await mail_rig.mailer.pool.close()
+    statuses = [r[1] for r in await mail_rig.rows()]
+    assert statuses.count("sending") == 1  # only the one in flight: it may have arrived
+    assert statuses.count("pending") == 5
+    async with mail_rig.database.reader.execute(
+        "SELECT count(*) FROM outbox WHERE lease_owner IS NOT NULL AND status = 'pending'"
+    ) as cur:
+        assert (await cur.fetchone()) == (0,)

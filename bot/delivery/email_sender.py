@@ -138,16 +138,35 @@ class EmailSender:
                     left.append(job.id)
             for _ in workers:
                 queue.put_nowait(None)
-            await asyncio.gather(*workers, return_exceptions=True)
-            done.set()  # never cancelled mid-write: a record taken is a record committed
-            await flusher
-            await self._flush(left)
-            await self.db.write(lambda conn: deliveries.release(conn, self.owner))
+            try:
+                await asyncio.gather(*workers, return_exceptions=True)
+            except asyncio.CancelledError:
+                # Cut short (the stop budget ran out): the sends in progress stay
+                # ``sending`` (they may have arrived: the next run counts them uncertain);
+                # everything else is still recorded and given back before we go.
+                await asyncio.gather(*workers, return_exceptions=True)
+                await self._wrap_up(flusher, done, left)
+                raise
+            await self._wrap_up(flusher, done, left)
         return self.tally
+
+    async def _wrap_up(
+        self, flusher: asyncio.Task[None], done: asyncio.Event, left: list[int]
+    ) -> None:
+        """Record every outcome taken, give back the rows never handed to the server."""
+        done.set()  # never cancelled mid-write: a record taken is a record committed
+        await flusher
+        await self._flush(left)
+        await self.db.write(lambda conn: deliveries.release(conn, self.owner))
 
     async def _serve(self, queue: asyncio.Queue[MailJob | None]) -> None:
         while (job := await queue.get()) is not None:
-            result = await self._send(job)  # not self._results.append(await …): the
+            try:
+                result = await self._send(job)  # not self._results.append(await …): the
+            except Exception as exc:
+                log.exception("mail to subscriber %s could not be sent", job.subscriber_id)
+                text = f"internal error: {type(exc).__name__}: {exc}"[:300]
+                result = _Result(job, Outcome("retry", None, None, text))  # backoff, give-up
             self._results.append(result)  # list is swapped by _flush while we wait
 
     async def _claim_into(self, queue: asyncio.Queue[MailJob | None]) -> int:
@@ -169,6 +188,9 @@ class EmailSender:
         for job in jobs:
             if job.id in ours and loaded[job.issue_id]:
                 queue.put_nowait(job)
+        gone = [job.id for job in jobs if job.id in ours and not loaded[job.issue_id]]
+        if gone:  # unpublished since the claim: give the rows back, never leave them sending
+            await self.db.write(lambda conn: email_outbox.unsend(conn, self.owner, gone))
         return len(jobs)
 
     async def send_due(self) -> int:

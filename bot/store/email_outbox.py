@@ -86,14 +86,7 @@ async def confirmed_recipients(
         args = (issue_id,)
     async with conn.execute(sql + " ORDER BY id", args) as cur:
         rows = list(await cur.fetchall())
-    topics: dict[int, list[Topic]] = {int(r[0]): [] for r in rows}
-    async with conn.execute(
-        "SELECT t.subscriber_id, t.term, t.display, t.exclude FROM topics t"
-        " JOIN email_subscribers s ON s.id = t.subscriber_id WHERE s.status = 'confirmed'"
-        " ORDER BY t.rowid"
-    ) as cur:
-        async for r in cur:
-            topics[int(r[0])].append(Topic(str(r[1]), str(r[2]), bool(r[3])))
+    topics = await _topics_of(conn, [int(r[0]) for r in rows])
     return [
         Recipient(int(r[0]), str(r[1]), r[2], r[3], str(r[4]), tuple(topics[int(r[0])]))
         for r in rows
