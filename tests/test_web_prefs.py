@@ -10,8 +10,8 @@ import time
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 
-from bot.mail.tokens import DAY, Tokens
 from bot.mail.mailer import link_path
+from bot.mail.tokens import DAY, Tokens
 from bot.store.database import Database
 from bot.store.subscribers import Subscriber, add_confirmed, get_subscriber, is_deliverable
 from bot.store.subscribers import unsubscribe as unsubscribe_row
