@@ -72,6 +72,13 @@ async def test_a_stranger_cannot_change_a_confirmed_or_suppressed_subscriber(
         )
     assert await unsubscribe(db, ann.id, "x") is not None
     assert (await find_subscriber(db, "ann@example.org")).status == "complained"  # type: ignore[union-attr]
+    # a 5xx to a mail sent before the complaint arrived keeps the complaint
+    await suppress(db, ann.id, "bounced", "550 5.1.1 no such user")
+    after = await find_subscriber(db, "ann@example.org")
+    assert after is not None and (after.status, after.reason) == (
+        "complained",
+        "ARF complaint from example.org",
+    )
 
 
 async def test_one_confirmation_mail_per_hour(db: aiosqlite.Connection) -> None:

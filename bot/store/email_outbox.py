@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.store.base import stamp, utc_now
+from bot.store.subscribers import suppress
 from bot.store.topics import Topic
 
 MAX_REASON = 500
@@ -202,13 +203,8 @@ async def mark_bounced(
 ) -> None:
     """A 5xx answer: the subscriber is suppressed (``bounced``, the server's text as the
     reason), this row failed and never retried, and their other open rows cancelled."""
-    now = utc_now()
     text = reason[:MAX_REASON]
-    await conn.execute(
-        "UPDATE email_subscribers SET status = 'bounced', reason = ?, suppressed_at = ?,"
-        " updated_at = ? WHERE id = ?",
-        (" ".join(text.split())[:200], now, now, subscriber_id),
-    )
+    await suppress(conn, subscriber_id, "bounced", text)
     await conn.execute(
         "UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL,"
         " lease_until = NULL WHERE id = ?",

@@ -265,13 +265,14 @@ async def suppress(
     status: Literal["bounced", "complained"],
     reason: str,
 ) -> Subscriber | None:
-    """Never mail this subscriber again: a hard bounce or a complaint, with its reason."""
+    """Never mail this subscriber again: a hard bounce or a complaint, with its reason.
+    A complaint stays a complaint: a later bounce does not overwrite it."""
     if status not in SUPPRESSED:
         raise StoreError("a suppression is bounced or complained")
     now = utc_now()
     await conn.execute(
         "UPDATE email_subscribers SET status = ?, reason = ?, suppressed_at = ?, updated_at = ?"
-        " WHERE id = ?",
-        (status, _detail(reason), now, now, subscriber_id),
+        " WHERE id = ? AND NOT (status = 'complained' AND ? = 'bounced')",
+        (status, _detail(reason), now, now, subscriber_id, status),
     )
     return await get_subscriber(conn, subscriber_id)
