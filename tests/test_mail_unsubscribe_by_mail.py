@@ -8,6 +8,7 @@ automatic message change nothing."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -28,7 +29,7 @@ from bot.store.bounces import recent_bounces
 from bot.store.subscribers import find_subscriber
 from tests.support.imap import ImapServer
 from tests.support.smtp import free_port
-from tests.support.smtp_outbox import MailRig
+from tests.support.smtp_outbox import SECRET, MailRig
 from tests.support.store import make_entry, make_issue
 
 FIRST = make_issue("2026-12-01", make_entry("ncnn 推理加速三倍", url="https://example.org/ncnn"))
@@ -157,6 +158,17 @@ async def test_a_forged_verp_token_unsubscribes_nobody(
     assert (await status_of(mail_rig, "ann@example.org"))[0] == "confirmed"
     (event,) = await recent_bounces(mail_rig.database.reader)
     assert (event.address, event.kind, event.effect) == (None, "unsubscribe", "unknown")
+
+
+async def test_the_mailto_of_a_months_old_digest_still_unsubscribes(
+    mail_rig: MailRig, receiver: tuple[int, BounceHandler]
+) -> None:
+    port, _ = receiver
+    ann = await mail_rig.subscriber("ann@example.org")
+    then = Tokens(SecretStr(SECRET), clock=lambda: time.time() - 90 * 86_400)
+    old = then.verp_address(ann.id, "example.org")  # what a digest of 90 days ago offered
+    await send(port, old, request(old))
+    assert await status_of(mail_rig, "ann@example.org") == ("unsubscribed", "unsubscribed by mail")
 
 
 async def test_the_imap_poller_unsubscribes_by_mail_and_deletes_the_request(

@@ -11,8 +11,10 @@ address of ours (the SMTP envelope recipient, else ``Delivered-To``/``X-Original
 ``To``/``Cc``) whose Subject, decoded and stripped, is ``unsubscribe`` in any case is an
 unsubscribe request. Nothing else is: not ``Re: unsubscribe`` (a reply to a mail is no
 request), not an automatic message (``Auto-Submitted`` other than ``no``: an
-out-of-office reply must not unsubscribe anyone), not a forged or expired token (it names
-nobody, so it changes nothing).
+out-of-office reply must not unsubscribe anyone), not a forged token (it names nobody, so
+it changes nothing). A VERP token of ours older than bounces accept (30 days) still
+counts here: like the https unsubscribe link, the mailto must work from any digest the
+reader kept.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def _addressed_to(message: Message, envelope_recipients: Sequence[str]) -> list[
 def _subscriber(tokens: Tokens, addresses: Sequence[str]) -> int | None:
     for address in addresses:
         try:
-            return tokens.read_verp(address)
+            return tokens.read_verp(address, expires=False)
         except TokenError:
             continue
     return None
@@ -66,7 +68,7 @@ def parse_unsubscribe(
     data: bytes, tokens: Tokens, *, envelope_recipients: Sequence[str] = ()
 ) -> Bounce | None:
     """An unsubscribe request (kind ``unsubscribe``) in ``data``, or None (see the module
-    doc). ``subscriber_id`` is None for a request to a forged or expired VERP address."""
+    doc). ``subscriber_id`` is None for a request to a forged VERP address."""
     message = email.message_from_bytes(data, policy=policy.default)
     if message.get_content_type() == "multipart/report":
         return None
