@@ -42,7 +42,10 @@ async def test_a_limited_domain_is_spaced_at_its_rate_and_others_are_not(
     assert len(slow) == 4 and len(fast) == 4
     interval = 1 / SLOW_RATE
     slow_gaps = [b - a for a, b in pairwise(slow)]
-    assert min(slow_gaps) >= 0.8 * interval, slow_gaps  # never faster than the domain's rate
+    # never faster than the domain's rate (lower bounds only, generous: a message's own
+    # transit, the first one's connection included, may shorten the gap it closes)
+    assert slow[-1] - slow[0] >= 0.7 * 3 * interval, slow_gaps
+    assert min(slow_gaps) >= 0.5 * interval, slow_gaps
     # the other domain's mails did not queue behind the slow one: all of them were in
     # before the slow domain's last one, which its rate holds back by 3 intervals
     assert fast[-1] < slow[-1], (fast, slow)
