@@ -67,11 +67,18 @@ class Settings(BaseSettings):
     trust_proxy: bool = False
     # A digest mail the server keeps refusing with 4xx is given up after this long.
     mail_retry_for_minutes: float = Field(default=4320.0, gt=0, le=43200)
+    # Per-recipient-domain limits on top of BOT_MAIL_RATE: ``gmail.com=5,qq.com=2``
+    # (messages per second to each domain); read with :meth:`mail_domain_rate_map`.
+    mail_domain_rates: str | None = None
 
     @property
     def email_enabled(self) -> bool:
         """E-mail is on exactly when BOT_SMTP_URL is set."""
         return self.smtp_url is not None
+
+    def mail_domain_rate_map(self) -> dict[str, float]:
+        """``BOT_MAIL_DOMAIN_RATES`` as ``{domain: messages per second}`` (validated)."""
+        return parse_domain_rates(self.mail_domain_rates or "")
 
     def mail_secrets(self) -> list[str]:
         """What logs must never show of the e-mail settings: the URLs, their passwords
@@ -233,6 +240,14 @@ class Settings(BaseSettings):
             raise ValueError("BOT_BOUNCE_IMAP_URL must look like imaps://user:pass@host:993/INBOX")
         return value
 
+    @field_validator("mail_domain_rates")
+    @classmethod
+    def _check_domain_rates(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parse_domain_rates(value)
+        return value.strip()
+
     @field_validator("log_level")
     @classmethod
     def _check_level(cls, value: str) -> str:
@@ -240,6 +255,36 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("BOT_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+
+_DOMAIN = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+"
+)
+_RATES_EXAMPLE = "like gmail.com=5,qq.com=2 (messages per second to each domain)"
+
+
+def parse_domain_rates(text: str) -> dict[str, float]:
+    """``gmail.com=5,qq.com=2`` → ``{"gmail.com": 5.0, "qq.com": 2.0}``; ValueError (one
+    sentence) on a malformed item, a bad domain, a rate outside 0–1000 or a repeat."""
+    rates: dict[str, float] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        domain, sep, rate = (part.strip() for part in item.partition("="))
+        domain = domain.lower()
+        try:
+            value = float(rate)
+        except ValueError:
+            value = float("nan")
+        if not sep or not _DOMAIN.fullmatch(domain) or not 0 < value <= 1000:
+            raise ValueError(
+                f"BOT_MAIL_DOMAIN_RATES must be domain=rate pairs {_RATES_EXAMPLE},"
+                f" not {item.strip()[:60]!r}"
+            )
+        if domain in rates:
+            raise ValueError(f"BOT_MAIL_DOMAIN_RATES names {domain} twice")
+        rates[domain] = value
+    return rates
 
 
 class SettingsError(Exception):

@@ -73,9 +73,11 @@ async def _recent(db_path: Path | None, address: str | None, limit: int) -> list
 )
 @DB_OPTION
 def bounces(address: str | None, limit: int, fmt: str, db_path: Path | None) -> None:
-    """List the bounces and complaints received (of ADDRESS only, if given), newest
-    first, with what each did: suppressed, counted (soft: 3 within 14 days suppress),
-    none (already suppressed, or not a failure) or unknown (no subscriber of ours)."""
+    """List the bounces, complaints and unsubscribe requests by mail received (of
+    ADDRESS only, if given), newest first, with what each did: suppressed, counted
+    (soft: 3 within 14 days suppress), unsubscribed (a mail to List-Unsubscribe's
+    mailto), none (already suppressed or off the list, or not a failure) or unknown (no
+    subscriber of ours)."""
     found = run_async(_recent(db_path, address, limit))
     if fmt == "json":
         click.echo(json.dumps([_record(f) for f in found], ensure_ascii=False, indent=2))

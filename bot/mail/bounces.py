@@ -34,7 +34,7 @@ from typing import Final, Literal
 
 from bot.mail.tokens import TokenError, Tokens
 
-Kind = Literal["hard", "soft", "complaint"]
+Kind = Literal["hard", "soft", "complaint", "unsubscribe"]
 MAX_DIAGNOSTIC: Final = 300
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _VERP = re.compile(r"bounces\+[A-Za-z0-9-]{1,60}@[A-Za-z0-9.-]+", re.IGNORECASE)
@@ -75,8 +75,9 @@ class Bounce:
 
     @property
     def suppresses(self) -> bool:
-        """Hard bounces and complaints stop mail at once; soft ones are counted."""
-        return self.kind != "soft"
+        """Hard bounces and complaints stop mail at once; soft ones are counted (an
+        unsubscribe request, bot.mail.unsubscribe_mail, unsubscribes: no suppression)."""
+        return self.kind in ("hard", "complaint")
 
 
 def _clean(value: object, limit: int = MAX_DIAGNOSTIC) -> str:

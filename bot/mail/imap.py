@@ -4,12 +4,13 @@ For a domain whose MX we do not run: its mailbox for ``bounces+*@domain`` is rea
 the standard library's ``imaplib`` (in a thread; no extra dependency). Each poll logs in,
 selects the mailbox, and for every message not yet seen nor deleted (and under 5 MB,
 like the SMTP receiver's limit; a bigger one is left alone): fetches it without
-marking it read (``BODY.PEEK[]``), parses it with :func:`bot.mail.bounces.parse_report`,
-awaits the callback (which records it), and only **after** the callback returned marks
-it ``\\Deleted`` (expunged at the end of the poll). A message whose callback failed is
-left as it was and read again at the next poll (recording is idempotent). A message that
-is no bounce report (an auto-reply, a person writing) is marked ``\\Seen`` and left for a
-human.
+marking it read (``BODY.PEEK[]``), reads it with
+:func:`bot.mail.unsubscribe_mail.read_received` (a bounce, a complaint, or a reader's
+unsubscribe request sent to List-Unsubscribe's mailto), awaits the callback (which
+records it), and only **after** the callback returned marks it ``\\Deleted`` (expunged
+at the end of the poll). A message whose callback failed is left as it was and read
+again at the next poll (recording is idempotent). A message that is none of these (an
+auto-reply, a person writing) is marked ``\\Seen`` and left for a human.
 
 ``imaps://`` is implicit TLS (port 993, certificates verified), ``imap://`` plain (port
 143; for a server on the same host only). The password is a secret: it never appears in
@@ -29,9 +30,9 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import SecretStr
 
-from bot.mail.bounces import parse_report
 from bot.mail.receiver import MAX_REPORT, OnBounce
 from bot.mail.tokens import Tokens
+from bot.mail.unsubscribe_mail import read_received
 
 PER_POLL: Final = 200  # messages read per poll; the rest wait for the next one
 TIMEOUT: Final = 30.0
@@ -144,7 +145,7 @@ class ImapPoller:
         if typ != "OK" or not isinstance(raw, bytes):
             return
         try:
-            bounce = parse_report(raw, self.tokens)
+            bounce = read_received(raw, self.tokens)
         except Exception:  # a malformed message must not stop the mailbox being read
             log.warning("event=bounce_unreadable source=imap size=%d", len(raw))
             bounce = None

@@ -75,7 +75,12 @@ class Mailer:
             raise MailerError(str(exc).rstrip(".")) from None
         return cls(
             sender=sender,
-            pool=SmtpPool(url, size=pool_size, rate=settings.mail_rate),
+            pool=SmtpPool(
+                url,
+                size=pool_size,
+                rate=settings.mail_rate,
+                domain_rates=settings.mail_domain_rate_map(),
+            ),
             tokens=Tokens(settings.secret_key),
             public_url=settings.public_url,
             signer=signer,

@@ -1,11 +1,13 @@
 """Receiving bounces ourselves: an SMTP server for ``bounces+*@domain`` (``BOT_BOUNCE_LISTEN``).
 
 The MTA that relays our mail (or the domain's MX) hands DSNs and ARF reports addressed
-to the VERP envelope sender to this server. :class:`BounceHandler` accepts only
+to the VERP envelope sender to this server, and the readers' unsubscribe requests sent to
+List-Unsubscribe's mailto (the same address). :class:`BounceHandler` accepts only
 ``bounces+…@<domain>`` at RCPT (550 otherwise, so it is no open relay and no inbox),
-parses each message with :func:`bot.mail.bounces.parse_report`, and awaits the callback
-with every result. If the callback fails (the database is busy), the answer is 451 and
-the MTA delivers the report again later, so no bounce is lost.
+reads each message with :func:`bot.mail.unsubscribe_mail.read_received` (a bounce, a
+complaint or an unsubscribe request), and awaits the callback with every result. If
+the callback fails (the database is busy), the answer is 451 and the MTA delivers the
+report again later, so no bounce is lost.
 
 :func:`start_receiver` runs it on the caller's event loop (``bot run``'s), not on a
 thread of its own, so the callback can use the loop's resources directly.
@@ -20,8 +22,9 @@ from typing import Any, Final
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bot.mail.bounces import Bounce, parse_report
+from bot.mail.bounces import Bounce
 from bot.mail.tokens import VERP_PREFIX, Tokens
+from bot.mail.unsubscribe_mail import read_received
 
 MAX_REPORT: Final = 5 * 1024 * 1024  # DSNs carry at most the original message
 log = logging.getLogger("bot.mail.receiver")
@@ -72,14 +75,14 @@ class BounceHandler:
         content: Any = envelope.original_content or envelope.content
         data = content if isinstance(content, bytes) else str(content).encode("utf-8", "replace")
         try:
-            bounce = parse_report(data, self.tokens, envelope_recipients=envelope.rcpt_tos)
+            bounce = read_received(data, self.tokens, envelope_recipients=envelope.rcpt_tos)
         except Exception:  # a malformed report must not make the MTA retry it forever
             log.warning("event=bounce_unreadable size=%d", len(data))
             self.ignored += 1
             return "250 2.0.0 OK (unreadable report ignored)"
         if bounce is None:
             self.ignored += 1
-            return "250 2.0.0 OK (not a bounce report)"
+            return "250 2.0.0 OK (not a bounce report nor an unsubscribe request)"
         try:
             await self.on_bounce(bounce)
         except Exception:

@@ -148,11 +148,13 @@ class Tokens:
         """The envelope sender of a mail to this subscriber: ``bounces+<token>@domain``."""
         return f"{VERP_PREFIX}{self.verp_token(subscriber_id)}@{domain}"
 
-    def read_verp(self, address: str) -> int:
+    def read_verp(self, address: str, *, expires: bool = True) -> int:
         """The subscriber id in a VERP address (or its local part, or the bare token).
 
         Case-insensitive (some MTAs change the case of local parts); refuses forged and
-        expired tokens with :class:`TokenError`.
+        expired tokens with :class:`TokenError` (``expires=False``: an old token of ours
+        still counts — an unsubscribe request by mail, like the https unsubscribe link,
+        must work from any digest the reader kept).
         """
         token = address.strip().strip("<>").rpartition("@")[0] or address.strip().strip("<>")
         token = token.lower()
@@ -164,6 +166,6 @@ class Tokens:
         ident, day, mac = match.groups()
         if not hmac.compare_digest(mac, self._verp_mac(f"{ident}-{day}")):
             raise ForgedToken("the VERP bounce address was not signed by us")
-        if self._clock() - int(day, 36) * DAY > VERP_MAX_AGE + DAY:
+        if expires and self._clock() - int(day, 36) * DAY > VERP_MAX_AGE + DAY:
             raise ExpiredToken("the VERP bounce address has expired")
         return int(ident, 36)

@@ -6,7 +6,10 @@
 - a **soft** bounce (4.x.x, or delayed) is counted; ``SOFT_LIMIT`` soft bounces within
   ``SOFT_WINDOW`` suppress the subscriber (``bounced``, the reason says so);
 - a **complaint** (an ARF report: the reader pressed "this is spam") unsubscribes them
-  from everything (status ``complained``), whatever their status was.
+  from everything (status ``complained``), whatever their status was;
+- an **unsubscribe** request (a mail to List-Unsubscribe's mailto, bot.mail.unsubscribe_mail)
+  unsubscribes an unconfirmed or confirmed subscriber (status ``unsubscribed``, reason
+  "unsubscribed by mail", effect ``unsubscribed``); one already off the list stays as it is.
 
 A complaint is never replaced by a bounce. Recording the same report again (an MTA
 delivers it again after a 451, or an IMAP message is read again before it was deleted)
@@ -23,14 +26,15 @@ from typing import Final, Literal
 import aiosqlite
 
 from bot.store.base import parse_stamp, to_stamp, utc_now
-from bot.store.subscribers import get_subscriber, suppress
+from bot.store.subscribers import get_subscriber, suppress, unsubscribe
 
 SOFT_LIMIT: Final = 3
 SOFT_WINDOW: Final = timedelta(days=14)
 DIAGNOSTIC_MAX: Final = 300
 KEY_MAX: Final = 400
-BounceKind = Literal["hard", "soft", "complaint"]
-Effect = Literal["suppressed", "counted", "none", "unknown"]
+BounceKind = Literal["hard", "soft", "complaint", "unsubscribe"]
+Effect = Literal["suppressed", "counted", "none", "unknown", "unsubscribed"]
+UNSUBSCRIBED_BY_MAIL: Final = "unsubscribed by mail"
 Via = Literal["smtp", "imap", "test"]
 
 
@@ -130,6 +134,10 @@ async def record_bounce(
     soft = 0
     if subscriber is None:
         effect = "unknown"
+    elif report.kind == "unsubscribe":
+        if subscriber.status in ("unconfirmed", "confirmed"):
+            await unsubscribe(conn, subscriber.id, UNSUBSCRIBED_BY_MAIL)
+            effect = "unsubscribed"
     elif report.kind == "complaint":
         if subscriber.status != "complained":
             await suppress(conn, subscriber.id, "complained", _reason(report))

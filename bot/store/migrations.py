@@ -409,6 +409,33 @@ _BOUNCE_EVENTS = _sql(
 # (bot.store.subscribers.is_deliverable / DELIVERABLE_SQL).
 _SUBSCRIBER_PAUSE = _sql("ALTER TABLE email_subscribers ADD COLUMN paused_at TEXT")
 
+# A reader may unsubscribe by mail: List-Unsubscribe's mailto (``bounces+<token>@domain``,
+# subject "unsubscribe", RFC 2369) reaches the bounce receiver, which records it here as
+# kind ``unsubscribe`` with effect ``unsubscribed``. SQLite cannot widen a CHECK, so the
+# table is rebuilt with the same rows, ids and indexes.
+_BOUNCE_EVENTS_UNSUBSCRIBE = _sql(
+    """CREATE TABLE bounce_events_0020 (
+        id INTEGER PRIMARY KEY,
+        subscriber_id INTEGER REFERENCES email_subscribers(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint', 'unsubscribe')),
+        status TEXT,
+        recipient TEXT,
+        diagnostic TEXT NOT NULL DEFAULT '',
+        effect TEXT NOT NULL
+            CHECK (effect IN ('suppressed', 'counted', 'none', 'unknown', 'unsubscribed')),
+        report_key TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL CHECK (source IN ('smtp', 'imap', 'test')),
+        received_at TEXT NOT NULL
+    )""",
+    "INSERT INTO bounce_events_0020 (id, subscriber_id, kind, status, recipient, diagnostic,"
+    " effect, report_key, source, received_at) SELECT id, subscriber_id, kind, status,"
+    " recipient, diagnostic, effect, report_key, source, received_at FROM bounce_events",
+    "DROP TABLE bounce_events",
+    "ALTER TABLE bounce_events_0020 RENAME TO bounce_events",
+    "CREATE INDEX bounce_events_by_subscriber ON bounce_events (subscriber_id, received_at)",
+    "CREATE INDEX bounce_events_by_time ON bounce_events (received_at)",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -429,6 +456,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0017_email_outbox", _EMAIL_OUTBOX),
     ("0018_bounce_events", _BOUNCE_EVENTS),
     ("0019_subscriber_pause", _SUBSCRIBER_PAUSE),
+    ("0020_bounce_events_unsubscribe", _BOUNCE_EVENTS_UNSUBSCRIBE),
 )
 
 

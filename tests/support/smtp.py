@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -24,6 +25,7 @@ class Received:
     rcpt_tos: list[str]
     data: bytes
     session: int
+    at: float = field(default_factory=time.monotonic)  # when DATA was accepted
 
 
 @dataclass
