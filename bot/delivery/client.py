@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -30,6 +32,7 @@ from aiogram.types import LinkPreviewOptions
 from aiohttp import ClientConnectorError, ClientError, ClientTimeout
 
 from bot.delivery.outbound import bulk
+from bot.delivery.wire import NoAnswer, Pool, Unsent
 from bot.logs import redact, register_secret
 
 T = TypeVar("T")
@@ -63,6 +66,8 @@ class RedactingSession(AiohttpSession):
     stored errors nor tracebacks can print the token.
     """
 
+    _registered = ""  # the token register_secret last got from here
+
     async def make_request(
         self,
         bot: Bot,
@@ -75,7 +80,9 @@ class RedactingSession(AiohttpSession):
         self, bot: Bot, method: Callable[[], TelegramMethod[Any]], call: Awaitable[T]
     ) -> T:
         """Await ``call`` (a request of ``bot``'s); its failures without URL or token."""
-        register_secret(bot.token)
+        if self._registered != bot.token:  # once per token, not once per call
+            register_secret(bot.token)
+            self._registered = bot.token
         try:
             return await call
         except TelegramNetworkError as exc:
@@ -163,34 +170,98 @@ class JsonSession(RedactingSession):
         exception. ``method`` builds the aiogram method object, which is only needed to
         raise an exception or to read an answer the light path does not understand: the
         sender's sends skip building (and validating, and dumping) it at all."""
-        session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=api_method)
+        # UTF-8 as is: a Chinese digest escaped to \uXXXX was twice the bytes.
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        seconds = self.timeout if timeout is None else timeout
+        answer = await self._post_wire(url, body, method, seconds)
+        if answer is None:  # a proxy, a redirect, an odd URL: aiohttp's way
+            answer = await self._post_aiohttp(url, body, method, seconds)
+        status, raw = answer
+        if light and self.light_results and status == HTTPStatus.OK:
+            sent = _sent_message(raw)
+            if sent is not None:
+                return sent
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and not _is_json(raw):
+            # A proxy's error page: aiogram would say only "Failed to decode object".
+            raise TelegramServerError(method=method(), message=_page_reason(status, raw))
+        response = self.check_response(bot=bot, method=method(), status_code=status, content=raw)
+        return response.result
+
+    async def _post_aiohttp(
+        self, url: str, body: bytes, method: Callable[[], TelegramMethod[Any]], seconds: float
+    ) -> tuple[int, str]:
+        session = await self.create_session()
         try:
             async with session.post(
-                url,
-                # UTF-8 as is: a Chinese digest escaped to \uXXXX was twice the bytes.
-                data=json.dumps(payload, ensure_ascii=False).encode(),
-                headers=_JSON_HEADERS,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+                url, data=body, headers=_JSON_HEADERS, timeout=ClientTimeout(total=seconds)
             ) as resp:
-                raw = await resp.text()
+                return resp.status, await resp.text()
         except TimeoutError as exc:
             raise TelegramNetworkError(method=method(), message="Request timeout error") from exc
         except ClientError as exc:
             raise TelegramNetworkError(
                 method=method(), message=f"{type(exc).__name__}: {exc}"
             ) from exc
-        if light and self.light_results and resp.status == HTTPStatus.OK:
-            sent = _sent_message(raw)
-            if sent is not None:
-                return sent
-        if resp.status >= HTTPStatus.INTERNAL_SERVER_ERROR and not _is_json(raw):
-            # A proxy's error page: aiogram would say only "Failed to decode object".
-            raise TelegramServerError(method=method(), message=_page_reason(resp.status, raw))
-        response = self.check_response(
-            bot=bot, method=method(), status_code=resp.status, content=raw
-        )
-        return response.result
+
+    async def _post_wire(
+        self, url: str, body: bytes, method: Callable[[], TelegramMethod[Any]], seconds: float
+    ) -> tuple[int, str] | None:
+        """The POST through the lean client (:mod:`bot.delivery.wire`); None when it
+        does not apply (a proxy, an odd URL) or the answer is a redirect, which only
+        aiohttp follows (a redirected request was not carried out: resending is safe)."""
+        target = self._wire_target(url)
+        if target is None:
+            return None
+        pool, path = target
+        try:
+            answer = await pool.post(path, body, seconds)
+        except Unsent as exc:
+            raise ConnectFailed(method=method(), message=str(exc)) from None
+        except NoAnswer as exc:
+            raise TelegramNetworkError(method=method(), message=f"no answer: {exc}") from None
+        except TimeoutError:
+            raise TelegramNetworkError(method=method(), message="Request timeout error") from None
+        if HTTPStatus.MULTIPLE_CHOICES <= answer.status < HTTPStatus.BAD_REQUEST:
+            return None
+        return answer.status, answer.body.decode("utf-8", "replace")
+
+    _wire: Pool | None = None
+    _wire_origin = ""
+    _wire_paths: dict[str, str] | None = None
+
+    def _wire_target(self, url: str) -> tuple[Pool, str] | None:
+        if self.proxy is not None:
+            return None
+        paths = self._wire_paths
+        if paths is None:
+            paths = self._wire_paths = {}
+        path = paths.get(url)
+        if path is None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
+                return None
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if self._wire is None:
+                tls = self._connector_init.get("ssl")  # aiogram's: certifi's CAs
+                self._wire = Pool(
+                    origin,
+                    self._connector_init.get("limit", 100),
+                    tls if isinstance(tls, ssl.SSLContext) else None,
+                )
+                self._wire_origin = origin
+            if origin != self._wire_origin or not url.startswith(origin):
+                return None
+            if len(paths) > 64:
+                paths.clear()
+            path = paths[url] = url[len(origin) :] or "/"
+        return (self._wire, path) if self._wire is not None else None
+
+    async def close(self) -> None:
+        if self._wire is not None:
+            self._wire.close()
+            self._wire = None
+        await super().close()
 
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
