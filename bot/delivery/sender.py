@@ -84,14 +84,17 @@ class Sender:
         window = 0
         if limits.global_per_s and limits.chat_per_s:
             window = math.ceil(opts.window_s * limits.global_per_s / limits.chat_per_s)
-        self._target = min(opts.max_chats, max(opts.batch_chats, opts.max_in_flight, window))
+        # Sends in flight: enough for a tenth of a second of round trips at the global
+        # rate (100 at a paid broadcast's 1,000/s), so a slower answer does not idle it.
+        in_flight = max(opts.max_in_flight, math.ceil(limits.global_per_s / 10))
+        self._target = min(opts.max_chats, max(opts.batch_chats, in_flight, window))
         self.rng = rng or random.Random()
         self.tally = Tally()
         self._heap: list[tuple[float, int, ChatQueue]] = []
         self._held: set[int] = set()  # chats in the heap or in flight
         self._seq = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(self.options.max_in_flight)
+        self._slots = asyncio.Semaphore(in_flight)
         self._wake = asyncio.Event()
         self._fatal: str | None = None
         self._fatal_cause: BaseException | None = None  # None: Telegram refused the token
