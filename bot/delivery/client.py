@@ -8,13 +8,10 @@ unless the chat turned them on, and then show the article of the part's first en
 from __future__ import annotations
 
 import json
-import re
 import ssl
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -31,23 +28,16 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
 from aiohttp import ClientConnectorError, ClientError, ClientTimeout
 
+from bot.delivery.answers import is_json, page_reason, preview_json, scrub, sent_message
 from bot.delivery.outbound import bulk
-from bot.delivery.wire import NoAnswer, Pool, Unsent
-from bot.logs import redact, register_secret
+from bot.delivery.wire import NoAnswer, Origin, Pool, Unsent
+from bot.logs import register_secret
 
 T = TypeVar("T")
 
 ChatRef = int | str  # a numeric chat id, or "@channelname" for BOT_CHANNEL
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-_URL = re.compile(r"(?:https?|wss?)://[^\s'\"<>]*", re.I)
-
-
-def scrub(text: str, token: str = "") -> str:
-    """An error text safe to log, store and print: no request URL, no token."""
-    return redact(_URL.sub("<url>", text), (token,))
 
 
 class ConnectFailed(TelegramNetworkError):
@@ -118,13 +108,6 @@ def preview_options(url: str | None) -> LinkPreviewOptions:
     return LinkPreviewOptions(url=url, prefer_small_media=True)
 
 
-def _preview_json(url: str | None) -> dict[str, Any]:
-    """:func:`preview_options` as the JSON Telegram gets."""
-    if url is None:
-        return {"is_disabled": True}
-    return {"url": url, "prefer_small_media": True}
-
-
 class JsonSession(RedactingSession):
     """aiogram's aiohttp session, posting JSON bodies instead of url-encoded forms.
 
@@ -179,12 +162,12 @@ class JsonSession(RedactingSession):
             answer = await self._post_aiohttp(url, body, method, seconds)
         status, raw = answer
         if light and self.light_results and status == HTTPStatus.OK:
-            sent = _sent_message(raw)
+            sent = sent_message(raw)
             if sent is not None:
                 return sent
-        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and not _is_json(raw):
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and not is_json(raw):
             # A proxy's error page: aiogram would say only "Failed to decode object".
-            raise TelegramServerError(method=method(), message=_page_reason(status, raw))
+            raise TelegramServerError(method=method(), message=page_reason(status, raw))
         response = self.check_response(bot=bot, method=method(), status_code=status, content=raw)
         return response.result
 
@@ -230,96 +213,29 @@ class JsonSession(RedactingSession):
     _wire_origin = ""
     _wire_paths: dict[str, str] | None = None
 
+    use_wire = True  # False: every call through aiohttp (the benchmark's baseline)
+    _origin: Origin | None = None
+
     def _wire_target(self, url: str) -> tuple[Pool, str] | None:
-        if self.proxy is not None:
+        if self.proxy is not None or not self.use_wire:
             return None
-        paths = self._wire_paths
-        if paths is None:
-            paths = self._wire_paths = {}
-        path = paths.get(url)
-        if path is None:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
-                return None
-            origin = f"{parts.scheme}://{parts.netloc}"
-            if self._wire is None:
-                tls = self._connector_init.get("ssl")  # aiogram's: certifi's CAs
-                self._wire = Pool(
-                    origin,
-                    self._connector_init.get("limit", 100),
-                    tls if isinstance(tls, ssl.SSLContext) else None,
-                )
-                self._wire_origin = origin
-            if origin != self._wire_origin or not url.startswith(origin):
-                return None
-            if len(paths) > 64:
-                paths.clear()
-            path = paths[url] = url[len(origin) :] or "/"
-        return (self._wire, path) if self._wire is not None else None
+        if self._origin is None:
+            tls = self._connector_init.get("ssl")  # aiogram's: certifi's CAs
+            limit = int(self._connector_init.get("limit", 100))
+            self._origin = Origin(limit, tls if isinstance(tls, ssl.SSLContext) else None)
+        return self._origin.target(url)
 
     async def close(self) -> None:
-        if self._wire is not None:
-            self._wire.close()
-            self._wire = None
+        if self._origin is not None:
+            self._origin.close()
         await super().close()
 
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+
+
 # A successful send's answer as Telegram (and the emulator) write it: the message id
 # first. Anything else is parsed as JSON.
-_SENT = re.compile(r'\{"ok":\s*true,\s*"result":\s*\{"message_id":\s*(\d+)\s*[,}]')
-
-
-_TITLE = re.compile(r"<title>\s*([^<]{1,100}?)\s*</title>", re.I)
-
-
-def _is_json(raw: str) -> bool:
-    try:
-        json.loads(raw)
-    except ValueError:
-        return False
-    return True
-
-
-def _page_reason(status: int, raw: str) -> str:
-    """What a non-JSON 5xx answer says: its HTML title, else its HTTP status."""
-    title = _TITLE.search(raw)
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Server Error"
-    said = title.group(1) if title else f"{status} {phrase}"
-    return f"{said} (HTTP {status}, not a Bot API answer)"
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """What the sender reads from a successful send or edit."""
-
-    message_id: int
-
-
-def _sent_message(raw: str) -> Sent | bool | None:
-    """A successful send/edit answer, reduced to its message id.
-
-    Building aiogram's ``Message`` from the echoed digest (every entity is a model)
-    cost more CPU than the rest of a send. Anything unexpected goes the normal way.
-    """
-    match = _SENT.match(raw)
-    if match is not None:  # the id, without decoding the echoed 4 KB digest
-        return Sent(int(match.group(1)))
-    try:
-        data = json.loads(raw)
-        if data.get("ok") is not True:
-            return None
-        result = data["result"]
-        if result is True:
-            return True
-        return Sent(int(result["message_id"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
 def open_bot(
     token: str,
     api_base: str,
@@ -327,16 +243,19 @@ def open_bot(
     connections: int = 100,
     timeout: float = 20.0,
     light: bool = True,
+    wire: bool = True,
 ) -> Bot:
     """A ``Bot`` for the sender, talking to ``api_base`` (Telegram, or the emulator).
 
     With ``light`` (the default) ``send_message``/``edit_message_text`` return only
     :class:`Sent` (the message id), not a full ``Message``: use ``light=False`` for
-    a ``Bot`` whose answers other code reads.
+    a ``Bot`` whose answers other code reads. ``wire=False`` makes every call through
+    aiohttp instead of :mod:`bot.delivery.wire`.
     """
     register_secret(token)
     session = JsonSession(api=TelegramAPIServer.from_base(api_base), limit=connections)
     session.light_results = light
+    session.use_wire = wire
     session.timeout = timeout
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
@@ -369,7 +288,7 @@ class DigestClient:
                 "chat_id": chat,
                 "text": html,
                 "parse_mode": "HTML",
-                "link_preview_options": _preview_json(preview),
+                "link_preview_options": preview_json(preview),
             }
             if thread_id is not None:
                 payload["message_thread_id"] = thread_id

@@ -256,3 +256,37 @@ class Pool:
     def close(self) -> None:
         while self._idle:
             self._idle.pop().close()
+
+
+class Origin:
+    """Request URLs → (pool, path) for the first origin seen; None for any other URL
+    (another origin, a query string, a scheme other than http/https)."""
+
+    def __init__(self, limit: int, tls: ssl.SSLContext | None = None) -> None:
+        self.limit = limit
+        self.tls = tls
+        self.pool: Pool | None = None
+        self._origin = ""
+        self._paths: dict[str, str] = {}
+
+    def target(self, url: str) -> tuple[Pool, str] | None:
+        path = self._paths.get(url)
+        if path is None:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or parts.query or parts.fragment:
+                return None
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if self.pool is None:
+                self.pool, self._origin = Pool(origin, self.limit, self.tls), origin
+            if origin != self._origin:
+                return None
+            if len(self._paths) > 64:
+                self._paths.clear()
+            path = self._paths[url] = url[len(origin) :] or "/"
+        return (self.pool, path) if self.pool is not None else None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+        self.pool = None
+        self._paths.clear()
