@@ -114,16 +114,17 @@ async def test_keep_alive_chunked_and_closing_answers_all_give_the_message_id(
 ) -> None:
     server.answers = [_ok(1), _chunked(2), _ok(3, "Connection: close"), _ok(4)]
     client = DigestClient(open_bot(TOKEN, server.base))
+    text = "<b>简报</b>\n" + "低比特量化，“INT8” 与 \\ 4 比特。\n" * 40  # escaped once, sent 4x
     try:
-        ids = [await client.send(7, "<b>简报</b>", None) for _ in range(4)]
+        ids = [await client.send(7, text, None) for _ in range(4)]
     finally:
         await client.close()
     assert ids == [1, 2, 3, 4]
     assert server.connections == 2  # kept alive, but not past "Connection: close"
     first = server.requests[0]
     assert first.startswith(f"POST /bot{TOKEN}/sendMessage HTTP/1.1\r\n".encode())
-    body = json.loads(first.split(b"\r\n\r\n", 1)[1])
-    assert body["chat_id"] == 7 and body["text"] == "<b>简报</b>"
+    bodies = [json.loads(request.split(b"\r\n\r\n", 1)[1]) for request in server.requests]
+    assert all(body["chat_id"] == 7 and body["text"] == text for body in bodies)
 
 
 async def test_a_body_read_to_the_close_of_an_http_1_0_answer(server: Server) -> None:

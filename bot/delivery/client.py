@@ -7,7 +7,6 @@ unless the chat turned them on, and then show the article of the part's first en
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -28,7 +27,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
 from aiohttp import ClientConnectorError, ClientError, ClientTimeout
 
-from bot.delivery.answers import is_json, page_reason, preview_json, scrub, sent_message
+from bot.delivery.answers import JsonBodies, is_json, page_reason, preview_json, scrub, sent_message
 from bot.delivery.outbound import bulk
 from bot.delivery.wire import NoAnswer, Origin, Pool, Unsent
 from bot.logs import register_secret
@@ -154,17 +153,17 @@ class JsonSession(RedactingSession):
         raise an exception or to read an answer the light path does not understand: the
         sender's sends skip building (and validating, and dumping) it at all."""
         url = self.api.api_url(token=bot.token, method=api_method)
-        # UTF-8 as is: a Chinese digest escaped to \uXXXX was twice the bytes.
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        body = self._bodies.body(payload)
         seconds = self.timeout if timeout is None else timeout
         answer = await self._post_wire(url, body, method, seconds)
         if answer is None:  # a proxy, a redirect, an odd URL: aiohttp's way
             answer = await self._post_aiohttp(url, body, method, seconds)
-        status, raw = answer
+        status, data = answer
         if light and self.light_results and status == HTTPStatus.OK:
-            sent = sent_message(raw)
+            sent = sent_message(data)
             if sent is not None:
                 return sent
+        raw = data.decode("utf-8", "replace")
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR and not is_json(raw):
             # A proxy's error page: aiogram would say only "Failed to decode object".
             raise TelegramServerError(method=method(), message=page_reason(status, raw))
@@ -173,13 +172,13 @@ class JsonSession(RedactingSession):
 
     async def _post_aiohttp(
         self, url: str, body: bytes, method: Callable[[], TelegramMethod[Any]], seconds: float
-    ) -> tuple[int, str]:
+    ) -> tuple[int, bytes]:
         session = await self.create_session()
         try:
             async with session.post(
                 url, data=body, headers=_JSON_HEADERS, timeout=ClientTimeout(total=seconds)
             ) as resp:
-                return resp.status, await resp.text()
+                return resp.status, await resp.read()
         except TimeoutError as exc:
             raise TelegramNetworkError(method=method(), message="Request timeout error") from exc
         except ClientError as exc:
@@ -189,7 +188,7 @@ class JsonSession(RedactingSession):
 
     async def _post_wire(
         self, url: str, body: bytes, method: Callable[[], TelegramMethod[Any]], seconds: float
-    ) -> tuple[int, str] | None:
+    ) -> tuple[int, bytes] | None:
         """The POST through the lean client (:mod:`bot.delivery.wire`); None when it
         does not apply (a proxy, an odd URL) or the answer is a redirect, which only
         aiohttp follows (a redirected request was not carried out: resending is safe)."""
@@ -207,12 +206,9 @@ class JsonSession(RedactingSession):
             raise TelegramNetworkError(method=method(), message="Request timeout error") from None
         if HTTPStatus.MULTIPLE_CHOICES <= answer.status < HTTPStatus.BAD_REQUEST:
             return None
-        return answer.status, answer.body.decode("utf-8", "replace")
+        return answer.status, answer.body
 
-    _wire: Pool | None = None
-    _wire_origin = ""
-    _wire_paths: dict[str, str] | None = None
-
+    _bodies = JsonBodies()  # shared: a cache of escaped digest texts
     use_wire = True  # False: every call through aiohttp (the benchmark's baseline)
     _origin: Origin | None = None
 
