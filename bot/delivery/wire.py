@@ -40,7 +40,7 @@ class NoAnswer(WireError):
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
-    headers: dict[str, str]  # lower-cased names; a repeated header keeps its last value
+    headers: dict[str, str]  # the framing headers only, names and values lower-cased
     body: bytes
 
 
@@ -112,9 +112,9 @@ class _Connection(asyncio.Protocol):
                 return None
             self._head = _head(bytes(buf[:end]), end + 4)
         status, headers, start = self._head
-        if headers.get("connection", "").lower() == "close":
+        if headers.get("connection") == "close":
             self.keep = False
-        if "chunked" in headers.get("transfer-encoding", "").lower():
+        if "chunked" in headers.get("transfer-encoding", ""):
             body = _dechunk(buf, start)
             if body is None and len(buf) - start > MAX_BODY:
                 raise NoAnswer("the answer is too long")
@@ -139,20 +139,28 @@ class _Connection(asyncio.Protocol):
         return Answer(status, headers, bytes(buf[start:])) if eof else None
 
 
+_FRAMING = (b"content-length", b"transfer-encoding", b"connection")
+
+
 def _head(raw: bytes, end: int) -> tuple[int, dict[str, str], int]:
-    lines = raw.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+    """The status and the framing headers (a repeated one: its first value)."""
+    first, _, rest = raw.partition(b"\r\n")
+    parts = first.split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
         raise NoAnswer("not an HTTP/1.x answer")
     status = int(parts[1])
     if status < 200:
         raise NoAnswer(f"an informational answer ({status}) where none was asked for")
+    lowered = b"\r\n" + rest.lower()
     headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    if parts[0] == "HTTP/1.0" and headers.get("connection", "").lower() != "keep-alive":
+    for name in _FRAMING:
+        at = lowered.find(b"\r\n" + name + b":")
+        if at >= 0:
+            start = at + len(name) + 3
+            stop = lowered.find(b"\r\n", start)
+            value = lowered[start : stop if stop >= 0 else len(lowered)]
+            headers[name.decode()] = value.strip().decode("latin-1")
+    if parts[0] == b"HTTP/1.0" and headers.get("connection") != "keep-alive":
         headers["connection"] = "close"
     return status, headers, end
 
