@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
+import ssl
 import traceback
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from bot.delivery.client import DigestClient, open_bot
 from bot.delivery.errors import Kind, classify
+from bot.delivery.wire import Pool, Unsent
 
 TOKEN = "4242:wire-test-secret-token"
 SECRET = "wire-test-secret-token"
@@ -193,3 +197,35 @@ async def test_a_redirect_is_followed_the_usual_way(server: Server) -> None:
     server.answers = [_plain("307 Temporary Redirect", b"", moved), _ok(5)]
     assert await _send(server) == 5
     assert len(server.requests) == 2  # the redirect was not carried out: one delivery
+
+
+async def test_tls_with_the_given_context(server: Server, tmp_path: Path) -> None:
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    openssl = await asyncio.create_subprocess_exec(
+        *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+        *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+        *("-addext", "subjectAltName=IP:127.0.0.1"),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert await openssl.wait() == 0
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=served)
+    port = listener.sockets[0].getsockname()[1]
+    server.answers = [_ok(11), _ok(12)]
+    trusted = ssl.create_default_context(cafile=str(cert))
+    pool = Pool(f"https://127.0.0.1:{port}", ssl_context=trusted)
+    try:
+        answers = [await pool.post("/bot1:x/sendMessage", b"{}", 5.0) for _ in range(2)]
+        assert [json.loads(a.body)["result"]["message_id"] for a in answers] == [11, 12]
+        assert server.connections == 1  # one TLS handshake, kept alive
+        untrusted = Pool(f"https://127.0.0.1:{port}")  # the system's CAs do not know it
+        with pytest.raises(Unsent):
+            await untrusted.post("/bot1:x/sendMessage", b"{}", 5.0)
+    finally:
+        pool.close()
+        listener.close()
+        await listener.wait_closed()

@@ -130,6 +130,8 @@ class _Connection(asyncio.Protocol):
                 if eof:
                     raise NoAnswer("the connection closed in the middle of the answer")
                 return None
+            if len(buf) - start > size:  # more than was announced: not reused
+                self.keep = False
             return Answer(status, headers, bytes(buf[start : start + size]))
         if status in (204, 304):
             return Answer(status, headers, b"")
@@ -195,9 +197,8 @@ class Pool:
             raise ValueError("only http:// and https:// origins")
         self.host = url.hostname
         self.port = url.port or (443 if url.scheme == "https" else 80)
-        self.tls: ssl.SSLContext | None = None
-        if url.scheme == "https":
-            self.tls = ssl_context or ssl.create_default_context()
+        https = url.scheme == "https"
+        self.tls = (ssl_context or ssl.create_default_context()) if https else None
         default = self.port == (443 if self.tls else 80)
         host = f"[{self.host}]" if ":" in self.host else self.host
         self._authority = host if default else f"{host}:{self.port}"
