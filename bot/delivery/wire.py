@@ -1,12 +1,11 @@
 """A minimal HTTP/1.1 keep-alive client for the sender's hot call: a JSON POST.
 
-aiohttp's client builds a request object, a payload, a header multidict, a URL and a
-response object per call; for the sender's ``sendMessage`` that was most of its CPU.
-Here a call is one pre-built request head plus the body, written to an idle
-keep-alive connection of a small pool, and an answer parsed from one buffer
-(``Content-Length``, chunked, or read to the connection's close). TLS is the ssl
-module's (Telegram's API is HTTPS); proxies and anything else unusual stay with
-aiohttp (see ``JsonSession.post_json``).
+aiohttp builds a request, a payload, header multidicts, a URL and a response object
+per call: most of the sender's CPU per ``sendMessage``. Here a call is a pre-built
+request head plus the body, written to an idle keep-alive connection of a small pool,
+and an answer parsed from one buffer (``Content-Length``, chunked, or read to the
+close). TLS is the ssl module's; proxies, redirects and anything else unusual stay
+with aiohttp (see ``JsonSession.post_json``).
 
 Failures say what is known about the request: :class:`Unsent` (no connection could be
 made: it surely never arrived) or :class:`NoAnswer` (the request may have been written:
