@@ -230,8 +230,6 @@ class JsonSession(RedactingSession):
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
-# A successful send's answer as Telegram (and the emulator) write it: the message id
-# first. Anything else is parsed as JSON.
 def open_bot(
     token: str,
     api_base: str,
