@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_HEAD = 64 * 1024  # an answer's status line and headers
-MAX_BODY = 16 * 1024 * 1024  # a Bot API answer is a few KB; a runaway proxy is cut off
+MAX_BODY = 4 * 1024 * 1024  # a Bot API answer is a few KB; a runaway proxy is cut off
 
 
 class WireError(Exception):
@@ -114,7 +114,8 @@ class _Connection(asyncio.Protocol):
         if headers.get("connection") == "close":
             self.keep = False
         if "chunked" in headers.get("transfer-encoding", ""):
-            body = _dechunk(buf, start)
+            # Parsed once it ends as a whole one does, not again at every packet:
+            body = _dechunk(buf, start) if buf.endswith(b"\r\n\r\n") else None
             if body is None and len(buf) - start > MAX_BODY:
                 raise NoAnswer("the answer is too long")
             if body is None and eof:
@@ -222,14 +223,10 @@ class Pool:
             conn = self._idle.pop()
             if not conn.closed:
                 return conn
-        loop = asyncio.get_running_loop()
+        loop, name = asyncio.get_running_loop(), self.host if self.tls else None
         try:
             _, conn = await loop.create_connection(
-                _Connection,
-                self.host,
-                self.port,
-                ssl=self.tls,
-                server_hostname=self.host if self.tls else None,
+                _Connection, self.host, self.port, ssl=self.tls, server_hostname=name
             )
         except (OSError, ssl.SSLError) as exc:
             reason = exc.strerror or type(exc).__name__
