@@ -7,10 +7,8 @@ unless the chat turned them on, and then show the article of the part's first en
 
 from __future__ import annotations
 
-import json
-import re
+import ssl
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, TypeVar, cast
 
@@ -29,22 +27,16 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import LinkPreviewOptions
 from aiohttp import ClientConnectorError, ClientError, ClientTimeout
 
+from bot.delivery.answers import JsonBodies, is_json, page_reason, preview_json, scrub, sent_message
 from bot.delivery.outbound import bulk
-from bot.logs import redact, register_secret
+from bot.delivery.wire import NoAnswer, Origin, Pool, Unsent
+from bot.logs import register_secret
 
 T = TypeVar("T")
 
 ChatRef = int | str  # a numeric chat id, or "@channelname" for BOT_CHANNEL
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-_URL = re.compile(r"(?:https?|wss?)://[^\s'\"<>]*", re.I)
-
-
-def scrub(text: str, token: str = "") -> str:
-    """An error text safe to log, store and print: no request URL, no token."""
-    return redact(_URL.sub("<url>", text), (token,))
 
 
 class ConnectFailed(TelegramNetworkError):
@@ -63,6 +55,8 @@ class RedactingSession(AiohttpSession):
     stored errors nor tracebacks can print the token.
     """
 
+    _registered = ""  # the token register_secret last got from here
+
     async def make_request(
         self,
         bot: Bot,
@@ -75,7 +69,9 @@ class RedactingSession(AiohttpSession):
         self, bot: Bot, method: Callable[[], TelegramMethod[Any]], call: Awaitable[T]
     ) -> T:
         """Await ``call`` (a request of ``bot``'s); its failures without URL or token."""
-        register_secret(bot.token)
+        if self._registered != bot.token:  # once per token, not once per call
+            register_secret(bot.token)
+            self._registered = bot.token
         try:
             return await call
         except TelegramNetworkError as exc:
@@ -109,13 +105,6 @@ def preview_options(url: str | None) -> LinkPreviewOptions:
     if url is None:
         return NO_PREVIEW
     return LinkPreviewOptions(url=url, prefer_small_media=True)
-
-
-def _preview_json(url: str | None) -> dict[str, Any]:
-    """:func:`preview_options` as the JSON Telegram gets."""
-    if url is None:
-        return {"is_disabled": True}
-    return {"url": url, "prefer_small_media": True}
 
 
 class JsonSession(RedactingSession):
@@ -163,90 +152,82 @@ class JsonSession(RedactingSession):
         exception. ``method`` builds the aiogram method object, which is only needed to
         raise an exception or to read an answer the light path does not understand: the
         sender's sends skip building (and validating, and dumping) it at all."""
-        session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=api_method)
+        body = self._bodies.body(payload)
+        seconds = self.timeout if timeout is None else timeout
+        answer = await self._post_wire(url, body, method, seconds)
+        if answer is None:  # a proxy, a redirect, an odd URL: aiohttp's way
+            answer = await self._post_aiohttp(url, body, method, seconds)
+        status, data = answer
+        if light and self.light_results and status == HTTPStatus.OK:
+            sent = sent_message(data)
+            if sent is not None:
+                return sent
+        raw = data.decode("utf-8", "replace")
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and not is_json(raw):
+            # A proxy's error page: aiogram would say only "Failed to decode object".
+            raise TelegramServerError(method=method(), message=page_reason(status, raw))
+        response = self.check_response(bot=bot, method=method(), status_code=status, content=raw)
+        return response.result
+
+    async def _post_aiohttp(
+        self, url: str, body: bytes, method: Callable[[], TelegramMethod[Any]], seconds: float
+    ) -> tuple[int, bytes]:
+        session = await self.create_session()
         try:
             async with session.post(
-                url,
-                # UTF-8 as is: a Chinese digest escaped to \uXXXX was twice the bytes.
-                data=json.dumps(payload, ensure_ascii=False).encode(),
-                headers=_JSON_HEADERS,
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+                url, data=body, headers=_JSON_HEADERS, timeout=ClientTimeout(total=seconds)
             ) as resp:
-                raw = await resp.text()
+                return resp.status, await resp.read()
         except TimeoutError as exc:
             raise TelegramNetworkError(method=method(), message="Request timeout error") from exc
         except ClientError as exc:
             raise TelegramNetworkError(
                 method=method(), message=f"{type(exc).__name__}: {exc}"
             ) from exc
-        if light and self.light_results and resp.status == HTTPStatus.OK:
-            sent = _sent_message(raw)
-            if sent is not None:
-                return sent
-        if resp.status >= HTTPStatus.INTERNAL_SERVER_ERROR and not _is_json(raw):
-            # A proxy's error page: aiogram would say only "Failed to decode object".
-            raise TelegramServerError(method=method(), message=_page_reason(resp.status, raw))
-        response = self.check_response(
-            bot=bot, method=method(), status_code=resp.status, content=raw
-        )
-        return response.result
+
+    async def _post_wire(
+        self, url: str, body: bytes, method: Callable[[], TelegramMethod[Any]], seconds: float
+    ) -> tuple[int, bytes] | None:
+        """The POST through the lean client (:mod:`bot.delivery.wire`); None when it
+        does not apply (a proxy, an odd URL) or the answer is a redirect, which only
+        aiohttp follows (a redirected request was not carried out: resending is safe)."""
+        target = self._wire_target(url)
+        if target is None:
+            return None
+        pool, path = target
+        try:
+            answer = await pool.post(path, body, seconds)
+        except Unsent as exc:
+            raise ConnectFailed(method=method(), message=str(exc)) from None
+        except NoAnswer as exc:
+            raise TelegramNetworkError(method=method(), message=f"no answer: {exc}") from None
+        except TimeoutError:
+            raise TelegramNetworkError(method=method(), message="Request timeout error") from None
+        if HTTPStatus.MULTIPLE_CHOICES <= answer.status < HTTPStatus.BAD_REQUEST:
+            return None
+        return answer.status, answer.body
+
+    _bodies = JsonBodies()  # shared: a cache of escaped digest texts
+    use_wire = True  # False: every call through aiohttp (the benchmark's baseline)
+    _origin: Origin | None = None
+
+    def _wire_target(self, url: str) -> tuple[Pool, str] | None:
+        if self.proxy is not None or not self.use_wire:
+            return None
+        if self._origin is None:
+            tls = self._connector_init.get("ssl")  # aiogram's: certifi's CAs
+            limit = int(self._connector_init.get("limit", 100))
+            self._origin = Origin(limit, tls if isinstance(tls, ssl.SSLContext) else None)
+        return self._origin.target(url)
+
+    async def close(self) -> None:
+        if self._origin is not None:
+            self._origin.close()
+        await super().close()
 
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
-# A successful send's answer as Telegram (and the emulator) write it: the message id
-# first. Anything else is parsed as JSON.
-_SENT = re.compile(r'\{"ok":\s*true,\s*"result":\s*\{"message_id":\s*(\d+)\s*[,}]')
-
-
-_TITLE = re.compile(r"<title>\s*([^<]{1,100}?)\s*</title>", re.I)
-
-
-def _is_json(raw: str) -> bool:
-    try:
-        json.loads(raw)
-    except ValueError:
-        return False
-    return True
-
-
-def _page_reason(status: int, raw: str) -> str:
-    """What a non-JSON 5xx answer says: its HTML title, else its HTTP status."""
-    title = _TITLE.search(raw)
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Server Error"
-    said = title.group(1) if title else f"{status} {phrase}"
-    return f"{said} (HTTP {status}, not a Bot API answer)"
-
-
-@dataclass(frozen=True, slots=True)
-class Sent:
-    """What the sender reads from a successful send or edit."""
-
-    message_id: int
-
-
-def _sent_message(raw: str) -> Sent | bool | None:
-    """A successful send/edit answer, reduced to its message id.
-
-    Building aiogram's ``Message`` from the echoed digest (every entity is a model)
-    cost more CPU than the rest of a send. Anything unexpected goes the normal way.
-    """
-    match = _SENT.match(raw)
-    if match is not None:  # the id, without decoding the echoed 4 KB digest
-        return Sent(int(match.group(1)))
-    try:
-        data = json.loads(raw)
-        if data.get("ok") is not True:
-            return None
-        result = data["result"]
-        if result is True:
-            return True
-        return Sent(int(result["message_id"]))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
 
 
 def open_bot(
@@ -256,16 +237,19 @@ def open_bot(
     connections: int = 100,
     timeout: float = 20.0,
     light: bool = True,
+    wire: bool = True,
 ) -> Bot:
     """A ``Bot`` for the sender, talking to ``api_base`` (Telegram, or the emulator).
 
     With ``light`` (the default) ``send_message``/``edit_message_text`` return only
     :class:`Sent` (the message id), not a full ``Message``: use ``light=False`` for
-    a ``Bot`` whose answers other code reads.
+    a ``Bot`` whose answers other code reads. ``wire=False`` makes every call through
+    aiohttp instead of :mod:`bot.delivery.wire`.
     """
     register_secret(token)
     session = JsonSession(api=TelegramAPIServer.from_base(api_base), limit=connections)
     session.light_results = light
+    session.use_wire = wire
     session.timeout = timeout
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
@@ -298,7 +282,7 @@ class DigestClient:
                 "chat_id": chat,
                 "text": html,
                 "parse_mode": "HTML",
-                "link_preview_options": _preview_json(preview),
+                "link_preview_options": preview_json(preview),
             }
             if thread_id is not None:
                 payload["message_thread_id"] = thread_id

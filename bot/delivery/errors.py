@@ -24,7 +24,8 @@ from aiogram.exceptions import (
 )
 from aiohttp import ClientConnectorError
 
-from bot.delivery.client import ConnectFailed, scrub
+from bot.delivery.answers import scrub
+from bot.delivery.client import ConnectFailed
 
 
 class Kind(Enum):

@@ -49,7 +49,10 @@ class SenderOptions:
     window_s: float = 3.0
     batch_chats: int = 20
     max_chats: int = 5000
-    # A new message whose send had no answer is resent no sooner than this.
-    uncertain_delay_s: float = 5.0
+    # A new message whose send had no answer is resent no sooner than this (and no
+    # sooner than the retry backoff, which grows with repeated failures). Waiting
+    # longer cannot make a duplicate less likely (the Bot API has no look-up); at 5 s
+    # the lost answers of a run's last seconds held its end back by 5-8 s.
+    uncertain_delay_s: float = 1.0
     max_in_flight: int = 64
     idle_poll_s: float = 1.0

@@ -13,9 +13,13 @@ Standalone (not part of the test run): ``.venv/bin/python tests/bench/delivery.p
   duplicates = the lost answers of new messages, each counted as resent, no violations,
   and the achieved rate / limit (goal ≥ 0.6: a random 429 pauses only its chat for its
   1-3 s ``retry_after``; 2,000 chats, 3 issues);
-* ``lifted``: emulator limits lifted, 20 ms emulated network latency → sender CPU
-  seconds per 1,000 messages, and throughput / a naive
+* ``lifted``: emulator limits lifted, 20 ms emulated network latency, the sender at
+  ``BOT_RATE=1000`` (a paid broadcast) → sender CPU seconds per 1,000 messages (goal
+  ≤ 0.4), the achieved rate (goal: the 1,000/s limit), and throughput / a naive
   ``for chat in chats: await bot.send_message(...)`` loop over the same messages;
+* ``client``: the send path alone, 3 × 4,000 ``DigestClient.send`` calls 64 at a time,
+  by the lean HTTP client (``bot.delivery.wire``) and, as the baseline, through aiohttp
+  (``open_bot(wire=False)``), alternating → CPU seconds per 1,000 sends of each;
 * ``durability``: the lifted case with the writer's ``synchronous`` NORMAL and FULL
   (every "sent" mark durable: issue 11), twice each in one run → rate and CPU of each;
 * ``memory``: peak RSS of a sender process (child) holding an outbox of 100,000
@@ -282,9 +286,66 @@ async def lifted(session: aiohttp.ClientSession, base: str, work: Path) -> dict[
         "messages": sent,
         "cpu_s_per_1000": round(cpu / sent * 1000, 3),
         "rate": round(sent / wall, 1),
+        "rate_over_limit": round(sent / wall / LIFTED_LIMITS.global_per_s, 3),
         "naive_rate": round(count / naive_s, 1),
         "ratio_vs_naive": round((sent / wall) / (count / naive_s), 1),
     }
+
+
+async def client_path(session: aiohttp.ClientSession, base: str) -> dict[str, Any]:
+    """CPU of the send path alone: the lean client against aiohttp, alternating."""
+    ids = chat_ids(200)
+    await control(session, base, "POST", "reset")
+    await control(session, base, "POST", "config", {**LIFTED, "latency_ms": 0})
+    await register(session, base, ids)
+    html = "<b>嵌入式AI简报</b>\n" + "低比特量化新方法，讨论 INT8 与 4 比特量化。\n" * 60
+    cpu: dict[str, float] = {"wire": 0.0, "aiohttp": 0.0}
+    sends, rounds = 4000, 3
+    for wire in (True, False) * rounds:
+        client = DigestClient(open_bot(TOKEN, base, wire=wire), paid_broadcast=True)
+        slots = asyncio.Semaphore(64)
+
+        async def one(n: int, client: DigestClient = client, slots: Any = slots) -> None:
+            async with slots:
+                await client.send(ids[n % len(ids)], html, None)
+
+        await one(0)  # connect and warm up outside the measurement
+        started = time.process_time()
+        await asyncio.gather(*(one(n) for n in range(sends)))
+        cpu["wire" if wire else "aiohttp"] += time.process_time() - started
+        await client.close()
+    per = {k: round(v / (rounds * sends) * 1000, 3) for k, v in cpu.items()}
+    return {
+        "sends": 2 * rounds * sends,
+        "wire_cpu_s_per_1000": per["wire"],
+        "aiohttp_cpu_s_per_1000": per["aiohttp"],
+        "aiohttp_over_wire": round(per["aiohttp"] / per["wire"], 2),
+    }
+
+
+def goals(figures: dict[str, Any]) -> dict[str, bool]:
+    """Issue 13's goals, met or not, for the stages that ran."""
+    met: dict[str, bool] = {}
+    if "limited" in figures:
+        limited = figures["limited"]
+        met["limited: >= 0.95 of the limit, 0 lost, 0 duplicates"] = (
+            limited["rate_over_limit"] >= 0.95
+            and limited["lost"] == 0
+            and limited["duplicates"] == 0
+        )
+    if "faults" in figures:
+        faults = figures["faults"]
+        met["faults: >= 0.6 of the limit, 0 lost, only counted duplicates, 0 violations"] = (
+            faults["rate_over_limit"] >= 0.6
+            and faults["lost"] == 0
+            and faults["duplicates"] == faults["resent_possible_duplicates"]
+            and faults["violations"] == 0
+        )
+    if "lifted" in figures:
+        lifted = figures["lifted"]
+        met["lifted: <= 0.4 CPU s per 1,000 messages"] = lifted["cpu_s_per_1000"] <= 0.4
+        met["lifted: >= 1,000 msg/s (0.95 of the limit)"] = lifted["rate_over_limit"] >= 0.95
+    return met
 
 
 async def durability(session: aiohttp.ClientSession, base: str, work: Path) -> dict[str, Any]:
@@ -379,12 +440,14 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 "limited": lambda: limited(session, base, work, args.chats, args.issues),
                 "faults": lambda: faults(session, base, work, args.fault_chats),
                 "lifted": lambda: lifted(session, base, work),
+                "client": lambda: client_path(session, base),
                 "durability": lambda: durability(session, base, work),
                 "memory": lambda: memory(session, base, work),
             }
             for name in args.stages.split(","):
                 figures[name] = await stages[name]()
                 print(json.dumps({name: figures[name]}), file=sys.stderr, flush=True)
+            figures["goals_met"] = goals(figures)
             return figures
     finally:
         proc.terminate()
@@ -403,7 +466,7 @@ if __name__ == "__main__":
     parser.add_argument("--fault-chats", type=int, default=2000, help="chats of the faults run")
     parser.add_argument("--work", default="/tmp/digest-bot-bench", help="scratch folder")
     parser.add_argument(
-        "--stages", default="limited,faults,lifted,durability,memory", help="what to run"
+        "--stages", default="limited,faults,lifted,client,durability,memory", help="what to run"
     )
     arguments = parser.parse_args()
     Path(arguments.work).mkdir(parents=True, exist_ok=True)
