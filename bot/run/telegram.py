@@ -14,7 +14,7 @@ import logging
 from aiogram import Bot
 
 from bot.config import Settings
-from bot.delivery.client import DigestClient
+from bot.delivery.client import DigestClient, open_bot
 from bot.delivery.outbound import SharedLimiter
 from bot.delivery.retry import RetryPolicy
 from bot.delivery.sender import Sender, SenderOptions
@@ -39,9 +39,14 @@ class TelegramSide:
         self.limiter = SharedLimiter(interactive_limits(settings))
         self.bot: Bot = build_bot(settings, self.limiter)
         track_health(self.bot, health)
+        # The sender's own Bot: the lean HTTP path for its sends (bot.delivery.wire),
+        # paced by the same limiter as the replies (the sender acquires it itself).
+        self.sender_bot: Bot | None = None
 
     async def close(self) -> None:
         """Last of all: the sender needs the session until it has finished."""
+        if self.sender_bot is not None:
+            await self.sender_bot.session.close()
         await self.bot.session.close()
 
     async def connect(self, stop: asyncio.Event) -> None:
@@ -60,9 +65,11 @@ class TelegramSide:
 
     def sender(self, owner: str) -> Worker:
         limits = self.limiter.limits
+        token = self.bot.token
+        self.sender_bot = self.sender_bot or open_bot(token, self.settings.api_base)
         sender = Sender(
             self.db,
-            DigestClient(self.bot, paid_broadcast=limits.paid_broadcast),
+            DigestClient(self.sender_bot, paid_broadcast=limits.paid_broadcast),
             owner=owner,
             options=SenderOptions(
                 limits=limits, policy=RetryPolicy.for_minutes(self.settings.retry_for_minutes)
