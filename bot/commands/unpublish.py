@@ -108,7 +108,9 @@ def unpublish(date: str, yes: bool, by: str | None, db_path: Path | None) -> Non
 
     Removes the issue from the archive (entries, search, revisions, deliveries) and has
     the sender delete each message readers got — or, past Telegram's 48 hours, edit it
-    to a short "withdrawn" note in the chat's language. Asks for confirmation first.
+    to a short "withdrawn" note in the chat's language. E-mails already sent cannot be
+    withdrawn (they are counted, and not sent again if DATE is published again). Asks
+    for confirmation first.
     """
     try:
         if not _DATE.fullmatch(date):
