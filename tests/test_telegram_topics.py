@@ -158,6 +158,16 @@ async def test_topic_limits_are_enforced_politely(telegram: BotHarness) -> None:
     assert "用法" in usage[0]["plain"]
 
 
+async def test_a_topic_without_letters_or_digits_is_skipped_and_said_so(
+    telegram: BotHarness,
+) -> None:
+    chat = await telegram.private(305)
+    reply = await telegram.say(chat, "/topic -- # 量化")
+    text = reply[0]["plain"]
+    assert "话题至少要有一个字母、汉字或数字，已跳过：--、#" in text and "最多 32" not in text
+    assert [t.term for t in await list_topics(telegram.db, chat)] == ["#quantization"]
+
+
 async def test_topics_are_escaped_and_normalized(telegram: BotHarness) -> None:
     chat = await telegram.private(304)
     reply = await telegram.say(chat, '/topic <b>x</b> "a&b" ＮＣＮＮ')

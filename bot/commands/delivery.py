@@ -175,6 +175,7 @@ async def _stats(db_path: Path | None) -> str:
     if withdrawn:
         shown = [
             f"{u.date} ({u.deletes} to delete, {u.edits} to edit"
+            + (f", {u.emails} e-mailed before" if u.emails else "")
             + (f", by {u.unpublished_by}" if u.unpublished_by else "")
             + ")"
             for u in withdrawn[:MAX_REASONS_SUMMED]

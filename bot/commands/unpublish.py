@@ -4,7 +4,8 @@ It asks first (``--yes`` skips the question, and is required without a terminal)
 then, in one transaction, removes the issue from the archive and queues the deletion
 of every message sent for it — or, for a message older than Telegram's 48 h, an edit
 to a short withdrawn note — which the running sender carries out. Each withdrawal
-is recorded (`unpublished_issues`: date, when, by whom, how many messages).
+is recorded (`unpublished_issues`: date, when, by whom, how many messages, and how
+many e-mails had been sent — those cannot be withdrawn, and are not sent again).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def _describe_plan(plan: WithdrawalPlan) -> str:
         " to edit to a withdrawn note; "
         f"{_n(plan.unsent, 'message')} not sent yet will not be."
     )
+    if plan.emails:
+        lines.append(
+            f"{_n(plan.emails, 'e-mail')} sent cannot be withdrawn: they stay in the"
+            " readers' mailboxes (publishing this date again will not mail them twice)."
+        )
     if plan.sending:
         lines.append(f"{_n(plan.sending, 'message')} being sent right now.")
     return "\n".join(lines)
@@ -67,7 +73,8 @@ async def _unpublish(db_path: Path | None, date: str, by: str | None) -> str:
         f"unpublished {done.date} (record #{done.id}"
         + (f", by {done.unpublished_by}" if done.unpublished_by else "")
         + f"): {_n(done.deletes, 'message')} queued for deletion,"
-        f" {done.edits} for an edit to the withdrawn note."
+        f" {done.edits} for an edit to the withdrawn note"
+        + (f"; {_n(done.emails, 'e-mail')} already sent stay sent." if done.emails else ".")
     ]
     if cancelled:
         lines.append(
@@ -101,7 +108,9 @@ def unpublish(date: str, yes: bool, by: str | None, db_path: Path | None) -> Non
 
     Removes the issue from the archive (entries, search, revisions, deliveries) and has
     the sender delete each message readers got — or, past Telegram's 48 hours, edit it
-    to a short "withdrawn" note in the chat's language. Asks for confirmation first.
+    to a short "withdrawn" note in the chat's language. E-mails already sent cannot be
+    withdrawn (they are counted, and not sent again if DATE is published again). Asks
+    for confirmation first.
     """
     try:
         if not _DATE.fullmatch(date):
@@ -118,6 +127,7 @@ def unpublish(date: str, yes: bool, by: str | None, db_path: Path | None) -> Non
             raise UnusableInput(
                 "unpublish asks for confirmation: run it in a terminal, or add --yes"
             )
-        if not click.confirm(f"Unpublish {date}?", default=False):
+        mails = f" ({_n(plan.emails, 'e-mail')} sent cannot be withdrawn)" if plan.emails else ""
+        if not click.confirm(f"Unpublish {date}{mails}?", default=False):
             raise CommandFailed("not unpublished: nothing changed")
     click.echo(run_async(_unpublish(db_path, date, by or _who())))

@@ -6,7 +6,8 @@ entry gets one row (``channel = 'email'``), due at once or at their delivery tim
 their time zone (:func:`bot.delivery.timing.next_delivery`, as for chats). Nothing is
 rendered here: a row renders the issue's latest revision when it is sent, so a
 re-publish before then simply sends the edited issue — and a subscriber who already has
-a row for the issue (sent or not) never gets a second one: a mail cannot be edited.
+a row for the issue (sent or not) never gets a second one: a mail cannot be edited. Nor
+does one who was mailed this date before the issue was unpublished (``mailed_issues``).
 Subscribers who confirm after the publication do not get the old issue.
 """
 

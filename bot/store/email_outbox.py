@@ -100,12 +100,15 @@ async def enqueue_mail(
     revision_id: int | None,
     rows: Iterable[tuple[int, str]],
 ) -> int:
-    """One pending row per (subscriber id, due stamp) that has none for this issue yet;
+    """One pending row per (subscriber id, due stamp) that has none for this issue yet
+    and was not mailed this issue's date before it was unpublished (``mailed_issues``);
     returns how many were added."""
     now = utc_now()
     cur = await conn.executemany(
         "INSERT INTO outbox (channel, issue_id, revision_id, subscriber_id, part_no, text,"
-        " not_before, created_at) VALUES ('email', ?, ?, ?, 0, '', ?, ?)"
+        " not_before, created_at) SELECT 'email', ?1, ?2, ?3, 0, '', ?4, ?5"
+        " WHERE NOT EXISTS (SELECT 1 FROM mailed_issues m JOIN issues i ON i.date = m.date"
+        "  WHERE i.id = ?1 AND m.subscriber_id = ?3)"
         " ON CONFLICT (issue_id, subscriber_id) WHERE channel = 'email' DO NOTHING",
         ((issue_id, revision_id, sid, due, now) for sid, due in rows),
     )

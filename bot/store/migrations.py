@@ -436,6 +436,23 @@ _BOUNCE_EVENTS_UNSUBSCRIBE = _sql(
     "CREATE INDEX bounce_events_by_time ON bounce_events (received_at)",
 )
 
+# A mail cannot be taken back (issue 14 review): unpublishing an issue deletes its
+# outbox rows, so what was mailed is kept here, by issue date, for as long as the
+# subscriber exists — publishing the same date again never mails them a second time
+# (bot.store.email_outbox.enqueue_mail skips them). ``emails_sent`` on the withdrawal
+# record says how many mails had gone out and stayed out.
+_MAILED_ISSUES = _sql(
+    """CREATE TABLE mailed_issues (
+        date TEXT NOT NULL,
+        subscriber_id INTEGER NOT NULL REFERENCES email_subscribers(id) ON DELETE CASCADE,
+        sent_at TEXT,
+        unpublished_id INTEGER REFERENCES unpublished_issues(id) ON DELETE SET NULL,
+        PRIMARY KEY (date, subscriber_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX mailed_issues_by_subscriber ON mailed_issues (subscriber_id)",
+    "ALTER TABLE unpublished_issues ADD COLUMN emails_sent INTEGER NOT NULL DEFAULT 0",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -457,6 +474,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0018_bounce_events", _BOUNCE_EVENTS),
     ("0019_subscriber_pause", _SUBSCRIBER_PAUSE),
     ("0020_bounce_events_unsubscribe", _BOUNCE_EVENTS_UNSUBSCRIBE),
+    ("0021_mailed_issues", _MAILED_ISSUES),
 )
 
 

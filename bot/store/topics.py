@@ -21,7 +21,13 @@ _SPACE = re.compile(r"\s+")
 
 
 class TopicError(StoreError):
-    """A topic the chat cannot have, as one sentence."""
+    """A topic the chat cannot have, as one sentence; ``kind`` says which rule it broke
+    (``empty``, ``no_letters``, ``too_long``, ``too_many``) for callers that word it
+    themselves."""
+
+    def __init__(self, message: str, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +52,14 @@ def parse_topic(raw: str) -> Topic:
     if exclude:
         display = display[1:].strip()
     if not display:
-        raise TopicError("a topic needs at least one character")
+        raise TopicError("a topic needs at least one character", "empty")
     if len(display) > MAX_TOPIC_CHARS:
-        raise TopicError(f"a topic can be at most {MAX_TOPIC_CHARS} characters long")
+        raise TopicError(f"a topic can be at most {MAX_TOPIC_CHARS} characters long", "too_long")
+    if not any(ch.isalnum() for ch in display):
+        raise TopicError("a topic needs at least one letter or digit", "no_letters")
     term = subscription_term(display)
     if not term:
-        raise TopicError("a topic needs at least one character")
+        raise TopicError("a topic needs at least one character", "empty")
     return Topic(term, display, exclude)
 
 
@@ -74,7 +82,7 @@ async def _add(
     current = {t.term: t for t in await _list(conn, owner, owner_id)}
     fresh = {t.term for t in wanted} - current.keys()
     if len(current) + len(fresh) > MAX_TOPICS:
-        raise TopicError(too_many)
+        raise TopicError(too_many, "too_many")
     now = utc_now()
     for topic in wanted:
         await conn.execute(

@@ -6,6 +6,8 @@ rows — and each message that reached a chat is replaced by one outbox row of i
 ``delete`` while Telegram still lets a bot delete it (48 h after sending), else
 ``edit`` to a short withdrawn note. Those rows point at the ``unpublished_issues``
 record instead of the issue, and the sender works them off like any other row.
+A mail cannot be taken back: each subscriber it reached is remembered in
+``mailed_issues`` (by issue date), so publishing that date again does not mail them twice.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class WithdrawalPlan:
     edits: int  # older ones, edited to the withdrawn note
     unsent: int  # rows not sent yet, dropped
     sending: int  # rows in flight right now
+    emails: int = 0  # e-mails sent: they stay in the readers' mailboxes
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class Unpublished:
     deletes: int
     edits: int
     unsent: int
+    emails: int = 0  # e-mails that had been sent (and could not be withdrawn)
 
 
 async def _issue(conn: aiosqlite.Connection, date: str) -> tuple[int, str] | None:
@@ -83,7 +87,12 @@ async def withdrawal_plan(
     deletes, edits, unsent, sending = (int(v or 0) for v in (row or (0, 0, 0, 0)))
     entries = await _count(conn, "SELECT count(*) FROM entries WHERE issue_id = ?", (issue_id,))
     revisions = await _count(conn, "SELECT count(*) FROM revisions WHERE issue_id = ?", (issue_id,))
-    return WithdrawalPlan(date, title, entries, revisions, deletes, edits, unsent, sending)
+    emails = await _count(
+        conn,
+        "SELECT count(*) FROM outbox WHERE issue_id = ? AND channel = 'email' AND status = 'sent'",
+        (issue_id,),
+    )
+    return WithdrawalPlan(date, title, entries, revisions, deletes, edits, unsent, sending, emails)
 
 
 async def unpublish_issue(
@@ -110,11 +119,29 @@ async def unpublish_issue(
     at = utc_now()
     cur = await conn.execute(
         "INSERT INTO unpublished_issues (date, title, entries, unpublished_at, unpublished_by,"
-        " messages_deleted, messages_edited, unsent_dropped) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (date, plan.title, plan.entries, at, by, plan.deletes, plan.edits, plan.unsent),
+        " messages_deleted, messages_edited, unsent_dropped, emails_sent)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            date,
+            plan.title,
+            plan.entries,
+            at,
+            by,
+            plan.deletes,
+            plan.edits,
+            plan.unsent,
+            plan.emails,
+        ),
     )
     assert cur.lastrowid is not None
     record = cur.lastrowid
+    await conn.execute(
+        "INSERT INTO mailed_issues (date, subscriber_id, sent_at, unpublished_id)"
+        " SELECT ?, subscriber_id, sent_at, ? FROM outbox"
+        " WHERE issue_id = ? AND channel = 'email' AND status = 'sent'"
+        " ON CONFLICT (date, subscriber_id) DO UPDATE SET unpublished_id = excluded.unpublished_id",
+        (date, record, issue_id),
+    )
     note_ids = {lang: await intern_text(conn, html) for lang, html in notes.items()}
     young = stamp(now - DELETE_WITHIN_S)
     async with conn.execute(
@@ -149,7 +176,16 @@ async def unpublish_issue(
     # Entries, revisions and the issue's outbox rows go with it (ON DELETE CASCADE).
     await conn.execute("DELETE FROM issues WHERE id = ?", (issue_id,))
     return Unpublished(
-        record, date, plan.title, plan.entries, at, by, plan.deletes, plan.edits, plan.unsent
+        record,
+        date,
+        plan.title,
+        plan.entries,
+        at,
+        by,
+        plan.deletes,
+        plan.edits,
+        plan.unsent,
+        plan.emails,
     )
 
 
@@ -157,7 +193,7 @@ async def list_unpublished(conn: aiosqlite.Connection) -> list[Unpublished]:
     """Every withdrawal, newest first."""
     async with conn.execute(
         "SELECT id, date, title, entries, unpublished_at, unpublished_by, messages_deleted,"
-        " messages_edited, unsent_dropped FROM unpublished_issues ORDER BY id DESC"
+        " messages_edited, unsent_dropped, emails_sent FROM unpublished_issues ORDER BY id DESC"
     ) as cur:
         rows = await cur.fetchall()
     return [
@@ -171,6 +207,7 @@ async def list_unpublished(conn: aiosqlite.Connection) -> list[Unpublished]:
             int(r[6]),
             int(r[7]),
             int(r[8]),
+            int(r[9]),
         )
         for r in rows
     ]

@@ -34,6 +34,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 ONE_YEAR = 365 * 24 * 3600
+# Pages whose URL holds a subscriber's signed token (a capability) and which show the
+# address: kept by no cache, and their URL sent to no other site.
+CAPABILITY_PATHS = ("/prefs/", "/confirm/", "/unsubscribe/")
+PRIVATE_HEADERS = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,8 @@ async def _close_mailer(app: web.Application) -> None:
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if request.path.startswith(CAPABILITY_PATHS):
+        response.headers.update(PRIVATE_HEADERS)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
 

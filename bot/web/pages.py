@@ -59,6 +59,14 @@ class Page:
         query["lang"] = self.other
         return self.request.path + "?" + urlencode(query)
 
+    def telegram_link(self, slug: str | None = None) -> str | None:
+        """The bot's deep link (None without a bot): ``?start=topic_<slug>`` follows the
+        topic in the chat, else ``?start=web``."""
+        base = self.site.telegram
+        if base is None:
+            return None
+        return f"{base}?start=topic_{slug}" if slug else f"{base}?start=web"
+
     def respond(self, template: str, status: int = 200, **context: Any) -> web.Response:
         return self.html(self.render(template, **context), status)
 

@@ -24,12 +24,11 @@ from bot.store.subscribers import Subscriber
 from bot.store.topics import MAX_TOPICS, TopicError, parse_topic
 from bot.store.topics import subscriber_topics as topics_of
 from bot.text.typed import AS_PUBLISHED, parse_time, resolve_timezone, split_terms, timezone_label
-from bot.topics.catalog import load_catalog
 from bot.topics.filter import topic_name
+from bot.web.choices import catalogue, known_slugs, mail_lang, topic_choices
 from bot.web.guard import FormTooLarge, client_key, field, read_form
 from bot.web.keys import DB, FORMS, TOKENS
 from bot.web.pages import Page
-from bot.web.signup import topic_choices
 from bot.web.subscription import invalid, subscriber_page
 
 SAVES_PER_WINDOW = 30
@@ -48,6 +47,7 @@ class Shown:
     time: str
     tz: str
     paused: bool
+    refused: str = ""  # the word a problem is about, as typed
 
 
 def _quoted(word: str) -> str:
@@ -122,14 +122,17 @@ async def show(request: web.Request) -> web.Response:
     return _render(page, subscriber, await _stored(request, subscriber))
 
 
+def problem_of(exc: TopicError) -> str:
+    """The page's message (an i18n key under web.prefs) for a refused topic."""
+    return {"too_long": "word_too_long", "too_many": "too_many"}.get(exc.kind, "no_letters")
+
+
 def _parse(fields: dict[str, list[str]], lang_now: Lang) -> tuple[Shown, list[str], str | None]:
     """What the reader sent, the topics to store, and the problem (an i18n key) or None."""
-    catalogue = {topic.slug: topic for topic in load_catalog().topics}
-    ticked = [slug for slug in dict.fromkeys(fields.get("topics", [])) if slug in catalogue]
+    topics = catalogue()
+    ticked = known_slugs(fields.get("topics", []))
     words = field(fields, "words")
-    lang: Lang = "en" if field(fields, "lang") == "en" else "zh"
-    if field(fields, "lang") not in ("zh", "en"):
-        lang = lang_now
+    lang = mail_lang(field(fields, "lang"), lang_now)
     shown = Shown(
         ticked=set(ticked),
         words=words[:MAX_WORDS],
@@ -139,14 +142,14 @@ def _parse(fields: dict[str, list[str]], lang_now: Lang) -> tuple[Shown, list[st
         paused=field(fields, "pause") == "1",
     )
     # Catalogue topics by name (they resolve to #slug), then the words as typed.
-    wanted = {f"#{slug}": topic_name(catalogue[slug], lang) for slug in ticked}
+    wanted = {f"#{slug}": topic_name(topics[slug], lang) for slug in ticked}
     if len(words) > MAX_WORDS:
         return shown, [], "words_too_long"
     for word in split_terms(words):
         try:
             topic = parse_topic(word)
-        except TopicError:
-            return shown, [], "word_too_long"
+        except TopicError as exc:
+            return replace(shown, refused=word[:MAX_FIELD]), [], problem_of(exc)
         wanted.setdefault(topic.term, word)
     if len(wanted) > MAX_TOPICS:
         return shown, [], "too_many"
@@ -188,8 +191,8 @@ async def save(request: web.Request) -> web.Response:
     sid = subscriber.id
     try:
         saved = await request.app[DB].write(lambda conn: save_preferences(conn, sid, prefs))
-    except TopicError:  # the store checks the same limit; _parse refused it already
-        return _render(page, subscriber, shown, status=400, error="too_many")
+    except TopicError as exc:  # the store checks the same rules; _parse refused it already
+        return _render(page, subscriber, shown, status=400, error=problem_of(exc))
     if saved is None:
         return invalid(request, "gone")
     page = subscriber_page(request, saved.language)

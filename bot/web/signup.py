@@ -4,7 +4,8 @@ POST takes ``email``, repeated ``topics`` (catalogue slugs), ``lang``, the signe
 ``form_token`` and an empty honeypot field ``website``. Whatever the address's state —
 unknown, unconfirmed, confirmed, suppressed, or within the hour of its last confirmation
 mail — the answer is the same "check your inbox" page (200), so the form tells nobody who
-is subscribed; only a malformed address gets the form again (400). The sign-up and its
+is subscribed; only a malformed address, or more than MAX_TOPICS topics, gets the form
+again (400). The sign-up and its
 confirmation mail run after the answer, so neither its time nor an SMTP failure tells
 anything either (a failure gives the hourly allowance back and is logged). Each client gets
 :data:`SIGNUPS_PER_WINDOW` POSTs per :data:`WINDOW` seconds (429 after that), and each
@@ -23,10 +24,11 @@ from bot.logs import event
 from bot.mail.mailer import Mailer
 from bot.publishing.optin import OptInError, address_of, subscribe
 from bot.store.database import Database
-from bot.topics.catalog import load_catalog
+from bot.store.topics import MAX_TOPICS
 from bot.topics.filter import topic_name
+from bot.web.choices import catalogue, known_slugs, mail_lang, topic_choices
 from bot.web.guard import FormTooLarge, client_key, field, read_form
-from bot.web.keys import DB, FORMS, SITE
+from bot.web.keys import DB, FORMS
 from bot.web.pages import Page
 
 SIGNUPS_PER_WINDOW = 5
@@ -35,31 +37,6 @@ MAX_ADDRESS = 254  # RFC 5321's limit for a path; longer is not an address
 HONEYPOT = "website"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 log = logging.getLogger(__name__)
-
-
-def topic_choices(lang: Lang, ticked: set[str]) -> list[dict[str, object]]:
-    """Every catalogue topic as a checkbox: slug, label in ``lang``, ticked or not."""
-    return [
-        {"slug": topic.slug, "label": topic_name(topic, lang), "checked": topic.slug in ticked}
-        for topic in load_catalog().topics
-    ]
-
-
-def telegram_link(request: web.Request, slug: str | None) -> str | None:
-    """The bot's deep link: ``?start=topic_<slug>`` follows the topic in the chat."""
-    base = request.app[SITE].telegram
-    if base is None:
-        return None
-    return f"{base}?start=topic_{slug}" if slug else f"{base}?start=web"
-
-
-def _known(slugs: list[str]) -> list[str]:
-    catalogue = {topic.slug for topic in load_catalog().topics}
-    wanted: list[str] = []
-    for slug in slugs[: len(catalogue)]:
-        if slug in catalogue and slug not in wanted:
-            wanted.append(slug)
-    return wanted
 
 
 def _form(
@@ -75,7 +52,7 @@ def _form(
     forms = request.app[FORMS]
     if forms.tokens is None or forms.mailer is None:
         return page.respond("problem.html.j2", status=503, problem="signup_off")
-    preselect = ticked if ticked is not None else _known([request.query.get("topic", "")[:64]])
+    preselect = ticked if ticked is not None else known_slugs([request.query.get("topic", "")[:64]])
     return page.respond(
         "signup.html.j2",
         status=status,
@@ -85,7 +62,8 @@ def _form(
         mail_lang=lang or page.lang,
         form_token=forms.tokens.make("signup"),
         honeypot=HONEYPOT,
-        deep_link=telegram_link(request, preselect[0] if len(preselect) == 1 else None),
+        max_topics=MAX_TOPICS,
+        deep_link=page.telegram_link(preselect[0] if len(preselect) == 1 else None),
     )
 
 
@@ -105,12 +83,12 @@ async def submit(request: web.Request) -> web.Response:
     except FormTooLarge:
         return page.respond("problem.html.j2", status=413, problem="too_large")
     raw = field(fields, "email")
-    slugs = _known(fields.get("topics", []))
-    lang: Lang = "en" if field(fields, "lang") == "en" else "zh"
-    if field(fields, "lang") not in ("zh", "en"):
-        lang = page.lang
+    slugs = known_slugs(fields.get("topics", []))
+    lang = mail_lang(field(fields, "lang"), page.lang)
     if not forms.tokens.check(field(fields, "form_token"), "signup"):
         return _form(page, status=400, error="form_expired", email=raw, ticked=slugs, lang=lang)
+    if len(slugs) > MAX_TOPICS:
+        return _form(page, status=400, error="too_many", email=raw, ticked=slugs, lang=lang)
     try:
         if len(raw) > MAX_ADDRESS or _CONTROL.search(raw):
             raise OptInError("not an address")
@@ -118,8 +96,8 @@ async def submit(request: web.Request) -> web.Response:
     except OptInError:
         return _form(page, status=400, error="bad_address", email=raw, ticked=slugs, lang=lang)
     if not field(fields, HONEYPOT):
-        catalogue = {topic.slug: topic for topic in load_catalog().topics}
-        names = [topic_name(catalogue[slug], lang) for slug in slugs]
+        topics = catalogue()
+        names = [topic_name(topics[slug], lang) for slug in slugs]
         job = _sign_up(request.app[DB], forms.mailer, address, names, lang)
         if not forms.send(job):
             return page.respond("problem.html.j2", status=503, problem="mail_failed")

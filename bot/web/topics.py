@@ -81,7 +81,6 @@ async def topic(request: web.Request) -> web.Response:
         offset = (number - 1) * PER_PAGE
         rows = await tagged_entries(conn, found.slug, limit=PER_PAGE, offset=offset)
         path = f"/topics/{found.slug}"
-        telegram = page.site.telegram
         return page.render(
             "topic.html.j2",
             topic=view,
@@ -91,7 +90,7 @@ async def topic(request: web.Request) -> web.Response:
             first=offset + 1,
             previous=page.href(path, page=number - 1) if number > 1 else None,
             next=page.href(path, page=number + 1) if number < pages else None,
-            deep_link=f"{telegram}?start=topic_{found.slug}" if telegram else None,
+            deep_link=page.telegram_link(found.slug),
         ).encode("utf-8")
 
     key = ("topic", found.slug, number, page.lang, page.chosen, page.switch())

@@ -173,6 +173,7 @@ class _Added:
     accepted: list[Topic] = field(default_factory=list)
     already: list[Topic] = field(default_factory=list)
     too_long: list[str] = field(default_factory=list)
+    not_words: list[str] = field(default_factory=list)  # no letter or digit
     over: list[str] = field(default_factory=list)
 
 
@@ -223,6 +224,8 @@ def _added_notes(added: _Added, lang: Lang, recent: _Recent) -> list[Markup]:
         notes.append(
             t("telegram.topics.too_long", lang, limit=MAX_TOPIC_CHARS, items=joined(added.too_long))
         )
+    if added.not_words:
+        notes.append(t("telegram.topics.not_words", lang, items=joined(added.not_words)))
     if added.over:
         notes.append(t("telegram.topics.limit", lang, limit=MAX_TOPICS, items=joined(added.over)))
     return notes
@@ -246,8 +249,8 @@ async def add(
         for raw in terms:
             try:
                 topic = parse_topic(raw)
-            except TopicError:
-                result.too_long.append(raw)
+            except TopicError as exc:
+                (result.too_long if exc.kind == "too_long" else result.not_words).append(raw)
                 continue
             old = current.get(topic.term)
             if old is not None and old.exclude == topic.exclude:
