@@ -9,7 +9,8 @@
   (:class:`HeaderError`), non-ASCII text is RFC 2047 encoded.
 - ``Message-ID`` is derived from (kind, issue, subscriber): a retried send carries the
   same ID, so a receiver that got the first attempt can drop the second.
-- ``List-Unsubscribe`` carries an https **and** a mailto URI, with RFC 8058's
+- ``List-Unsubscribe`` carries an https (http only for a site on loopback, the demo's)
+  **and** a mailto URI, with RFC 8058's
   ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``; ``List-Id`` names the list.
 - The envelope sender is the subscriber's VERP address (``bounces+<token>@domain``),
   returned for SMTP's ``MAIL FROM`` and written as ``Return-Path``.
@@ -26,18 +27,21 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Final
+from urllib.parse import urlsplit
 
 from bot.mail.address import AddressError, parse_mailbox
 from bot.mail.dkim import DkimSigner
 from bot.render.email import RenderedMail
 from bot.render.entry import safe_url
 
-POLICY: Final = policy.SMTP.clone(cte_type="7bit", max_line_length=78)
+# refold_source="none": a value stored raw (List-Unsubscribe, below) goes out as written.
+POLICY: Final = policy.SMTP.clone(cte_type="7bit", max_line_length=78, refold_source="none")
 ONE_CLICK: Final = "List-Unsubscribe=One-Click"
 # CR, LF and every other character str.splitlines() breaks at (the policy refuses those
 # with a bare ValueError), and the rest of the C0/C1 controls.
 _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _URI_UNSAFE = re.compile(r"[\s<>,\"]")
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 _LIST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,200}[a-z0-9])?$")
 
 
@@ -113,8 +117,20 @@ def _no_crlf(value: str, what: str) -> str:
     return value
 
 
+def _loopback_http(value: str) -> bool:
+    """``http://localhost…`` or ``http://127.0.0.1…``: a site on this machine (the demo,
+    a preview without BOT_PUBLIC_URL), where https cannot be had."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() == "http" and parts.hostname in _LOOPBACK
+
+
 def _uri(value: str, scheme: str, what: str) -> str:
     value = _no_crlf(value.strip(), what)
+    if scheme == "https:" and _loopback_http(value):
+        scheme = "http:"
     if not value.lower().startswith(scheme) or _URI_UNSAFE.search(value) or not value.isascii():
         raise HeaderError(f"the {what} must be a {scheme} URI without spaces, <, > or commas")
     if scheme == "https:" and safe_url(value) is None:
@@ -162,7 +178,10 @@ def build_message(
     if unsubscribe_url is not None and unsubscribe_mailto is not None:
         https = _uri(unsubscribe_url, "https:", "unsubscribe URL")
         mailto = _uri(unsubscribe_mailto, "mailto:", "unsubscribe mailto")
-        msg["List-Unsubscribe"] = f"<{https}>, <{mailto}>"
+        # Stored raw, one URI per line: the policy would fold a line longer than 78
+        # characters — a signed link is — into RFC 2047 encoded words, which no mail
+        # client reads as a URI. Each URI is ASCII without spaces (checked by _uri).
+        msg.set_raw("List-Unsubscribe", f"<{https}>,\r\n <{mailto}>")
         msg["List-Unsubscribe-Post"] = ONE_CLICK
     msg["Return-Path"] = f"<{_no_crlf(envelope_sender, 'envelope sender')}>"
     msg.set_content(mail.text, subtype="plain", charset="utf-8")
