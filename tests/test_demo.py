@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.run import clean_env
+from tests.support.run import clean_env, http
 
 pytestmark = pytest.mark.slow
 
@@ -68,3 +69,58 @@ def test_demo_refuses_an_existing_database(tmp_path: Path) -> None:
         timeout=60,
     )
     assert out.returncode == 2 and "already exists" in out.stderr
+
+
+def test_demo_has_an_email_reader_who_confirms_over_http(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    text = out.stdout
+    site = re.search(r"^The public site: (http://127\.0\.0\.1:\d+)/", text, flags=re.M)
+    assert site, text
+    assert re.search(r"^Mail: an SMTP server on smtp://127\.0\.0\.1:\d+", text, flags=re.M)
+    joined = text.split("dora@example.org (e-mail, topics: 量化), by e-mail on the site:", 1)[1]
+    assert "got the confirmation mail “请确认订阅嵌入式AI简报”" in joined
+    assert f"opened {site.group(1)}/confirm/" in joined
+    assert "the subscriber is now confirmed" in joined
+    mailbox = chat_section(text, "dora@example.org (e-mail, topics: 量化)")
+    assert "Subject: 请确认订阅嵌入式AI简报" in mailbox
+    # The secrets the demo sets up never reach its output.
+    assert "demo-signing-key" not in text
+
+
+def test_demo_serve_keeps_the_site_up_until_ctrl_c(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--serve"],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        lines = []
+        for line in proc.stdout:  # ends if the demo exits early
+            lines.append(line)
+            if line.startswith("Serving until Ctrl-C"):
+                break
+        text = "".join(lines)
+        assert "Serving until Ctrl-C" in text, text + proc.stderr.read()
+        site = re.search(r"^The public site: (http://127\.0\.0\.1:\d+)/", text, flags=re.M)
+        assert site, text
+        status, page = http("GET", f"{site.group(1)}/issues/2021-01-05")
+        assert status == 200 and "HAWQ" in str(page)
+        status, home = http("GET", f"{site.group(1)}/")
+        assert status == 200 and "2021-01-05" in str(home)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, rest + err
+    assert "Stopping" in rest and "Traceback" not in err
