@@ -66,7 +66,7 @@ def test_eml_is_the_whole_message_with_unsubscribe_headers(seed_path: Path) -> N
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     https, mailto = re.findall(r"<([^>]+)>", str(msg["List-Unsubscribe"]))
     assert https.startswith(f"{SITE}/unsubscribe/")
-    assert mailto.startswith("mailto:unsubscribe+") and mailto.endswith(
+    assert mailto.startswith("mailto:bounces+") and mailto.endswith(
         "@example.org?subject=unsubscribe"
     )
     text, html = parts(msg)

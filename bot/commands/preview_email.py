@@ -103,9 +103,8 @@ def preview_mail(
             message_id=make_message_id("digest", issue.date or "undated", who, domain),
             envelope_sender=tokens.verp_address(who, domain),
             unsubscribe_url=unsubscribe,
-            unsubscribe_mailto=(
-                f"mailto:unsubscribe+{tokens.verp_token(who)}@{domain}?subject=unsubscribe"
-            ),
+            # As the sender's: a mail to the VERP address (the bounce receiver reads it).
+            unsubscribe_mailto=f"mailto:{tokens.verp_address(who, domain)}?subject=unsubscribe",
             date=sent_at,
         )
     except HeaderError as exc:
