@@ -67,19 +67,26 @@ def html_part(message: EmailMessage) -> str:
 
 
 class _Form(HTMLParser):
-    """The hidden fields of the page's first ``<form method=post>`` (its CSRF token)."""
+    """The hidden fields (its form token) of the page's ``<form method=post>`` whose
+    action is ``/subscribe`` — not the search box of the page's header."""
 
     def __init__(self) -> None:
         super().__init__()
         self.hidden: dict[str, str] = {}
-        self.forms = 0
+        self.inside = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if tag == "form":
-            self.forms += 1
-        elif tag == "input" and self.forms == 1 and found.get("type") == "hidden":
+            action = (found.get("action") or "").split("?")[0]
+            post = (found.get("method") or "").lower() == "post"
+            self.inside = post and action.endswith("/subscribe")
+        elif tag == "input" and self.inside and found.get("type") == "hidden":
             self.hidden[found.get("name") or ""] = found.get("value") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
 
 
 async def _form_sign_up(http: aiohttp.ClientSession, site: str, reader: MailReader) -> bool:
