@@ -78,6 +78,22 @@ def test_eml_is_the_whole_message_with_unsubscribe_headers(seed_path: Path) -> N
         Tokens(SecretStr("the-operators-own-secret-key")).read("unsubscribe", token)
 
 
+def test_list_unsubscribe_is_written_as_plain_uris(seed_path: Path) -> None:
+    """Not folded into RFC 2047 encoded words (a mail client reads no URI in those)."""
+    code, out, _ = run(str(seed_path), "--format", "eml", BOT_PUBLIC_URL=SITE)
+    assert code == 0
+    head = out.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    found = re.search(r"^List-Unsubscribe: ([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, flags=re.M)
+    assert found, head
+    raw = found.group(1)
+    assert "=?" not in raw
+    assert re.fullmatch(
+        rf"<{re.escape(SITE)}/unsubscribe/[\w.-]+>,\r\n <mailto:bounces\+[\w-]+@example\.org"
+        r"\?subject=unsubscribe>",
+        raw,
+    ), raw
+
+
 def test_same_file_gives_the_same_bytes(seed_path: Path) -> None:
     first = run(str(seed_path), "--format", "eml")
     second = run(str(seed_path), "--format", "eml")
