@@ -32,7 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("bot.commands.emulator:emulator", "Run the local Telegram Bot API emulator."),
     "run": ("bot.commands.run:run", "Run the bot: updates, scheduler and sender."),
     "demo": ("bot.commands.demo:demo", "End-to-end demo on the emulator (no token, no network)."),
-    "email": ("bot.commands.email:email", "E-mail subscribers: add, remove, list, import, export."),
+    "email": (
+        "bot.commands.email:email",
+        "E-mail subscribers: add, remove, list, import, export, test.",
+    ),
     "db": ("bot.commands.db:db", "Database maintenance: init, check, backup."),
     "topics": (
         "bot.commands.topics:topics",

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     bounce_listen: str | None = None
     bounce_imap_url: SecretStr | None = None
+    # A digest mail the server keeps refusing with 4xx is given up after this long.
+    mail_retry_for_minutes: float = Field(default=4320.0, gt=0, le=43200)
 
     @property
     def email_enabled(self) -> bool:

@@ -249,3 +249,14 @@ def test_any_name_or_subject_is_refused_or_stays_in_its_header(name: str, subjec
         "content-type",
     }  # fmt: skip
     assert [a.addr_spec for a in msg["To"].addresses] == ["reader@example.com"]
+
+
+def test_a_long_signed_unsubscribe_url_stays_a_readable_uri(shapes_issue: Issue) -> None:
+    """A real token makes the URL longer than a folded line: it must not become RFC 2047
+    encoded-words (=?utf-8?q?…?=), which Gmail's unsubscribe button cannot read."""
+    long_url = "https://digest.example.org/unsubscribe/" + "eyJwIjoidW5zdWJzY3JpYmUi" * 4
+    out = build(digest_mail(shapes_issue), unsubscribe_url=long_url)
+    raw = out.data.decode("ascii")
+    assert f"List-Unsubscribe: <{long_url}>,\r\n <{MAILTO}>\r\n" in raw
+    assert "=?utf-8?" not in raw.split("List-Unsubscribe:")[1].split("\r\nList-")[0]
+    assert long_url in str(parse(out.data)["List-Unsubscribe"])

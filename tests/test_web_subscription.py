@@ -13,8 +13,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from bot.mail.mailer import Mailer
 from bot.mail.tokens import DAY, Tokens
-from bot.publishing.optin import Mailer, subscribe
+from bot.publishing.optin import subscribe
 from bot.store.database import Database
 from bot.store.subscribers import find_subscriber
 from bot.web import build_app

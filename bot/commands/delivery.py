@@ -40,6 +40,9 @@ def _local(stamp: str, tz: str) -> str:
 
 def _row_line(row: DeliveryRow, tz: str) -> str:
     chat = f"{row.chat_id}" + (f" ({_short(row.chat_title, 24)})" if row.chat_title else "")
+    part = f"part {row.part_no + 1}"
+    if row.channel == "email":
+        chat, part = _short(row.address, 80), "e-mail"
     what = "edit" if row.edit else "send"
     if row.action != "send":  # a withdrawn (unpublished) issue's message
         what = f"withdrawal {row.action}"
@@ -49,7 +52,7 @@ def _row_line(row: DeliveryRow, tz: str) -> str:
         when = f", {'retry' if row.last_error else 'not before'} {_local(row.not_before, tz)} {tz}"
     why = f": {_short(row.last_error)}" if row.last_error else ""
     return (
-        f"#{row.id} {row.issue_date} part {row.part_no + 1} → {chat} [{row.status} {what},"
+        f"#{row.id} {row.issue_date} {part} → {chat} [{row.status} {what},"
         f" {row.attempts} attempt{'' if row.attempts == 1 else 's'}{when}]{why}"
     )
 
@@ -77,7 +80,11 @@ async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: in
 
 
 @click.command()
-@click.option("--failed", is_flag=True, help="Only deliveries that failed, with Telegram's reason.")
+@click.option(
+    "--failed",
+    is_flag=True,
+    help="Only deliveries that failed, with Telegram's or the mail server's reason.",
+)
 @click.option("--retry", is_flag=True, help="Put every failed delivery back in the queue.")
 @click.option(
     "--limit",
@@ -88,8 +95,8 @@ async def _deliveries(db_path: Path | None, failed: bool, retry: bool, limit: in
 )
 @DB_OPTION
 def deliveries(failed: bool, retry: bool, limit: int, db_path: Path | None) -> None:
-    """List deliveries that are pending or failed, and why (times in BOT_TZ); --retry
-    requeues failed ones."""
+    """List deliveries (Telegram messages and e-mails) that are pending or failed, and why
+    (times in BOT_TZ); --retry requeues failed ones (never a bounced address)."""
     click.echo(run_async(_deliveries(db_path, failed, retry, limit, _tz())))
 
 
@@ -117,7 +124,12 @@ def reasons_line(label: str, reasons: list[tuple[str, int]]) -> str | None:
 async def _stats(db_path: Path | None) -> str:
     import time
 
-    from bot.store.delivery_report import failure_reasons, per_issue, subscribers
+    from bot.store.delivery_report import (
+        email_subscribers,
+        failure_reasons,
+        per_issue,
+        subscribers,
+    )
     from bot.store.leases import live_senders
     from bot.store.unpublish import list_unpublished
 
@@ -125,6 +137,8 @@ async def _stats(db_path: Path | None) -> str:
         conn = db.reader
         subs = await subscribers(conn)
         issues = await per_issue(conn)
+        readers = await email_subscribers(conn)
+        mails = dict(await per_issue(conn, channel="email"))
         failed = await failure_reasons(conn, "failed")
         cancelled = await failure_reasons(conn, "cancelled")
         senders = await live_senders(conn, time.time(), 30.0)
@@ -137,14 +151,22 @@ async def _stats(db_path: Path | None) -> str:
         + (f" ({kinds})" if kinds else "")
         + f", {subs['paused']} paused, {subs['blocked']} blocked or gone."
     ]
-    lines.append("Deliveries per issue (messages: sent / pending / failed / cancelled):")
-    if not issues:
-        lines.append("  none yet")
-    for date, counts in issues:
-        open_ = counts["pending"] + counts["sending"]
+    if any(readers.values()):
         lines.append(
-            f"  {date}: {counts['sent']} / {open_} / {counts['failed']} / {counts['cancelled']}"
+            f"E-mail subscribers: {readers['confirmed']} confirmed,"
+            f" {readers['unconfirmed']} unconfirmed, {readers['unsubscribed']} unsubscribed,"
+            f" {readers['bounced']} bounced, {readers['complained']} complained."
         )
+    lines.append("Deliveries per issue (messages: sent / pending / failed / cancelled):")
+    dates = sorted({date for date, _ in issues} | mails.keys(), reverse=True)[:10]
+    if not dates:
+        lines.append("  none yet")
+    telegram = dict(issues)
+    for date in dates:
+        shown = [_counts(telegram[date])] if date in telegram else []
+        if date in mails:
+            shown.append(f"e-mail {_counts(mails[date])}")
+        lines.append(f"  {date}: {'; '.join(shown)}")
     lines += [
         line
         for line in (reasons_line("Failed", failed), reasons_line("Cancelled", cancelled))
@@ -165,10 +187,16 @@ async def _stats(db_path: Path | None) -> str:
     return "\n".join(lines)
 
 
+def _counts(counts: dict[str, int]) -> str:
+    open_ = counts["pending"] + counts["sending"]
+    return f"{counts['sent']} / {open_} / {counts['failed']} / {counts['cancelled']}"
+
+
 @click.command()
 @DB_OPTION
 def stats(db_path: Path | None) -> None:
-    """Subscribers (active, blocked), deliveries per issue, and why deliveries failed."""
+    """Subscribers (chats and e-mail), deliveries per issue and channel, and why
+    deliveries failed."""
     click.echo(run_async(_stats(db_path)))
 
 

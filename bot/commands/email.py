@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import aiosqlite
 
     from bot.config import Settings
-    from bot.publishing.optin import Mailer
+    from bot.mail.mailer import Mailer
     from bot.store.database import Database
     from bot.store.subscribers import Subscriber
     from bot.store.topics import Topic
@@ -60,7 +60,7 @@ SOURCE_OPTION = click.option(
 
 @click.group()
 def email() -> None:
-    """E-mail subscribers: add, remove, list, import, export."""
+    """E-mail subscribers: add, remove, list, import, export, test."""
 
 
 def _settings() -> Settings:
@@ -122,7 +122,7 @@ async def _add_one(
     detail: str | None,
     source: Literal["admin", "import"],
 ) -> str:
-    from bot.publishing.optin import Mailer
+    from bot.mail.mailer import Mailer
 
     mailer = None if confirmed else _mailer(settings)
     try:
@@ -143,11 +143,11 @@ def _check_address(address: str) -> None:
 
 
 def _mailer(settings: Settings) -> Mailer:
-    from bot.publishing.optin import Mailer, OptInError
+    from bot.mail.mailer import Mailer, MailerError
 
     try:
         return Mailer.from_settings(settings)
-    except OptInError as exc:
+    except MailerError as exc:
         raise UnusableInput(str(exc)) from None
 
 
@@ -312,7 +312,7 @@ async def _import(
     confirmed: bool,
     detail: str | None,
 ) -> tuple[int, int]:
-    from bot.publishing.optin import Mailer
+    from bot.mail.mailer import Mailer
 
     mailer = None if confirmed else _mailer(settings)
     added = refused = 0
@@ -372,3 +372,12 @@ def export(status: str | None, db_path: Path | None) -> None:
             ]
         )
     click.echo(out.getvalue(), nl=False)
+
+
+def _register_test() -> None:
+    from bot.commands.email_test import test
+
+    email.add_command(test)
+
+
+_register_test()

@@ -191,6 +191,12 @@ def _describe(report: Published, sender: str | None, dry_run: bool) -> str:
         from bot.delivery.foreground import describe_queued
 
         lines += describe_queued(report.queued, sender, dry_run)
+    if report.mails:
+        plural = "" if report.mails == 1 else "s"
+        lines.append(
+            f"E-mail: {report.mails} digest mail{plural} {'would be ' if dry_run else ''}queued"
+            " (one per confirmed subscriber whose topics match)."
+        )
     if dry_run:
         lines.append("Dry run: the archive was not changed.")
     return "\n".join(lines)

@@ -220,6 +220,7 @@ class SmtpPool:
             raise ValueError("the pool needs at least one connection")
         self.url = url
         self.size = size
+        self.rate = rate
         self.stats = PoolStats()
         self._slots = asyncio.Semaphore(size)
         self._idle: list[tuple[aiosmtplib.SMTP, int]] = []

@@ -19,11 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.config import Settings
 from bot.mail.address import AddressError, normalize_address
-from bot.mail.dkim import DkimError, DkimSigner
-from bot.mail.message import HeaderError, Sender, build_message, make_message_id
-from bot.mail.smtp import SmtpPool, SmtpUrl, SmtpUrlError
+from bot.mail.mailer import Mailer
+from bot.mail.message import HeaderError, build_message, make_message_id
 from bot.mail.tokens import ExpiredToken, TokenError, Tokens
 from bot.render.email import render_confirm_email
 from bot.store.base import StoreError, utc_now
@@ -70,59 +68,6 @@ class SignupOutcome:
 
     status: SignupStatus
     address: str
-
-
-class Mailer:
-    """What sending our mail needs, from the settings: the From/List-Id, the SMTP pool,
-    the token maker, the public base URL, and the DKIM signer when a key is configured."""
-
-    def __init__(
-        self,
-        *,
-        sender: Sender,
-        pool: SmtpPool,
-        tokens: Tokens,
-        public_url: str,
-        signer: DkimSigner | None = None,
-    ) -> None:
-        self.sender = sender
-        self.pool = pool
-        self.tokens = tokens
-        self.public_url = public_url.rstrip("/")
-        self.signer = signer
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Mailer:
-        """The mailer for ``settings``, or :class:`OptInError` naming what is missing."""
-        if settings.smtp_url is None:
-            raise OptInError("e-mail is off: set BOT_SMTP_URL (see deploy/.env.example)")
-        if settings.secret_key is None:
-            raise OptInError("BOT_SECRET_KEY is not set: it signs the links in mails")
-        if settings.public_url is None:
-            raise OptInError("BOT_PUBLIC_URL is not set: the links in mails point to it")
-        try:
-            url = SmtpUrl.parse(settings.smtp_url.get_secret_value())
-            sender = Sender.parse(settings.mail_from, settings.mail_reply_to)
-            signer = None
-            if settings.dkim_selector and settings.dkim_key_file:
-                signer = DkimSigner.from_file(
-                    settings.dkim_selector, sender.domain, settings.dkim_key_file
-                )
-        except (SmtpUrlError, AddressError, DkimError) as exc:
-            raise OptInError(str(exc).rstrip(".")) from None
-        return cls(
-            sender=sender,
-            pool=SmtpPool(url, size=1, rate=settings.mail_rate),
-            tokens=Tokens(settings.secret_key),
-            public_url=settings.public_url,
-            signer=signer,
-        )
-
-    def link(self, purpose: Literal["confirm", "unsubscribe"], subscriber_id: int) -> str:
-        return f"{self.public_url}/{purpose}/{self.tokens.make(purpose, subscriber_id)}"
-
-    async def close(self) -> None:
-        await self.pool.close()
 
 
 def address_of(raw: str) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import aiosqlite
 
+from bot.delivery.email_enqueue import enqueue_mail_issue
 from bot.delivery.enqueue import EnqueueResult, enqueue_issue
 from bot.digest.model import Entry, Issue
 from bot.store.database import Database
@@ -33,6 +34,7 @@ class Published:
     chats: int  # active chats
     chats_served: int  # of those, the chats whose topics want any entry of to_send
     queued: EnqueueResult | None  # None when the file was unchanged
+    mails: int = 0  # e-mail rows added (one per confirmed subscriber it concerns, once)
 
 
 class _RolledBack(Exception):
@@ -58,6 +60,7 @@ async def publish_issue(
         ingested = await ingest_issue(conn, issue, file_hash(text), text)
         to_send, chats, served = await _deliverable(conn, ingested)
         queued = None
+        mails = 0
         if ingested.status != "unchanged":
             queued = await enqueue_issue(
                 conn,
@@ -67,7 +70,15 @@ async def publish_issue(
                 channel=settings.channel,
                 revision_id=ingested.revision_id,
             )
-        published = Published(ingested, to_send, chats, served, queued)
+            mails = await enqueue_mail_issue(
+                conn,
+                ingested.issue_id,
+                issue,
+                default_tz=settings.tz,
+                revision_id=ingested.revision_id,
+                first=ingested.status == "new",
+            )
+        published = Published(ingested, to_send, chats, served, queued, mails)
         if dry_run:
             raise _RolledBack(published)
         return published

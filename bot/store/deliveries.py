@@ -64,7 +64,8 @@ async def claim(
     now_s, until_s = stamp(now), stamp(now + lease_s)
     jobs: list[Job] = []
     cur = await conn.execute(
-        "SELECT DISTINCT chat_id FROM outbox WHERE status IN ('pending', 'sending')"
+        "SELECT DISTINCT chat_id FROM outbox WHERE channel = 'telegram'"
+        " AND status IN ('pending', 'sending')"
         " AND (not_before IS NULL OR not_before <= ?)"
         " AND (lease_owner IS NULL OR lease_until < ? OR lease_owner = ?) LIMIT ?",
         (now_s, now_s, owner, max_chats + len(skip_chats)),
@@ -150,7 +151,8 @@ async def held_elsewhere(conn: aiosqlite.Connection, owner: str, *, now: float) 
     (it is sending them — or it died, and they become claimable when the lease ends)."""
     now_s = stamp(now)
     rows = await conn.execute_fetchall(
-        "SELECT 1 FROM outbox WHERE lease_owner IS NOT NULL AND lease_owner != ?"
+        "SELECT 1 FROM outbox WHERE channel = 'telegram' AND lease_owner IS NOT NULL"
+        " AND lease_owner != ?"
         " AND lease_until >= ? AND status IN ('pending', 'sending')"
         " AND (not_before IS NULL OR not_before <= ?) LIMIT 1",
         (owner, now_s, now_s),

@@ -14,7 +14,7 @@ from bot.store.outbox import STATUSES
 class DeliveryRow:
     id: int
     issue_date: str
-    chat_id: int
+    chat_id: int | None  # None: an e-mail row (``address`` names the subscriber)
     chat_title: str | None
     part_no: int
     status: str
@@ -23,6 +23,8 @@ class DeliveryRow:
     last_error: str | None
     edit: bool
     action: str = "send"  # delete / edit: withdrawing an unpublished issue
+    channel: str = "telegram"  # telegram | email
+    address: str | None = None  # the e-mail subscriber's address
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +51,10 @@ async def list_open(
     total = int(row[0]) if row else 0
     async with conn.execute(
         "SELECT o.id, coalesce(i.date, u.date), o.chat_id, c.title, o.part_no, o.status,"
-        " o.attempts, o.not_before, o.last_error, o.message_id IS NOT NULL, o.action"
+        " o.attempts, o.not_before, o.last_error, o.message_id IS NOT NULL, o.action,"
+        " o.channel, s.address"
         " FROM outbox o LEFT JOIN issues i ON i.id = o.issue_id"
+        " LEFT JOIN email_subscribers s ON s.id = o.subscriber_id"
         " LEFT JOIN unpublished_issues u ON u.id = o.unpublished_id"
         " LEFT JOIN chats c ON c.id = o.chat_id"
         f" WHERE o.status IN ({marks}) ORDER BY o.status = 'failed' DESC, o.id LIMIT ?",
@@ -60,7 +64,7 @@ async def list_open(
             DeliveryRow(
                 int(r[0]),
                 str(r[1]),
-                int(r[2]),
+                None if r[2] is None else int(r[2]),
                 r[3],
                 int(r[4]),
                 str(r[5]),
@@ -69,6 +73,8 @@ async def list_open(
                 r[8],
                 bool(r[9]),
                 str(r[10]),
+                str(r[11]),
+                None if r[12] is None else str(r[12]),
             )
             for r in await cur.fetchall()
         ]
@@ -76,10 +82,13 @@ async def list_open(
 
 
 async def requeue_failed(conn: aiosqlite.Connection) -> int:
-    """Failed rows back to pending, due now; returns how many."""
+    """Failed rows back to pending, due now; returns how many. An e-mail row is
+    requeued only while its subscriber is confirmed (a 5xx bounce is never retried)."""
     cur = await conn.execute(
         "UPDATE outbox SET status = 'pending', not_before = ?, lease_owner = NULL,"
-        " lease_until = NULL WHERE status = 'failed'",
+        " lease_until = NULL, failing_since = NULL WHERE status = 'failed'"
+        " AND (channel = 'telegram' OR subscriber_id IN"
+        " (SELECT id FROM email_subscribers WHERE status = 'confirmed'))",
         (utc_now(),),
     )
     return cur.rowcount
@@ -103,14 +112,15 @@ async def issue_progress(conn: aiosqlite.Connection, issue_id: int) -> IssueProg
 
 
 async def per_issue(
-    conn: aiosqlite.Connection, limit: int = 10
+    conn: aiosqlite.Connection, limit: int = 10, channel: str = "telegram"
 ) -> list[tuple[str, dict[str, int]]]:
-    """The latest issues with outbox rows: date → rows per status."""
+    """The latest issues with outbox rows of ``channel``: date → rows per status."""
     async with conn.execute(
         "SELECT i.date, o.status, count(*) FROM outbox o JOIN issues i ON i.id = o.issue_id"
-        " WHERE o.issue_id IN (SELECT DISTINCT issue_id FROM outbox ORDER BY issue_id DESC"
-        " LIMIT ?) GROUP BY i.date, o.status ORDER BY i.date DESC",
-        (limit,),
+        " WHERE o.channel = ? AND o.issue_id IN (SELECT DISTINCT issue_id FROM outbox"
+        " WHERE channel = ? ORDER BY issue_id DESC LIMIT ?)"
+        " GROUP BY i.date, o.status ORDER BY i.date DESC",
+        (channel, channel, limit),
     ) as cur:
         found: dict[str, dict[str, int]] = {}
         for date, status, n in await cur.fetchall():
@@ -118,12 +128,25 @@ async def per_issue(
     return list(found.items())
 
 
+async def email_subscribers(conn: aiosqlite.Connection) -> dict[str, int]:
+    """E-mail subscribers per status (every status present; all 0 when there are none)."""
+    counts = dict.fromkeys(("confirmed", "unconfirmed", "unsubscribed", "bounced", "complained"), 0)
+    async with conn.execute(
+        "SELECT status, count(*) FROM email_subscribers GROUP BY status"
+    ) as cur:
+        for status, n in await cur.fetchall():
+            counts[str(status)] = int(n)
+    return counts
+
+
 async def failure_reasons(
     conn: aiosqlite.Connection, status: str = "failed"
 ) -> list[tuple[str, int]]:
-    """Why rows are ``status`` (failed, or cancelled), most frequent first."""
+    """Why rows are ``status`` (failed, or cancelled), most frequent first; an e-mail
+    row's reason starts with ``e-mail:``."""
     async with conn.execute(
-        "SELECT coalesce(last_error, 'no reason recorded'), count(*) FROM outbox"
+        "SELECT CASE channel WHEN 'email' THEN 'e-mail: ' ELSE '' END"
+        " || coalesce(last_error, 'no reason recorded'), count(*) FROM outbox"
         " WHERE status = ? GROUP BY 1 ORDER BY count(*) DESC, 1",
         (status,),
     ) as cur:

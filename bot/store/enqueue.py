@@ -66,7 +66,7 @@ async def intern_text(conn: aiosqlite.Connection, html: str, preview_url: str | 
 async def rows_of_issue(conn: aiosqlite.Connection, issue_id: int) -> list[OutboxRow]:
     async with conn.execute(
         "SELECT id, chat_id, part_no, status, message_id, text_id FROM outbox"
-        " WHERE issue_id = ? ORDER BY chat_id, part_no",
+        " WHERE issue_id = ? AND channel = 'telegram' ORDER BY chat_id, part_no",
         (issue_id,),
     ) as cur:
         return [

@@ -328,6 +328,60 @@ _EMAIL_SUBSCRIBERS = _sql(
     "ALTER TABLE topics_rebuilt RENAME TO topics",
 )
 
+# E-mail through the same outbox (issue 14): a row is for a chat (``channel`` telegram,
+# ``chat_id`` set) or for an e-mail subscriber (``channel`` email, ``subscriber_id``
+# set, ``chat_id`` NULL, one row per issue and subscriber: a mail is never edited, so a
+# re-publish never adds a second one). SQLite cannot drop NOT NULL, so the outbox is
+# rebuilt as in 0008, keeping every index; Telegram's queries name ``channel``.
+# ``failing_since``: when an e-mail row's current run of temporary failures began (it is
+# given up after BOT_MAIL_RETRY_FOR_MINUTES of them).
+_OUTBOX_COLUMNS_16 = f"{_OUTBOX_COLUMNS}, action, unpublished_id, uncertain_at, resent"
+_EMAIL_OUTBOX = _sql(
+    """CREATE TABLE outbox_rebuilt (
+        id INTEGER PRIMARY KEY,
+        issue_id INTEGER REFERENCES issues(id) ON DELETE CASCADE,
+        revision_id INTEGER REFERENCES revisions(id) ON DELETE SET NULL,
+        chat_id INTEGER REFERENCES chats(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        part_no INTEGER NOT NULL CHECK (part_no >= 0),
+        text TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+        message_id INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until TEXT,
+        not_before TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        text_id INTEGER REFERENCES outbox_texts(id),
+        action TEXT NOT NULL DEFAULT 'send' CHECK (action IN ('send', 'edit', 'delete')),
+        unpublished_id INTEGER REFERENCES unpublished_issues(id) ON DELETE CASCADE,
+        uncertain_at TEXT,
+        resent INTEGER NOT NULL DEFAULT 0,
+        channel TEXT NOT NULL DEFAULT 'telegram' CHECK (channel IN ('telegram', 'email')),
+        subscriber_id INTEGER REFERENCES email_subscribers(id) ON DELETE CASCADE,
+        failing_since TEXT,
+        CHECK ((issue_id IS NULL) = (unpublished_id IS NOT NULL)),
+        CHECK (action = 'send' OR message_id IS NOT NULL),
+        CHECK (channel <> 'telegram' OR (chat_id IS NOT NULL AND subscriber_id IS NULL)),
+        CHECK (channel <> 'email' OR (subscriber_id IS NOT NULL AND chat_id IS NULL
+            AND issue_id IS NOT NULL AND action = 'send' AND part_no = 0))
+    )""",
+    f"INSERT INTO outbox_rebuilt ({_OUTBOX_COLUMNS_16}) SELECT {_OUTBOX_COLUMNS_16} FROM outbox",
+    "DROP TABLE outbox",
+    "ALTER TABLE outbox_rebuilt RENAME TO outbox",
+    "CREATE INDEX outbox_due ON outbox (status, not_before)",
+    "CREATE INDEX outbox_by_chat ON outbox (chat_id, issue_id, part_no)",
+    "CREATE UNIQUE INDEX outbox_one_row_per_part ON outbox (issue_id, chat_id, part_no)",
+    "CREATE INDEX outbox_leased ON outbox (lease_owner) WHERE lease_owner IS NOT NULL",
+    "CREATE INDEX outbox_by_unpublished ON outbox (unpublished_id)"
+    " WHERE unpublished_id IS NOT NULL",
+    "CREATE UNIQUE INDEX outbox_one_mail_per_subscriber ON outbox (issue_id, subscriber_id)"
+    " WHERE channel = 'email'",
+    "CREATE INDEX outbox_email_due ON outbox (status, not_before) WHERE channel = 'email'",
+)
+
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
     ("0002_search_index", _search_index),
@@ -345,6 +399,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0014_chats_left_at", _CHATS_LEFT_AT),
     ("0015_email_subscribers", _EMAIL_SUBSCRIBERS),
     ("0016_outbox_text_preview", _OUTBOX_TEXT_PREVIEW),
+    ("0017_email_outbox", _EMAIL_OUTBOX),
 )
 
 

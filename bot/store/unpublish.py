@@ -74,7 +74,8 @@ async def withdrawal_plan(
         "SELECT sum(message_id IS NOT NULL AND status != 'sending' AND sent_at >= ?),"
         " sum(message_id IS NOT NULL AND status != 'sending'"
         "     AND (sent_at IS NULL OR sent_at < ?)),"
-        " sum(message_id IS NULL AND status != 'sending'), sum(status = 'sending')"
+        " sum(message_id IS NULL AND status != 'sending'"
+        "     AND (channel = 'telegram' OR status = 'pending')), sum(status = 'sending')"
         " FROM outbox WHERE issue_id = ?",
         (young, young, issue_id),
     ) as cur:
