@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.store.chats import get_chat
 from bot.store.topics import list_topics
-from bot.telegram.routers.prefs import parse_time
+from bot.text.typed import parse_time
 from tests.support.telegram import BotHarness, buttons
 
 

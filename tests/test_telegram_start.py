@@ -234,3 +234,18 @@ async def test_added_to_a_group_the_bot_says_how_to_subscribe(telegram: BotHarne
     hello = (await telegram.messages(group))[0]["plain"]
     assert "群管理员发送 /start 即可在本群订阅" in hello
     assert await get_chat(telegram.db, group) is None  # not subscribed by being added
+
+
+async def test_a_topic_deep_link_subscribes_and_follows_the_topic(telegram: BotHarness) -> None:
+    """``t.me/<bot>?start=topic_quantization`` (from the web site) arrives as
+    ``/start topic_quantization``: the chat is subscribed and follows 量化."""
+    chat = await telegram.private(121, language_code="zh-hans")
+    replies = await telegram.say(chat, "/start topic_quantization")
+    assert len(replies) == 1 and "量化" in replies[0]["plain"]
+    row = await get_chat(telegram.db, chat)
+    assert row is not None and row.status == "active"
+    assert [t.term for t in await list_topics(telegram.db, chat)] == ["#quantization"]
+    other = await telegram.private(122, language_code="en")
+    replies = await telegram.say(other, "/start topic_no-such-topic")
+    assert "Welcome" in replies[0]["plain"]
+    assert await list_topics(telegram.db, other) == []

@@ -23,7 +23,8 @@ import aiohttp
 from bot.config import Settings
 from bot.demo.mailbox import Delivered, Mailbox
 from bot.demo.show import RULE, clip, excerpt, indent, width
-from bot.publishing.optin import Mailer, OptInError, subscribe
+from bot.mail.mailer import Mailer, MailerError
+from bot.publishing.optin import OptInError, subscribe
 from bot.store.database import Database
 from bot.store.subscribers import find_subscriber
 
@@ -123,7 +124,10 @@ async def join(
     if await _form_sign_up(http, site, reader):
         lines.append(f"signed up on the site's form (POST {site}/subscribe)")
     else:
-        mailer = Mailer.from_settings(settings)
+        try:
+            mailer = Mailer.from_settings(settings)
+        except MailerError as exc:
+            raise ReaderError(f"e-mail cannot be sent: {exc}") from None
         try:
             await subscribe(db, mailer, reader.address, reader.topics, "zh", "web", detail="demo")
         except OptInError as exc:

@@ -9,14 +9,24 @@ signer when a key is configured.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from bot.config import Settings
 from bot.mail.address import AddressError
 from bot.mail.dkim import DkimError, DkimSigner
 from bot.mail.message import Sender
 from bot.mail.smtp import SmtpPool, SmtpUrl, SmtpUrlError
 from bot.mail.tokens import Purpose, Tokens
+
+# The site's page for each link purpose: ``<BOT_PUBLIC_URL>/<path>/<token>``.
+LINK_PATHS: dict[Purpose, str] = {
+    "confirm": "confirm",
+    "unsubscribe": "unsubscribe",
+    "preferences": "prefs",
+}
+
+
+def link_path(tokens: Tokens, purpose: Purpose, subscriber_id: int, base: str = "") -> str:
+    """``<base>/<page>/<signed token>`` for a subscriber (``base`` empty: a site path)."""
+    return f"{base}/{LINK_PATHS[purpose]}/{tokens.make(purpose, subscriber_id)}"
 
 
 class MailerError(Exception):
@@ -71,10 +81,10 @@ class Mailer:
             signer=signer,
         )
 
-    def link(self, purpose: Literal["confirm", "unsubscribe", "preferences"], subject: int) -> str:
-        """``<BOT_PUBLIC_URL>/<purpose>/<signed token>`` for subscriber ``subject``."""
-        kind: Purpose = purpose
-        return f"{self.public_url}/{kind}/{self.tokens.make(kind, subject)}"
+    def link(self, purpose: Purpose, subscriber_id: int) -> str:
+        """The absolute link of a mail: confirm, unsubscribe, or the preferences page
+        (``/prefs/<token>``, which every digest mail's footer links to)."""
+        return link_path(self.tokens, purpose, subscriber_id, self.public_url)
 
     def unsubscribe_mailto(self, subscriber_id: int) -> str:
         """The mailto half of List-Unsubscribe: a mail to the VERP address, subject

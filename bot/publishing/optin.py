@@ -22,7 +22,7 @@ from typing import Literal
 from bot.mail.address import AddressError, normalize_address
 from bot.mail.mailer import Mailer
 from bot.mail.message import HeaderError, build_message, make_message_id
-from bot.mail.tokens import ExpiredToken, TokenError, Tokens
+from bot.mail.tokens import ExpiredToken, Purpose, TokenError, Tokens
 from bot.render.email import render_confirm_email
 from bot.store.base import StoreError, utc_now
 from bot.store.chats import Language
@@ -148,9 +148,7 @@ async def _send_confirmation(db: Database, mailer: Mailer, subscriber: Subscribe
     )
 
 
-def _subscriber_of(
-    mailer_tokens: Tokens, purpose: Literal["confirm", "unsubscribe"], token: str
-) -> int:
+def _subscriber_of(mailer_tokens: Tokens, purpose: Purpose, token: str) -> int:
     try:
         subject = mailer_tokens.read(purpose, token)
     except ExpiredToken as exc:
@@ -162,9 +160,7 @@ def _subscriber_of(
     return subject
 
 
-async def check_link(
-    db: Database, tokens: Tokens, purpose: Literal["confirm", "unsubscribe"], token: str
-) -> Subscriber:
+async def check_link(db: Database, tokens: Tokens, purpose: Purpose, token: str) -> Subscriber:
     """The subscriber a link is for (read-only, for the GET page), or :class:`LinkError`."""
     subscriber_id = _subscriber_of(tokens, purpose, token)
     subscriber = await get_subscriber(db.reader, subscriber_id)

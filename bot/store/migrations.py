@@ -381,6 +381,11 @@ _EMAIL_OUTBOX = _sql(
     " WHERE channel = 'email'",
     "CREATE INDEX outbox_email_due ON outbox (status, not_before) WHERE channel = 'email'",
 )
+# An e-mail subscriber can pause the digest from its preferences page (issue 15) and
+# resume it later with its topics and settings kept: ``paused_at`` is when, NULL while
+# the digest is mailed. Only ``status = 'confirmed' AND paused_at IS NULL`` is mailed
+# (bot.store.subscribers.is_deliverable / DELIVERABLE_SQL).
+_SUBSCRIBER_PAUSE = _sql("ALTER TABLE email_subscribers ADD COLUMN paused_at TEXT")
 
 STEPS: tuple[tuple[str, Step], ...] = (
     ("0001_archive", _ARCHIVE),
@@ -400,6 +405,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("0015_email_subscribers", _EMAIL_SUBSCRIBERS),
     ("0016_outbox_text_preview", _OUTBOX_TEXT_PREVIEW),
     ("0017_email_outbox", _EMAIL_OUTBOX),
+    ("0019_subscriber_pause", _SUBSCRIBER_PAUSE),
 )
 
 

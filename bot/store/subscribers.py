@@ -43,12 +43,20 @@ class Subscriber:
     reason: str | None
     suppressed_at: str | None
     confirm_sent_at: str | None
+    paused_at: str | None = None  # paused from the preferences page (0019_subscriber_pause)
 
 
 _COLUMNS = (
     "id, address, status, language, timezone, delivery_time, source, source_detail,"
-    " created_at, confirmed_at, reason, suppressed_at, confirm_sent_at"
+    " created_at, confirmed_at, reason, suppressed_at, confirm_sent_at, paused_at"
 )
+# The subscribers the digest is mailed to, as a WHERE condition for the sender's queries.
+DELIVERABLE_SQL: Final = "status = 'confirmed' AND paused_at IS NULL"
+
+
+def is_deliverable(subscriber: Subscriber) -> bool:
+    """Whether the digest is mailed to this subscriber: confirmed and not paused."""
+    return subscriber.status == "confirmed" and subscriber.paused_at is None
 
 
 def _row(row: aiosqlite.Row | tuple[object, ...]) -> Subscriber:

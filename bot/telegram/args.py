@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from bot.text.normalize import strip_invisible
+from bot.text.typed import split_terms as split_terms  # where the routers take it from
 
 MAX_ARGS = 512  # characters of arguments any command accepts
-_QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|([^\s,，、;；]+)')
 
 
 class ArgsTooLong(ValueError):
@@ -23,16 +21,3 @@ def bounded(args: str | None, limit: int = MAX_ARGS) -> str:
     if len(text) > limit:
         raise ArgsTooLong(limit)
     return text
-
-
-def split_terms(text: str) -> list[str]:
-    """``量化, NCNN 剪枝 "model compression" -招聘`` → five terms, in order, no duplicates.
-
-    Commas (also ，、;；) and spaces separate terms; quotes keep a phrase together.
-    """
-    terms: list[str] = []
-    for match in _QUOTED.finditer(strip_invisible(text)):
-        term = next(group for group in match.groups() if group is not None).strip()
-        if term and term not in terms:
-            terms.append(term)
-    return terms

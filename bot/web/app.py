@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -10,11 +11,13 @@ from importlib import resources
 from aiohttp import web
 
 from bot.config import Settings
+from bot.mail.mailer import Mailer, MailerError
 from bot.mail.tokens import Tokens
 from bot.store.database import Database
-from bot.web import feeds, pages, subscription
+from bot.web import feeds, pages, prefs, signup, subscription
 from bot.web.cache import PageCache
-from bot.web.keys import DB, PAGES, SITE, STATIC, TOKENS, Site, StaticFile
+from bot.web.guard import FormTokens, RateLimiter
+from bot.web.keys import DB, FORMS, PAGES, SITE, STATIC, TOKENS, Forms, Site, StaticFile
 
 # A search query arrives in the request line: 10,000 Chinese characters are 90,000
 # bytes percent-encoded, beyond aiohttp's 8,190-byte default (which answers 400).
@@ -65,7 +68,39 @@ def build_app(db: Database, settings: Settings) -> web.Application:
     for purpose in ("confirm", "unsubscribe"):
         app.router.add_get(f"/{purpose}/{{token}}", subscription.show)
         app.router.add_post(f"/{purpose}/{{token}}", subscription.act)
+    _add_forms(app, settings)
     return app
+
+
+def _add_forms(app: web.Application, settings: Settings) -> None:
+    """/subscribe and /prefs/<token>: the forms, their tokens, limits and the mailer."""
+    try:
+        mailer: Mailer | None = Mailer.from_settings(settings) if settings.email_enabled else None
+    except MailerError:
+        mailer = None  # `bot run` refuses an incomplete e-mail setup before serving
+    secret = settings.secret_key
+    app[FORMS] = Forms(
+        tokens=FormTokens(secret) if secret is not None else None,
+        mailer=mailer,
+        signups=RateLimiter(signup.SIGNUPS_PER_WINDOW, signup.WINDOW),
+        saves=RateLimiter(prefs.SAVES_PER_WINDOW, prefs.WINDOW),
+        trust_proxy=settings.trust_proxy,
+        default_tz=settings.tz,
+    )
+    app.router.add_get("/subscribe", signup.show)
+    app.router.add_post("/subscribe", signup.submit)
+    app.router.add_get("/prefs/{token}", prefs.show)
+    app.router.add_post("/prefs/{token}", prefs.save)
+    app.on_cleanup.append(_close_mailer)
+
+
+async def _close_mailer(app: web.Application) -> None:
+    forms = app[FORMS]
+    if forms.sending:  # confirmation mails on their way: let them finish
+        await asyncio.wait(set(forms.sending))
+    mailer = forms.mailer
+    if mailer is not None:
+        await mailer.close()
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:

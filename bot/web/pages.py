@@ -19,7 +19,7 @@ from bot.search.engine import search as run_search
 from bot.search.query import MAX_QUERY_CHARS
 from bot.store.issues import archive_version, get_issue, list_issues, list_revisions
 from bot.web import views
-from bot.web.keys import DB, PAGES, SITE, STATIC
+from bot.web.keys import DB, FORMS, PAGES, SITE, STATIC
 from bot.web.lang import accepted_lang, chosen_lang
 
 HEADLINES = 8  # entries of the latest issue on the home page
@@ -88,17 +88,27 @@ class Page:
         )
 
 
+def signup_token(request: web.Request) -> str | None:
+    """A form token for the home page's sign-up box; None when sign-up is off."""
+    forms = request.app[FORMS]
+    if forms.tokens is None or forms.mailer is None:
+        return None
+    return forms.tokens.make("signup")
+
+
 async def home(request: web.Request) -> web.Response:
     page = Page(request)
     stored = await get_issue(request.app[DB].reader)
+    box = signup_token(request)
     if stored is None:
-        return page.respond("home.html.j2", issue=None, headlines=(), total=0)
+        return page.respond("home.html.j2", issue=None, headlines=(), total=0, signup_token=box)
     entries = views.entry_views(stored)
     return page.respond(
         "home.html.j2",
         issue=stored.issue,
         headlines=entries[:HEADLINES],
         total=len(entries),
+        signup_token=box,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from aiohttp import web
 
+from bot.mail.mailer import link_path
 from bot.publishing.optin import LinkError, check_link, confirm, unsubscribe
 from bot.web.keys import DB, TOKENS
 from bot.web.pages import Page
@@ -22,7 +23,8 @@ Purpose = Literal["confirm", "unsubscribe"]
 ONE_CLICK = "One-Click"
 
 
-def _page(request: web.Request, lang: str | None = None) -> Page:
+def subscriber_page(request: web.Request, lang: str | None = None) -> Page:
+    """A page in the subscriber's language, unless the reader picked one with ?lang=."""
     page = Page(request)
     if lang in ("zh", "en") and page.chosen is None:  # the subscriber's language
         page.lang = "en" if lang == "en" else "zh"
@@ -30,8 +32,8 @@ def _page(request: web.Request, lang: str | None = None) -> Page:
     return page
 
 
-def _invalid(request: web.Request, problem: str) -> web.Response:
-    return _page(request).respond("link_invalid.html.j2", status=404, problem=problem)
+def invalid(request: web.Request, problem: str) -> web.Response:
+    return subscriber_page(request).respond("link_invalid.html.j2", status=404, problem=problem)
 
 
 async def show(request: web.Request) -> web.Response:
@@ -39,16 +41,17 @@ async def show(request: web.Request) -> web.Response:
     purpose: Purpose = "confirm" if request.path.startswith("/confirm/") else "unsubscribe"
     tokens = request.app.get(TOKENS)
     if tokens is None:
-        return _invalid(request, "forged")
+        return invalid(request, "forged")
     try:
         subscriber = await check_link(request.app[DB], tokens, purpose, request.match_info["token"])
     except LinkError as exc:
-        return _invalid(request, exc.kind)
-    page = _page(request, subscriber.language)
+        return invalid(request, exc.kind)
+    page = subscriber_page(request, subscriber.language)
     return page.respond(
         "subscription.html.j2",
         purpose=purpose,
         done=False,
+        prefs=None,
         address=subscriber.address,
         action=request.path,
     )
@@ -59,7 +62,7 @@ async def act(request: web.Request) -> web.Response:
     purpose: Purpose = "confirm" if request.path.startswith("/confirm/") else "unsubscribe"
     tokens = request.app.get(TOKENS)
     if tokens is None:
-        return _invalid(request, "forged")
+        return invalid(request, "forged")
     form = await request.post()
     one_click = purpose == "unsubscribe" and form.get("List-Unsubscribe") == ONE_CLICK
     token = request.match_info["token"]
@@ -71,12 +74,14 @@ async def act(request: web.Request) -> web.Response:
             reason = "one-click (List-Unsubscribe-Post)" if one_click else "unsubscribe page"
             subscriber = await unsubscribe(db, tokens, token, reason)
     except LinkError as exc:
-        return _invalid(request, exc.kind)
-    page = _page(request, subscriber.language)
+        return invalid(request, exc.kind)
+    page = subscriber_page(request, subscriber.language)
+    prefs = link_path(tokens, "preferences", subscriber.id) if purpose == "confirm" else None
     return page.respond(
         "subscription.html.j2",
         purpose=purpose,
         done=True,
+        prefs=prefs,
         address=subscriber.address,
         action=request.path,
     )

@@ -17,18 +17,11 @@ from bot.store.database import Database
 from bot.telegram.callbacks import SettingAction
 from bot.telegram.context import change_chat
 from bot.telegram.keyboards import settings_keyboard
-from bot.telegram.timezones import resolve_timezone, timezone_label
 from bot.telegram.ui import edit_or_answer, typed_args
+from bot.text.typed import AS_PUBLISHED, parse_time, resolve_timezone, timezone_label
 
-_TIME = re.compile(r"([01]?\d|2[0-3])[:：.]?([0-5]\d)")
 _RANGE = re.compile(r"(\S+?)\s*[-–~至到]\s*(\S+)")
 MAX_TZ = 64
-
-
-def parse_time(text: str) -> str | None:
-    """``21:30``, ``9:05``, ``2130``, ``21：30`` → ``21:30``."""
-    match = _TIME.fullmatch(text.strip())
-    return f"{int(match.group(1)):02d}:{match.group(2)}" if match else None
 
 
 def describe(row: ChatRow, lang: Lang, settings: Settings) -> str:
@@ -154,7 +147,7 @@ async def set_time(
             + t("telegram.settings.time_usage", lang)
         )
         return
-    now = raw.lower() in ("now", "立即", "off")
+    now = raw.lower() in AS_PUBLISHED
     hhmm = None if now else parse_time(raw)
     if not now and hhmm is None:
         await message.answer(t("telegram.settings.time_usage", lang))

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import aiosqlite
 from aiogram import F, Router
 from aiogram.enums import ChatMemberStatus, ChatType
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import ChatMemberUpdated, Message
 
 from bot.config import Settings
@@ -13,9 +14,11 @@ from bot.i18n import Lang, chat_lang, t
 from bot.store.chats import Chat as ChatRow
 from bot.store.chats import get_chat, move_chat, set_status
 from bot.store.database import Database
-from bot.store.topics import list_topics
-from bot.telegram.context import change_chat
+from bot.store.topics import TopicError, add_topics, list_topics
+from bot.telegram.context import change_chat, ensure_chat
 from bot.telegram.registry import admin_commands, public_commands
+from bot.topics.catalog import Topic, load_catalog
+from bot.topics.filter import topic_name
 
 GONE = {ChatMemberStatus.KICKED, ChatMemberStatus.LEFT}
 
@@ -30,8 +33,48 @@ def help_text(lang: Lang, *, admin: bool) -> str:
     return "\n".join(lines)
 
 
-async def start(message: Message, db: Database, lang: Lang, chat_row: ChatRow | None) -> None:
-    """Welcome a new reader; one who had unsubscribed hears that nothing was lost."""
+def deep_link_topic(payload: str | None) -> Topic | None:
+    """The catalogue topic of a ``t.me/<bot>?start=topic_<slug>`` link (the web site's
+    topic pages and sign-up form make them), or None."""
+    if not payload or not payload.startswith("topic_"):
+        return None
+    return load_catalog().get(payload.removeprefix("topic_")[:64])
+
+
+async def _follow(db: Database, message: Message, lang: Lang, topic: Topic) -> ChatRow | None:
+    """Subscribe the chat and follow ``topic`` in one transaction; None when the chat has
+    as many topics as it may (it is subscribed all the same)."""
+
+    async def write(conn: aiosqlite.Connection) -> tuple[ChatRow, bool]:
+        row = await ensure_chat(conn, message.chat, lang, subscribe=True)
+        if row.status != "active":
+            await set_status(conn, row.id, "active")
+        try:
+            await add_topics(conn, row.id, [topic_name(topic, row.language)])
+        except TopicError:
+            return row, False
+        return row, True
+
+    row, followed = await db.write(write)
+    return row if followed else None
+
+
+async def start(
+    message: Message,
+    db: Database,
+    lang: Lang,
+    chat_row: ChatRow | None,
+    command: CommandObject | None = None,
+) -> None:
+    """Welcome a new reader; one who had unsubscribed hears that nothing was lost. From a
+    topic's deep link (``/start topic_<slug>``) the chat also follows that topic."""
+    topic = deep_link_topic(command.args if command is not None else None)
+    if topic is not None:
+        followed = await _follow(db, message, lang, topic)
+        if followed is not None:
+            name = topic_name(topic, followed.language)
+            await message.answer(t("telegram.start.topic_followed", followed.language, topic=name))
+            return
     row = await change_chat(db, message.chat, lang, subscribe=True, status="active")
     if chat_row is not None and chat_row.left_at is not None:
         count = len(await list_topics(db.reader, row.id))

@@ -1,12 +1,19 @@
-"""What a reader may type after /tz: an IANA name in any case (``asia/shanghai``), a
+"""What readers type, read the same way in every channel (Telegram's /topic, /search,
+/time and /tz; the web preferences page): terms, times of day and time zones.
+
+Terms: spaces and commas separate, quotes keep a phrase together. Time zones: what a
+reader may type after /tz: an IANA name in any case (``asia/shanghai``), a
 common city in Chinese or English (北京, Tokyo, New York), or a whole-hour offset
-(``UTC+8``, ``+08:00``, ``GMT-5``) — always resolved to a name the store accepts."""
+(``UTC+8``, ``+08:00``, ``GMT-5``) — always resolved to a name the store accepts. Times
+of day: ``21:30``, ``2130``, ``21：30``."""
 
 from __future__ import annotations
 
 import re
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.text.normalize import strip_invisible
 
 CITIES: dict[str, str] = {
     # Greater China and East Asia
@@ -85,6 +92,8 @@ CITIES: dict[str, str] = {
     "gmt": "UTC",
 }
 
+_QUOTED = re.compile(r'"([^"]*)"|“([^”]*)”|「([^」]*)」|([^\s,，、;；]+)')
+_TIME = re.compile(r"([01]?\d|2[0-3])[:：.]?([0-5]\d)")
 _OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?")
 
 
@@ -128,3 +137,26 @@ def timezone_label(name: str) -> str:
     if match:
         return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
     return name
+
+
+# A delivery time meaning "as soon as an issue is published" (no fixed time).
+AS_PUBLISHED = frozenset({"now", "立即", "off"})
+
+
+def parse_time(text: str) -> str | None:
+    """``21:30``, ``9:05``, ``2130``, ``21：30`` → ``21:30``."""
+    match = _TIME.fullmatch(text.strip())
+    return f"{int(match.group(1)):02d}:{match.group(2)}" if match else None
+
+
+def split_terms(text: str) -> list[str]:
+    """``量化, NCNN 剪枝 "model compression" -招聘`` → five terms, in order, no duplicates.
+
+    Commas (also ，、;；) and spaces separate terms; quotes keep a phrase together.
+    """
+    terms: list[str] = []
+    for match in _QUOTED.finditer(strip_invisible(text)):
+        term = next(group for group in match.groups() if group is not None).strip()
+        if term and term not in terms:
+            terms.append(term)
+    return terms
