@@ -155,6 +155,8 @@ def preview(
             f"--format {fmt} does not apply to --channel {channel}; "
             f"use one of {', '.join(FORMATS_OF[channel])}"
         )
+    if full_text and channel == "email":
+        raise UnusableInput("--full-text applies to --channel telegram only (a mail is not split)")
     check_out(out)
     include, exclude = split_topics(topics, excludes)
     try:
@@ -169,7 +171,7 @@ def preview(
     if channel == "email":
         from bot.commands.preview_out import email_preview
 
-        email_preview(issue, file, lang, include, exclude, cast(Mode, mode), full_text, fmt, out)
+        email_preview(issue, file, lang, include, exclude, cast(Mode, mode), fmt, out)
         return
     parts = render_digest(
         issue,

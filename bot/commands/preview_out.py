@@ -60,7 +60,6 @@ def email_preview(
     include: list[str],
     exclude: list[str],
     mode: Mode,
-    full_text: bool,
     fmt: str,
     out: Path | None,
 ) -> None:
@@ -90,7 +89,6 @@ def email_preview(
             include=include,
             exclude=exclude,
             mode=mode,
-            full_text=full_text,
         )
     except PreviewError as exc:
         raise UnusableInput(str(exc)) from None
@@ -102,6 +100,7 @@ def email_preview(
     elif fmt == "eml":
         write_out(done.eml, out)
     elif fmt == "html":
-        write_out(done.mail.html, out)
+        write_out(done.part("html"), out)
     else:
-        write_out(f"Subject: {done.mail.subject}\n\n{done.mail.text.rstrip()}", out)
+        subject = done.message["Subject"]
+        write_out(f"Subject: {subject}\n\n{done.part('plain').replace(chr(13), '').rstrip()}", out)

@@ -10,8 +10,10 @@ link (GET shows one button), press it (POST).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from html.parser import HTMLParser
@@ -21,6 +23,7 @@ from typing import Final
 import aiohttp
 
 from bot.config import Settings
+from bot.delivery.email_sender import EmailOptions, EmailSender
 from bot.demo.mailbox import Delivered, Mailbox
 from bot.demo.show import RULE, clip, excerpt, indent, width
 from bot.mail.mailer import Mailer, MailerError
@@ -29,7 +32,7 @@ from bot.store.database import Database
 from bot.store.subscribers import find_subscriber
 
 WAIT: Final = 30.0
-DIGEST_WAIT: Final = 5.0
+DIGEST_WAIT: Final = 30.0
 HEADERS: Final = ("From", "To", "List-Unsubscribe", "List-Unsubscribe-Post", "Message-ID")
 # Long signed tokens, shortened for the terminal (the HTML file and the mail keep them).
 _TOKEN = re.compile(r"(/(?:confirm|unsubscribe|prefs)/)([\w.-]{12})[\w.-]+")
@@ -168,7 +171,9 @@ def mail_block(reader: MailReader, mails: list[Delivered]) -> str:
         if not message["List-Unsubscribe"]:  # the confirmation mail: shown above
             continue
         for name in HEADERS:
-            out.append(clip(f"    {name}: {shorten(str(message[name]))}"))
+            # List-Unsubscribe: one URI a line, as the mail has it
+            value = shorten(str(message[name])).replace(">, <", ">,\n      <")
+            out.extend(clip(f"    {line}") for line in f"{name}: {value}".splitlines())
         out.append("    ── text part ──")
         out.append(indent(excerpt(text_part(message), max_lines=10, max_chars=700), "      "))
         folder = folder or mail_folder()
@@ -184,13 +189,32 @@ def mail_folder() -> Path:
 
 
 async def mailbox_block(mailbox: Mailbox, reader: MailReader = DORA) -> str:
-    """The reader's mailbox once the digest arrived (the outbox has drained by now, so
-    it is there or not coming)."""
+    """The reader's mailbox once the digest arrived."""
     try:
         mails = await asyncio.wait_for(mailbox.wait_for(reader.address, 2), DIGEST_WAIT)
     except TimeoutError:
         mails = mailbox.of(reader.address)
     block = mail_block(reader, mails)
     if len(mails) < 2:
-        block += "\n    (no digest mail: this build does not deliver e-mail through the outbox)"
+        block += f"\n    (no digest mail within {DIGEST_WAIT:.0f} s)"
     return block
+
+
+@contextlib.asynccontextmanager
+async def mail_sender(db: Database, settings: Settings) -> AsyncIterator[None]:
+    """The outbox's e-mail sender (:class:`bot.delivery.email_sender.EmailSender`) beside
+    the daemon, on the demo's loop, until the block ends. (Where `bot run` runs it
+    itself, this is the one thing of the demo to drop.)"""
+    try:
+        mailer = Mailer.from_settings(settings)
+    except MailerError as exc:
+        raise ReaderError(f"e-mail cannot be sent: {exc}") from None
+    stop = asyncio.Event()
+    sender = EmailSender(db, mailer, EmailOptions(workers=1, idle_poll_s=0.2))
+    running = asyncio.create_task(sender.run(stop), name="demo-email-sender")
+    try:
+        yield
+    finally:
+        stop.set()
+        await running
+        await mailer.close()

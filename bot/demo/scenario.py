@@ -9,6 +9,7 @@ temporary file unless ``--db`` names one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.demo.mail_reader import DORA, join, mailbox_block
+from bot.demo.mail_reader import DORA, join, mail_sender, mailbox_block
 from bot.demo.mailbox import Mailbox
 from bot.demo.serve import serve_until_interrupted
 from bot.demo.show import chat_block, excerpt, indent, pad
@@ -166,11 +167,13 @@ async def run_demo(db_path: Path, seed: Path, *, serve: bool = False) -> None:
             held_lease(db, standby=False, stop=stop) as lease,
         ):
             assert lease is not None
+            stack = contextlib.AsyncExitStack()
             options = RunOptions(poll_seconds=0.5, drain_seconds=1.0, listen=site)
             daemon = Daemon(settings, options, db)
             running = asyncio.create_task(daemon.run(stop, lease))
             try:
                 await _until(daemon.ready.wait, "bot run to start")
+                await stack.enter_async_context(mail_sender(db, settings))
                 _print("bot run is up: polling the emulator, scheduler and sender started.")
                 _print(f"The public site: {settings.public_url}/ (served by bot run)\n")
                 parts = Parts(Control(emu.base_url, http), settings, db, http, mailbox)
@@ -178,6 +181,7 @@ async def run_demo(db_path: Path, seed: Path, *, serve: bool = False) -> None:
                 if serve:
                     await serve_until_interrupted(settings, emu.base_url, mailbox)
             finally:
+                await stack.aclose()
                 stop.set()
                 await running
                 await mailbox.close()
