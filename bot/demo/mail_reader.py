@@ -172,7 +172,7 @@ def mail_block(reader: MailReader, mails: list[Delivered]) -> str:
             continue
         for name in HEADERS:
             # List-Unsubscribe: one URI a line, as the mail has it
-            value = shorten(str(message[name])).replace(">, <", ">,\n      <")
+            value = shorten(str(message[name])).replace(">, <", ">,\n" + " " * 18 + "<")
             out.extend(clip(f"    {line}") for line in f"{name}: {value}".splitlines())
         out.append("    ── text part ──")
         out.append(indent(excerpt(text_part(message), max_lines=10, max_chars=700), "      "))
