@@ -61,12 +61,12 @@ class Settings(BaseSettings):
     dkim_key_file: Path | None = None
     bounce_listen: str | None = None
     bounce_imap_url: SecretStr | None = None
-    # A digest mail the server keeps refusing with 4xx is given up after this long.
-    mail_retry_for_minutes: float = Field(default=4320.0, gt=0, le=43200)
     # The site's forms are rate-limited per client address. Behind a reverse proxy every
     # request comes from the proxy: set BOT_TRUST_PROXY=1 there so the address the proxy
     # appends to X-Forwarded-For counts instead (never without a proxy: anyone can send it).
     trust_proxy: bool = False
+    # A digest mail the server keeps refusing with 4xx is given up after this long.
+    mail_retry_for_minutes: float = Field(default=4320.0, gt=0, le=43200)
 
     @property
     def email_enabled(self) -> bool:
