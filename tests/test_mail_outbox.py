@@ -53,6 +53,7 @@ async def test_publish_mails_each_matching_subscriber_once_with_the_bulk_headers
     text = text_part(ann)
     assert "ncnn 推理加速三倍" in text and "Rust" not in text  # only her topic
     assert "Rust" in text_part(mails_to(mail_rig.sink, "bob@example.org")[0])
+    assert "https://digest.example.org/issues/2026-12-01" in text  # the latest revision
     msg = parsed(ann)
     assert msg["To"] == "ann@example.org" and "digest@example.org" in msg["From"]
     assert msg["Message-ID"].startswith("<digest.") and msg["List-Id"]

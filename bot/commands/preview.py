@@ -13,11 +13,15 @@ from typing import cast
 import click
 
 from bot.commands.common import UnusableInput
+from bot.commands.preview_out import check_out, write_out
 from bot.i18n import LANGS
 from bot.render.digest import Part, render_digest
 from bot.render.entry import MODES, Mode
 from bot.render.text import to_plain
 
+CHANNELS = ("telegram", "email")
+FORMATS = ("text", "html", "json", "eml")
+FORMATS_OF = {"telegram": ("text", "html", "json"), "email": ("text", "html", "eml")}
 MAX_TOPICS = 20
 MAX_TOPIC_LEN = 32
 
@@ -105,12 +109,25 @@ def _json(parts: list[Part]) -> str:
     "--full-text", is_flag=True, help="Keep summaries whole (long entries are cut across messages)."
 )
 @click.option(
+    "--channel",
+    type=click.Choice(CHANNELS),
+    default="telegram",
+    show_default=True,
+    help="telegram: the chat's messages; email: the digest mail a subscriber gets.",
+)
+@click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "html", "json"]),
+    type=click.Choice(FORMATS),
     default="text",
     show_default=True,
-    help="text: what the reader sees; html: the raw messages; json: messages with sizes.",
+    help="text: what the reader sees; html: the raw messages (email: the HTML part); "
+    "json: messages with sizes (telegram); eml: the whole mail as sent (email).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the preview to this file instead of printing it.",
 )
 def preview(
     file: Path,
@@ -119,12 +136,28 @@ def preview(
     lang: str,
     mode: str,
     full_text: bool,
+    channel: str,
     fmt: str,
+    out: Path | None,
 ) -> None:
-    """Show the messages a chat with these topics would receive for the issue in FILE."""
+    """Show the messages a chat with these topics would receive for the issue in FILE.
+
+    With --channel email: the digest mail a subscriber with these topics gets, as the
+    text part, the HTML part or the whole RFC 5322 message (--format eml), addressed to
+    reader@example.org, with links to BOT_PUBLIC_URL. It needs no BOT_SMTP_URL or
+    BOT_SECRET_KEY: its links are signed with a fixed preview key and open nothing.
+    """
     from bot.digest.parse import parse_issue
     from bot.issuefile import IssueFileError, read_issue_text
 
+    if fmt not in FORMATS_OF[channel]:
+        raise UnusableInput(
+            f"--format {fmt} does not apply to --channel {channel}; "
+            f"use one of {', '.join(FORMATS_OF[channel])}"
+        )
+    if full_text and channel == "email":
+        raise UnusableInput("--full-text applies to --channel telegram only (a mail is not split)")
+    check_out(out)
     include, exclude = split_topics(topics, excludes)
     try:
         text = read_issue_text(file)
@@ -135,6 +168,11 @@ def preview(
         raise UnusableInput(
             f"{file} holds no digest entries (is it an issue? `bot lint {file}` says more)"
         )
+    if channel == "email":
+        from bot.commands.preview_out import email_preview
+
+        email_preview(issue, file, lang, include, exclude, cast(Mode, mode), fmt, out)
+        return
     parts = render_digest(
         issue,
         lang=lang,
@@ -144,11 +182,11 @@ def preview(
         full_text=full_text,
     )
     if fmt == "json":
-        click.echo(_json(parts))
+        write_out(_json(parts), out)
     elif not parts:
         click.echo(
             f"No entry of {file.name} matches these topics: this chat would get no message.",
             err=True,
         )
     else:
-        click.echo(_listing(parts, raw=fmt == "html"))
+        write_out(_listing(parts, raw=fmt == "html"), out)

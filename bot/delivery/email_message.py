@@ -78,8 +78,16 @@ class MailCache:
 
 
 def _render(
-    issue: Issue, reader: Reader, tags: Tags | None, address: str, unsub: str, prefs: str
+    issue: Issue,
+    reader: Reader,
+    tags: Tags | None,
+    links: tuple[str, str, str],
+    site: str,
 ) -> RenderedMail | None:
+    """``links``: the address, unsubscribe and preferences URLs shown; ``site``: the
+    public site, whose issue page is the mail's "read the whole issue" link (always the
+    latest revision: a mail cannot be edited, the page can)."""
+    address, unsub, prefs = links
     lang = reader.language
     include = [term for term, _, exclude in reader.topics if not exclude]
     exclude = [term for term, _, ex in reader.topics if ex]
@@ -98,6 +106,7 @@ def _render(
         topic_labels=labels,
         tags=tags,
         mode=reader.summary_mode,  # type: ignore[arg-type]
+        issue_url=f"{site}/issues/{issue.date}" if issue.date else None,
     )
 
 
@@ -128,17 +137,18 @@ def render_for(
     """The rendered mail ``reader`` gets (None: no entry matches their topics)."""
     unsub = mailer.link("unsubscribe", reader.id)
     prefs = mailer.link("preferences", reader.id)
+    own = (reader.address, unsub, prefs)
     if cache is None:
-        return _render(issue, reader, tags, reader.address, unsub, prefs)
+        return _render(issue, reader, tags, own, mailer.public_url)
     key: CacheKey = (issue.date, revision, reader.language, reader.summary_mode, reader.topics)
     hit, mail = cache.get(key)
     if not hit:
-        mail = _render(issue, reader, tags, ADDRESS, UNSUBSCRIBE, _PREFERENCES)
+        mail = _render(issue, reader, tags, (ADDRESS, UNSUBSCRIBE, _PREFERENCES), mailer.public_url)
         cache.put(key, mail)
     if mail is None:
         return None
     personal = _personal(mail, reader.address, unsub, prefs)
-    return personal or _render(issue, reader, tags, reader.address, unsub, prefs)
+    return personal or _render(issue, reader, tags, own, mailer.public_url)
 
 
 def digest_message(

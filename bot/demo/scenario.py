@@ -9,6 +9,7 @@ temporary file unless ``--db`` names one.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.config import Settings
+from bot.demo.mail_reader import DORA, join, mailbox_block
+from bot.demo.mailbox import Mailbox
+from bot.demo.serve import serve_until_interrupted
 from bot.demo.show import chat_block, excerpt, indent, pad
 from bot.digest.lint import lint_issue
 from bot.digest.parse import parse_issue
@@ -30,11 +34,12 @@ from bot.run.daemon import Daemon
 from bot.run.lease import held_lease
 from bot.run.options import RunOptions
 from bot.store.base import to_stamp
-from bot.store.database import open_database
+from bot.store.database import Database, open_database
 from bot.store.outbox import count_by_status
 from bot.store.scheduled import add_scheduled, get_scheduled
 
 DEMO_TOKEN = "123456:DEMO-token-no-network"
+DEMO_SECRET = "demo-signing-key-not-a-secret"  # signs the demo's links; printed in the source
 WAIT = 30.0
 
 
@@ -112,10 +117,28 @@ def _print(line: str = "") -> None:
     print(line, flush=True)
 
 
-async def run_demo(db_path: Path, seed: Path) -> None:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What the story talks to: the emulator, the site and the mailbox, over the network."""
+
+    control: Control
+    settings: Settings
+    db: Database
+    http: aiohttp.ClientSession
+    mailbox: Mailbox
+
+
+async def run_demo(db_path: Path, seed: Path, *, serve: bool = False) -> None:
     text = read_issue_text(seed)
     issue = parse_issue(text, filename=seed.name)
     findings = lint_issue(issue, text)
+    site = f"127.0.0.1:{_free_port()}"
     # Built, not read: the demo must not pick up (or trip over) the operator's BOT_* settings.
     settings = Settings.model_construct(
         token=SecretStr(DEMO_TOKEN),
@@ -123,30 +146,45 @@ async def run_demo(db_path: Path, seed: Path) -> None:
         db=db_path,
         tz="Asia/Shanghai",
         log_level="ERROR",
+        public_url=f"http://{site}",
+        listen=site,
+        mail_from="嵌入式AI简报 <digest@example.org>",
+        mail_rate=10.0,
+        secret_key=SecretStr(DEMO_SECRET),
     )
     stop = asyncio.Event()
+    mailbox = Mailbox()
     async with Emulator(EmulatorConfig()) as emu, aiohttp.ClientSession() as http:
-        settings = settings.model_copy(update={"api_base": emu.base_url})
+        smtp_url = await mailbox.start()
+        settings = settings.model_copy(
+            update={"api_base": emu.base_url, "smtp_url": SecretStr(smtp_url)}
+        )
         _print(f"Telegram Bot API emulator on {emu.base_url} (in this process); database {db_path}")
+        _print(f"Mail: an SMTP server on {smtp_url} holds the readers' mailboxes (in this process)")
         async with (
             open_database(db_path) as db,
             held_lease(db, standby=False, stop=stop) as lease,
         ):
             assert lease is not None
-            daemon = Daemon(settings, RunOptions(poll_seconds=0.5, drain_seconds=1.0), db)
+            options = RunOptions(poll_seconds=0.5, drain_seconds=1.0, listen=site)
+            daemon = Daemon(settings, options, db)
             running = asyncio.create_task(daemon.run(stop, lease))
-            await _until(daemon.ready.wait, "bot run to start")
-            _print("bot run is up: polling the emulator, scheduler and sender started.\n")
             try:
-                await _story(Control(emu.base_url, http), settings, seed, text, findings)
+                await _until(daemon.ready.wait, "bot run to start")
+                _print("bot run is up: polling the emulator, scheduler and sender started.")
+                _print(f"The public site: {settings.public_url}/ (served by bot run)\n")
+                parts = Parts(Control(emu.base_url, http), settings, db, http, mailbox)
+                await _story(parts, seed, text, findings)
+                if serve:
+                    await serve_until_interrupted(settings, emu.base_url, mailbox)
             finally:
                 stop.set()
                 await running
+                await mailbox.close()
 
 
-async def _story(
-    control: Control, settings: Settings, seed: Path, text: str, findings: list[Any]
-) -> None:
+async def _story(parts: Parts, seed: Path, text: str, findings: list[Any]) -> None:
+    control, settings = parts.control, parts.settings
     _print("1. Readers join — real updates sent through the emulator:")
     for reader in READERS:
         await control.call(
@@ -166,6 +204,12 @@ async def _story(
         for command in reader.commands:
             await control.say(reader.chat_id, command, reader.user_id)
         _print(f"   {pad(reader.label(), 34)} sent {', '.join(reader.commands)}")
+    _print(f"   {DORA.label()}, by e-mail on the site:")
+    joined = await join(
+        DORA, db=parts.db, settings=settings, http=parts.http, mailbox=parts.mailbox
+    )
+    for line in joined:
+        _print(f"     {line}")
 
     errors = sum(1 for f in findings if f.severity == "error")
     if errors:
@@ -213,13 +257,15 @@ async def _story(
 
     chat_id, query = SEARCH
     answer = await control.say(chat_id, query, None)
-    _print("3. What each chat received, as its reader sees it:\n")
+    _print("3. What each reader received, as they see it:\n")
     for reader in READERS:
         messages = await control.messages(reader.chat_id)
         if reader.chat_id == chat_id:
             messages = messages[:-1]  # the search answer is shown below
         _print(chat_block(reader.label(), messages))
         _print()
+    _print(await mailbox_block(parts.mailbox))
+    _print()
     _print(f"4. Alice asks: {query}\n")
     _print(indent(excerpt(str(answer[-1].get("plain") or ""), max_lines=24, max_chars=2000)))
     _print("\nDone. Run it for real: set BOT_TOKEN and `bot run` (see README and deploy/).")
