@@ -130,6 +130,34 @@ async def test_report_for_nobody_of_ours_is_kept_as_unknown(database: Database) 
     ]
 
 
+async def test_reports_for_nobody_are_kept_bounded_and_known_ones_all(
+    database: Database,
+) -> None:
+    ann = await _reader(database, "ann@example.com")
+
+    async def record(n: int, subscriber: int | None) -> None:
+        report = BounceReport(
+            kind="hard",
+            subscriber_id=subscriber,
+            key=f"r{n}",
+            status="5.1.1",
+            recipient=f"r{n}@example.net",
+            diagnostic="no such user",
+        )
+        await database.write(lambda conn: record_bounce(conn, report, via="test", unknown_kept=3))
+
+    await record(0, ann.id)
+    for n in range(1, 9):  # a flood of forged reports
+        await record(n, None)
+    events = await recent_bounces(database.reader, limit=100)
+    assert sorted(e.recipient or "" for e in events if e.effect == "unknown") == [
+        "r6@example.net",
+        "r7@example.net",
+        "r8@example.net",
+    ]
+    assert [e.recipient for e in events if e.effect == "suppressed"] == ["r0@example.net"]
+
+
 async def test_maintainer_sees_suppressions_and_reports(database: Database, db_path: Path) -> None:
     fay = await _reader(database, "fay@example.com")
     _, report = dsn(TOKENS, fay.id, "fay@example.com", status="5.7.1")

@@ -33,6 +33,7 @@ SOFT_WINDOW: Final = timedelta(days=14)
 DIAGNOSTIC_MAX: Final = 300
 KEY_MAX: Final = 400
 BounceKind = Literal["hard", "soft", "complaint", "unsubscribe"]
+UNKNOWN_KEPT: Final = 10_000  # reports naming no subscriber of ours kept for the maintainer
 Effect = Literal["suppressed", "counted", "none", "unknown", "unsubscribed"]
 UNSUBSCRIBED_BY_MAIL: Final = "unsubscribed by mail"
 Via = Literal["smtp", "imap", "test"]
@@ -98,6 +99,17 @@ def _reason(report: BounceReport, soft_count: int = 0) -> str:
     return f"{soft_count} soft bounces within {days} days (last{code}{said})"
 
 
+async def _forget_old_unknown(conn: aiosqlite.Connection, newest: int | None, kept: int) -> None:
+    """Reports naming nobody of ours cost an attacker nothing to send: keep only the
+    latest ``UNKNOWN_KEPT`` of them, so the table stays bounded (known ones are kept)."""
+    await conn.execute(
+        "DELETE FROM bounce_events WHERE subscriber_id IS NULL AND id <= coalesce(("
+        "SELECT id FROM bounce_events WHERE subscriber_id IS NULL AND id <= ?"
+        " ORDER BY id DESC LIMIT 1 OFFSET ?), -1)",
+        (newest or 0, kept),
+    )
+
+
 async def record_bounce(
     conn: aiosqlite.Connection,
     report: BounceReport,
@@ -106,6 +118,7 @@ async def record_bounce(
     now: str | None = None,
     soft_limit: int = SOFT_LIMIT,
     soft_window: timedelta = SOFT_WINDOW,
+    unknown_kept: int = UNKNOWN_KEPT,
 ) -> Recorded:
     """Record ``report`` and apply it to its subscriber (call inside ``db.write``)."""
     now = now or utc_now()
@@ -134,6 +147,7 @@ async def record_bounce(
     soft = 0
     if subscriber is None:
         effect = "unknown"
+        await _forget_old_unknown(conn, event_id, unknown_kept)
     elif report.kind == "unsubscribe":
         if subscriber.status in ("unconfirmed", "confirmed"):
             await unsubscribe(conn, subscriber.id, UNSUBSCRIBED_BY_MAIL)
