@@ -78,3 +78,18 @@ def read_digest_issue(file: Path) -> Issue:
             f"{file} holds no digest entries (is it an issue? `bot lint {file}` says more)"
         )
     return issue
+
+
+def usable_address(address: str) -> str:
+    """ADDRESS normalized for the subscriber list; UnusableInput saying why it is not one."""
+    from bot.publishing.optin import OptInError, address_of
+
+    try:
+        return address_of(address)
+    except OptInError as exc:
+        raise UnusableInput(str(exc)) from None
+
+
+def iso_utc(stamp: str) -> str:
+    """A stored UTC timestamp ("2026-12-05 06:35:09") as ISO 8601 ("2026-12-05T06:35:09Z")."""
+    return stamp.replace(" ", "T") + "Z"

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import CommandFailed, UnusableInput, read_digest_issue, run_async
+from bot.commands.common import (
+    CommandFailed,
+    UnusableInput,
+    read_digest_issue,
+    run_async,
+    usable_address,
+)
 from bot.commands.db import DB_OPTION, database
 
 if TYPE_CHECKING:
@@ -42,12 +48,8 @@ def test(address: str, file: Path | None, db_path: Path | None) -> None:
     Prints the mail server's answer; a refusal exits 1.
     """
     from bot.commands.email import _settings
-    from bot.publishing.optin import OptInError, address_of
 
-    try:
-        normalized = address_of(address)
-    except OptInError as exc:
-        raise UnusableInput(str(exc)) from None
+    normalized = usable_address(address)
     settings = _settings()
     issue = read_digest_issue(file) if file is not None else None
     click.echo(run_async(_send(db_path, settings, normalized, issue)))
