@@ -25,6 +25,19 @@ SMTP_PASSWORD = "smtp-pw-secret-7"
 TOKENS = Tokens(SecretStr(SECRET))
 
 
+def email_only_env(tmp_path: Path, web_port: int, bounce_port: int, **extra: str) -> dict[str, str]:
+    """An e-mail-only deployment (no BOT_TOKEN): the site on WEB_PORT, bounces on BOUNCE_PORT."""
+    return clean_env(
+        BOT_DB=str(tmp_path / "bot.sqlite3"),
+        BOT_SMTP_URL=f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
+        BOT_SECRET_KEY=SECRET,
+        BOT_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
+        BOT_LISTEN=f"127.0.0.1:{web_port}",
+        BOT_BOUNCE_LISTEN=f"127.0.0.1:{bounce_port}",
+        **extra,
+    )
+
+
 @pytest.fixture
 def mailbox() -> Iterator[ImapServer]:
     from tests.support.imap import Mailbox
@@ -39,13 +52,10 @@ def test_email_only_run_serves_site_and_turns_bounces_into_suppressions(
     tmp_path: Path, mailbox: ImapServer
 ) -> None:
     web_port, bounce_port = free_port(), free_port()
-    env = clean_env(
-        BOT_DB=str(tmp_path / "bot.sqlite3"),
-        BOT_SMTP_URL=f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
-        BOT_SECRET_KEY=SECRET,
-        BOT_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
-        BOT_LISTEN=f"127.0.0.1:{web_port}",
-        BOT_BOUNCE_LISTEN=f"127.0.0.1:{bounce_port}",
+    env = email_only_env(
+        tmp_path,
+        web_port,
+        bounce_port,
         BOT_BOUNCE_IMAP_URL=mailbox.url(),
         BOT_MAIL_FROM="嵌入式AI简报 <digest@example.org>",
     )
@@ -112,14 +122,7 @@ def test_bounce_port_in_use_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = clean_env(
-            BOT_DB=str(tmp_path / "bot.sqlite3"),
-            BOT_SMTP_URL=f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
-            BOT_SECRET_KEY=SECRET,
-            BOT_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
-            BOT_LISTEN=f"127.0.0.1:{web_port}",
-            BOT_BOUNCE_LISTEN=f"127.0.0.1:{port}",
-        )
+        env = email_only_env(tmp_path, web_port, port)
         out = bot_command(tmp_path, env, "run", "--init")
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
