@@ -6,8 +6,6 @@ List-Unsubscribe and List-Unsubscribe-Post."""
 
 from __future__ import annotations
 
-import base64
-import subprocess
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -16,28 +14,13 @@ import pytest
 
 from bot.delivery.email_message import MailCache
 from bot.mail.mailer import Mailer
+from tests.support.dkim import DkimKey
 from tests.support.smtp import Sink
 from tests.support.smtp_outbox import MailRig, mail_settings
 from tests.support.store import make_entry, make_issue
 
 ISSUE = make_issue("2026-12-01", make_entry("ncnn 推理加速三倍", url="https://example.org/ncnn"))
 SELECTOR = "mail2026"
-
-
-@pytest.fixture(scope="module")
-def rsa_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    """A fresh 2048-bit RSA key (PEM path) and its DKIM TXT record."""
-    key = tmp_path_factory.mktemp("dkim") / "dkim.pem"
-    subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-         "-out", str(key)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    der = subprocess.run(
-        ["openssl", "pkey", "-in", str(key), "-pubout", "-outform", "DER"],
-        check=True, capture_output=True,
-    ).stdout  # fmt: skip
-    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
 
 
 class DroppedTemplates(dict):  # type: ignore[type-arg]
@@ -78,9 +61,9 @@ async def send_signed(
 
 @pytest.mark.parametrize("fast", [True, False], ids=["template-bytes", "digest_message"])
 async def test_every_digest_mail_sent_carries_a_valid_dkim_signature(
-    mail_rig: MailRig, smtp_sink: Sink, rsa_key: tuple[Path, bytes], fast: bool
+    mail_rig: MailRig, smtp_sink: Sink, dkim_key: DkimKey, fast: bool
 ) -> None:
-    key, record = rsa_key
+    key, record = dkim_key
     mails, cache = await send_signed(mail_rig, smtp_sink, key, fast=fast)
     if fast:  # the template of each language was built, checked once and used
         templates = list(cache.templates.values())

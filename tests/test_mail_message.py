@@ -3,10 +3,8 @@ Message-IDs, VERP, header injection refused, DKIM signatures that dkimpy verifie
 
 from __future__ import annotations
 
-import base64
 import email
 import re
-import subprocess
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -24,6 +22,7 @@ from bot.mail.dkim import SIGNED, DkimError, DkimSigner
 from bot.mail.message import HeaderError, Outgoing, Sender, build_message, make_message_id
 from bot.mail.tokens import Tokens
 from bot.render.email import RenderedMail, render_confirm_email, render_email_digest
+from tests.support.dkim import DkimKey
 
 TOKENS = Tokens(SecretStr("a-test-secret-of-enough-length"))
 UNSUB = "https://digest.example.org/unsubscribe/tok"
@@ -177,27 +176,8 @@ def test_bad_unsubscribe_uris_are_refused(shapes_issue: Issue) -> None:
         build(mail, unsubscribe_url="http://127.0.0.1.evil.example/u")
 
 
-@pytest.fixture(scope="module")
-def rsa_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
-    """A fresh 2048-bit RSA key (PEM path) and its DKIM TXT record."""
-    folder = tmp_path_factory.mktemp("dkim")
-    key = folder / "dkim.pem"
-    subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-         "-out", str(key)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    der = subprocess.run(
-        ["openssl", "pkey", "-in", str(key), "-pubout", "-outform", "DER"],
-        check=True, capture_output=True,
-    ).stdout  # fmt: skip
-    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
-
-
-def test_dkim_signature_verifies_and_covers_rfc8058(
-    shapes_issue: Issue, rsa_key: tuple[Path, bytes]
-) -> None:
-    path, record = rsa_key
+def test_dkim_signature_verifies_and_covers_rfc8058(shapes_issue: Issue, dkim_key: DkimKey) -> None:
+    path, record = dkim_key
     signer = DkimSigner.from_file("mail2026", "example.org", path)
     out = build(digest_mail(shapes_issue))
     signed = out.payload(signer)

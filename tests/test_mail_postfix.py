@@ -7,29 +7,16 @@ suppressed with postfix's reason."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.postfix import Postfix
-from tests.support.run import DaemonProcess, clean_env, free_port
+from tests.support.run import DaemonProcess, bot_command, clean_env, free_port
 from tests.support.smtp import Sink
 
 pytestmark = [pytest.mark.slow, pytest.mark.postfix]
 REFUSAL = "550 5.1.1 <ann@gone.example.net>: Recipient address rejected: User unknown"
-
-
-def bot(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_postfix_dsn_for_a_refused_recipient_suppresses_the_subscriber(
@@ -54,13 +41,15 @@ def test_postfix_dsn_for_a_refused_recipient_suppresses_the_subscriber(
         BOT_BOUNCE_LISTEN=f"127.0.0.1:{bounce_port}",
         BOT_MAIL_FROM="嵌入式AI简报 <digest@example.org>",
     )
-    assert bot(tmp_path, env, "db", "init").returncode == 0
+    assert bot_command(tmp_path, env, "db", "init").returncode == 0
     daemon: DaemonProcess | None = None
     try:
         postfix.start()  # inside: a half-started instance is stopped too
         daemon = DaemonProcess("postfix-roundtrip", tmp_path, env)
         daemon.wait_log("run.started")
-        added = bot(tmp_path, env, "email", "add", "ann@gone.example.net", "--topic", "量化")
+        added = bot_command(
+            tmp_path, env, "email", "add", "ann@gone.example.net", "--topic", "量化"
+        )
         assert added.returncode == 0, added.stderr  # postfix accepted the confirmation mail
         try:
             recorded = daemon.wait_log("event=bounce.recorded", within=60)
@@ -74,7 +63,7 @@ def test_postfix_dsn_for_a_refused_recipient_suppresses_the_subscriber(
         postfix.stop()
     assert smtp_sink.handler.received == []  # refused at RCPT: nothing delivered
     assert "dsn=5.1.1, status=bounced" in postfix.logs()  # postfix itself bounced it
-    listed = bot(tmp_path, env, "email", "list", "--format", "json")
+    listed = bot_command(tmp_path, env, "email", "list", "--format", "json")
     (ann,) = json.loads(listed.stdout)
     assert ann["address"] == "ann@gone.example.net" and ann["status"] == "bounced"
     assert "5.1.1" in ann["reason"] and "User unknown" in ann["reason"]

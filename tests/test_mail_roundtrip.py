@@ -3,12 +3,9 @@ server received is the same message, still verifies, and still carries every hea
 
 from __future__ import annotations
 
-import base64
 import email
-import subprocess
 from datetime import UTC, datetime
 from email import policy
-from pathlib import Path
 
 import dkim
 import pytest
@@ -21,25 +18,15 @@ from bot.mail.message import Sender, build_message, make_message_id
 from bot.mail.smtp import SmtpPool, SmtpUrl
 from bot.mail.tokens import Tokens
 from bot.render.email import render_email_digest
+from tests.support.dkim import DkimKey
 from tests.support.smtp import Sink
 
 TOKENS = Tokens(SecretStr("a-test-secret-of-enough-length"))
 
 
 @pytest.fixture(scope="module")
-def signer(tmp_path_factory: pytest.TempPathFactory) -> tuple[DkimSigner, bytes]:
-    key = tmp_path_factory.mktemp("dkim") / "key.pem"
-    subprocess.run(
-        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
-         "-out", str(key)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    der = subprocess.run(
-        ["openssl", "pkey", "-in", str(key), "-pubout", "-outform", "DER"],
-        check=True, capture_output=True,
-    ).stdout  # fmt: skip
-    record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
-    return DkimSigner.from_file("s2026", "example.org", Path(key)), record
+def signer(dkim_key: DkimKey) -> tuple[DkimSigner, bytes]:
+    return DkimSigner.from_file("s2026", "example.org", dkim_key.path), dkim_key.record
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

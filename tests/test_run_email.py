@@ -9,8 +9,6 @@ import json
 import re
 import smtplib
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,21 +18,23 @@ from pydantic import SecretStr
 from bot.mail.tokens import Tokens
 from tests.support.bounces import complaint, dsn
 from tests.support.imap import ImapServer
-from tests.support.run import DaemonProcess, clean_env, free_port, http, wait_until
+from tests.support.run import DaemonProcess, bot_command, clean_env, free_port, http, wait_until
 
 SECRET = "an-e-mail-only-secret-key-0123456789"
 SMTP_PASSWORD = "smtp-pw-secret-7"
 TOKENS = Tokens(SecretStr(SECRET))
 
 
-def bot(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+def email_only_env(tmp_path: Path, web_port: int, bounce_port: int, **extra: str) -> dict[str, str]:
+    """An e-mail-only deployment (no BOT_TOKEN): the site on WEB_PORT, bounces on BOUNCE_PORT."""
+    return clean_env(
+        BOT_DB=str(tmp_path / "bot.sqlite3"),
+        BOT_SMTP_URL=f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
+        BOT_SECRET_KEY=SECRET,
+        BOT_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
+        BOT_LISTEN=f"127.0.0.1:{web_port}",
+        BOT_BOUNCE_LISTEN=f"127.0.0.1:{bounce_port}",
+        **extra,
     )
 
 
@@ -52,19 +52,18 @@ def test_email_only_run_serves_site_and_turns_bounces_into_suppressions(
     tmp_path: Path, mailbox: ImapServer
 ) -> None:
     web_port, bounce_port = free_port(), free_port()
-    env = clean_env(
-        BOT_DB=str(tmp_path / "bot.sqlite3"),
-        BOT_SMTP_URL=f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
-        BOT_SECRET_KEY=SECRET,
-        BOT_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
-        BOT_LISTEN=f"127.0.0.1:{web_port}",
-        BOT_BOUNCE_LISTEN=f"127.0.0.1:{bounce_port}",
+    env = email_only_env(
+        tmp_path,
+        web_port,
+        bounce_port,
         BOT_BOUNCE_IMAP_URL=mailbox.url(),
         BOT_MAIL_FROM="嵌入式AI简报 <digest@example.org>",
     )
-    assert bot(tmp_path, env, "db", "init").returncode == 0
+    assert bot_command(tmp_path, env, "db", "init").returncode == 0
     for address in ("ann@example.com", "bob@example.com", "cy@example.com"):
-        added = bot(tmp_path, env, "email", "add", address, "--confirmed", "--source", "test")
+        added = bot_command(
+            tmp_path, env, "email", "add", address, "--confirmed", "--source", "test"
+        )
         assert added.returncode == 0, added.stderr
     # ids follow the order of adding: ann 1, bob 2, cy 3
     _, bob_report = dsn(TOKENS, 2, "bob@example.com", status="5.2.1")
@@ -105,13 +104,13 @@ def test_email_only_run_serves_site_and_turns_bounces_into_suppressions(
     for secret in (SECRET, SMTP_PASSWORD, mailbox.box.password):
         assert secret not in log
 
-    listed = bot(tmp_path, env, "email", "list", "--format", "json")
+    listed = bot_command(tmp_path, env, "email", "list", "--format", "json")
     by_address = {r["address"]: r for r in json.loads(listed.stdout)}
     assert by_address["ann@example.com"]["status"] == "bounced"
     assert "5.1.1" in by_address["ann@example.com"]["reason"]
     assert by_address["bob@example.com"]["status"] == "bounced"
     assert by_address["cy@example.com"]["status"] == "confirmed"
-    shown = bot(tmp_path, env, "email", "bounces")
+    shown = bot_command(tmp_path, env, "email", "bounces")
     assert "ann@example.com  hard 5.1.1  suppressed  via smtp" in shown.stdout
     assert "bob@example.com  hard 5.2.1  suppressed  via imap" in shown.stdout
 
@@ -123,15 +122,8 @@ def test_bounce_port_in_use_is_one_sentence_and_exit_2(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = clean_env(
-            BOT_DB=str(tmp_path / "bot.sqlite3"),
-            BOT_SMTP_URL=f"smtp://digest:{SMTP_PASSWORD}@127.0.0.1:{free_port()}",
-            BOT_SECRET_KEY=SECRET,
-            BOT_PUBLIC_URL=f"http://127.0.0.1:{web_port}",
-            BOT_LISTEN=f"127.0.0.1:{web_port}",
-            BOT_BOUNCE_LISTEN=f"127.0.0.1:{port}",
-        )
-        out = bot(tmp_path, env, "run", "--init")
+        env = email_only_env(tmp_path, web_port, port)
+        out = bot_command(tmp_path, env, "run", "--init")
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert lines[-1].startswith(f"Error: cannot listen for bounces on 127.0.0.1:{port}")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from email import message_from_bytes, policy
@@ -18,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.run import DaemonProcess, clean_env, free_port, wait_until
+from tests.support.run import DaemonProcess, bot_command, clean_env, free_port, wait_until
 from tests.support.smtp import Sink, smtp_sink, text_part
 
 __all__ = ["smtp_sink"]
@@ -26,17 +24,6 @@ SEED = Path(__file__).resolve().parents[1] / "seeds" / "2021-01-05.md"
 SECRET = "run-email-delivery-secret-0123456789"
 READER = "reader@example.com"
 OTHER = "other@example.com"
-
-
-def bot(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def fetch(url: str, form: list[tuple[str, str]] | None = None) -> tuple[int, str]:
@@ -85,7 +72,7 @@ def test_signed_up_reader_gets_the_digest_from_bot_run_and_leaves_in_one_click(
         BOT_MAIL_FROM="嵌入式AI简报 <digest@example.org>",
     )
     shutil.copy(SEED, tmp_path / SEED.name)
-    assert bot(tmp_path, env, "db", "init").returncode == 0
+    assert bot_command(tmp_path, env, "db", "init").returncode == 0
     daemon = DaemonProcess("email-delivery", tmp_path, env)
     try:
         daemon.wait_log("run.started")
@@ -104,7 +91,7 @@ def test_signed_up_reader_gets_the_digest_from_bot_run_and_leaves_in_one_click(
         status, _ = fetch(link.group(0), [("confirm", "1")])
         assert status == 200
 
-        published = bot(tmp_path, env, "publish", "--force", SEED.name)
+        published = bot_command(tmp_path, env, "publish", "--force", SEED.name)
         assert published.returncode == 0, published.stderr
         digests = wait_until(
             lambda: [m for m in mails_to(smtp_sink, READER) if "2021-01-05" in m["Subject"]],
@@ -122,9 +109,9 @@ def test_signed_up_reader_gets_the_digest_from_bot_run_and_leaves_in_one_click(
         assert status == 200
         # Another reader still subscribed: their copy of the next issue shows the daemon
         # mailed it, so the unsubscribed reader's missing copy is not a matter of timing.
-        added = bot(tmp_path, env, "email", "add", OTHER, "--confirmed", "--source", "test")
+        added = bot_command(tmp_path, env, "email", "add", OTHER, "--confirmed", "--source", "test")
         assert added.returncode == 0, added.stderr
-        published = bot(tmp_path, env, "publish", "--force", str(later_issue(tmp_path)))
+        published = bot_command(tmp_path, env, "publish", "--force", str(later_issue(tmp_path)))
         assert published.returncode == 0, published.stderr
         wait_until(
             lambda: [m for m in mails_to(smtp_sink, OTHER) if "2021-01-19" in m["Subject"]],

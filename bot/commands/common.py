@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot import exits
 from bot.store.base import DatabaseDamaged, DatabaseFault, StoreError
+
+if TYPE_CHECKING:
+    from bot.digest.model import Issue
 
 T = TypeVar("T")
 
@@ -57,3 +61,35 @@ def store_failure(
     if isinstance(exc, DatabaseDamaged):
         return DatabaseBroken(str(exc))
     return otherwise(str(exc))
+
+
+def read_digest_issue(file: Path) -> Issue:
+    """The issue in FILE, parsed; UnusableInput when it cannot be read or holds no entry."""
+    from bot.digest.parse import parse_issue  # here, so commands without a file don't pay it
+    from bot.issuefile import IssueFileError, read_issue_text
+
+    try:
+        text = read_issue_text(file)
+    except IssueFileError as exc:
+        raise UnusableInput(str(exc)) from None
+    issue = parse_issue(text, filename=file.name)
+    if not issue.entries:
+        raise UnusableInput(
+            f"{file} holds no digest entries (is it an issue? `bot lint {file}` says more)"
+        )
+    return issue
+
+
+def usable_address(address: str) -> str:
+    """ADDRESS normalized for the subscriber list; UnusableInput saying why it is not one."""
+    from bot.publishing.optin import OptInError, address_of
+
+    try:
+        return address_of(address)
+    except OptInError as exc:
+        raise UnusableInput(str(exc)) from None
+
+
+def iso_utc(stamp: str) -> str:
+    """A stored UTC timestamp ("2026-12-05 06:35:09") as ISO 8601 ("2026-12-05T06:35:09Z")."""
+    return stamp.replace(" ", "T") + "Z"

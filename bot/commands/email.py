@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from bot.commands.common import CommandFailed, UnusableInput, run_async
+from bot.commands.common import CommandFailed, UnusableInput, iso_utc, run_async, usable_address
 from bot.commands.db import DB_OPTION, database
 from bot.commands.email_bounces import bounces
 
@@ -105,7 +105,7 @@ def add(
     to send the mail.
     """
     detail = _consent(confirmed, source)
-    _check_address(address)
+    usable_address(address)
     settings = _settings()
     line = run_async(
         _add_one(db_path, settings, address, list(topics), lang, confirmed, detail, "admin")
@@ -132,15 +132,6 @@ async def _add_one(
     finally:
         if mailer is not None:
             await Mailer.close(mailer)
-
-
-def _check_address(address: str) -> None:
-    from bot.publishing.optin import OptInError, address_of
-
-    try:
-        address_of(address)
-    except OptInError as exc:
-        raise UnusableInput(str(exc)) from None
 
 
 def _mailer(settings: Settings) -> Mailer:
@@ -202,13 +193,9 @@ def remove(address: str, db_path: Path | None) -> None:
 
 
 async def _remove(db_path: Path | None, address: str) -> str:
-    from bot.publishing.optin import OptInError, address_of
     from bot.store.subscribers import find_subscriber, unsubscribe
 
-    try:
-        normalized = address_of(address)
-    except OptInError as exc:
-        raise UnusableInput(str(exc)) from None
+    normalized = usable_address(address)
     async with database(db_path) as db:
 
         async def change(conn: aiosqlite.Connection) -> Subscriber | None:
@@ -223,10 +210,6 @@ async def _remove(db_path: Path | None, address: str) -> str:
     return f"{done.address}: {done.status}"
 
 
-def _stamp(text: str | None) -> str | None:
-    return None if text is None else text.replace(" ", "T") + "Z"
-
-
 def _topics(topics: list[Topic]) -> list[str]:
     return [("-" if t.exclude else "") + t.display for t in topics]
 
@@ -237,8 +220,8 @@ def _record(subscriber: Subscriber, topics: list[Topic]) -> dict[str, object]:
         "status": subscriber.status,
         "topics": _topics(topics),
         "lang": subscriber.language,
-        "created": _stamp(subscriber.created_at),
-        "confirmed": _stamp(subscriber.confirmed_at),
+        "created": iso_utc(subscriber.created_at),
+        "confirmed": None if subscriber.confirmed_at is None else iso_utc(subscriber.confirmed_at),
         "reason": subscriber.reason,
     }
 

@@ -15,15 +15,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import UnusableInput, run_async
+from bot.commands.common import iso_utc, run_async, usable_address
 from bot.commands.db import DB_OPTION, database
 
 if TYPE_CHECKING:
     from bot.store.bounces import BounceEvent
-
-
-def _stamp(text: str) -> str:
-    return text.replace(" ", "T") + "Z"
 
 
 def _record(found: BounceEvent) -> dict[str, object]:
@@ -35,20 +31,14 @@ def _record(found: BounceEvent) -> dict[str, object]:
         "diagnostic": found.diagnostic,
         "effect": found.effect,
         "source": found.source,
-        "received": _stamp(found.received_at),
+        "received": iso_utc(found.received_at),
     }
 
 
 async def _recent(db_path: Path | None, address: str | None, limit: int) -> list[BounceEvent]:
-    from bot.publishing.optin import OptInError, address_of
     from bot.store.bounces import recent_bounces
 
-    normalized = None
-    if address is not None:
-        try:
-            normalized = address_of(address)
-        except OptInError as exc:
-            raise UnusableInput(str(exc)) from None
+    normalized = None if address is None else usable_address(address)
     async with database(db_path) as db:
         return await recent_bounces(db.reader, address=normalized, limit=limit)
 
@@ -87,7 +77,7 @@ def bounces(address: str | None, limit: int, fmt: str, db_path: Path | None) -> 
         code = f" {item.status}" if item.status else ""
         said = f"  {item.diagnostic}" if item.diagnostic else ""
         click.echo(
-            f"{_stamp(item.received_at)}  {who}  {item.kind}{code}  {item.effect}"
+            f"{iso_utc(item.received_at)}  {who}  {item.kind}{code}  {item.effect}"
             f"  via {item.source}{said}"
         )
     click.echo(f"{len(found)} report{'' if len(found) == 1 else 's'}")

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import CommandFailed, UnusableInput, run_async
+from bot.commands.common import (
+    CommandFailed,
+    UnusableInput,
+    read_digest_issue,
+    run_async,
+    usable_address,
+)
 from bot.commands.db import DB_OPTION, database
 
 if TYPE_CHECKING:
@@ -42,31 +48,11 @@ def test(address: str, file: Path | None, db_path: Path | None) -> None:
     Prints the mail server's answer; a refusal exits 1.
     """
     from bot.commands.email import _settings
-    from bot.publishing.optin import OptInError, address_of
 
-    try:
-        normalized = address_of(address)
-    except OptInError as exc:
-        raise UnusableInput(str(exc)) from None
+    normalized = usable_address(address)
     settings = _settings()
-    issue = _read(file) if file is not None else None
+    issue = read_digest_issue(file) if file is not None else None
     click.echo(run_async(_send(db_path, settings, normalized, issue)))
-
-
-def _read(file: Path) -> Issue:
-    from bot.digest.parse import parse_issue
-    from bot.issuefile import IssueFileError, read_issue_text
-
-    try:
-        text = read_issue_text(file)
-    except IssueFileError as exc:
-        raise UnusableInput(str(exc)) from None
-    issue = parse_issue(text, filename=file.name)
-    if not issue.entries:
-        raise UnusableInput(
-            f"{file} holds no digest entries (is it an issue? `bot lint {file}` says more)"
-        )
-    return issue
 
 
 async def _send(db_path: Path | None, settings: Settings, address: str, issue: Issue | None) -> str:

@@ -12,7 +12,7 @@ from typing import cast
 
 import click
 
-from bot.commands.common import UnusableInput
+from bot.commands.common import UnusableInput, read_digest_issue
 from bot.commands.preview_out import check_out, write_out
 from bot.i18n import LANGS
 from bot.render.digest import Part, render_digest
@@ -147,9 +147,6 @@ def preview(
     reader@example.org, with links to BOT_PUBLIC_URL. It needs no BOT_SMTP_URL or
     BOT_SECRET_KEY: its links are signed with a fixed preview key and open nothing.
     """
-    from bot.digest.parse import parse_issue
-    from bot.issuefile import IssueFileError, read_issue_text
-
     if fmt not in FORMATS_OF[channel]:
         raise UnusableInput(
             f"--format {fmt} does not apply to --channel {channel}; "
@@ -159,15 +156,7 @@ def preview(
         raise UnusableInput("--full-text applies to --channel telegram only (a mail is not split)")
     check_out(out)
     include, exclude = split_topics(topics, excludes)
-    try:
-        text = read_issue_text(file)
-    except IssueFileError as exc:
-        raise UnusableInput(str(exc)) from None
-    issue = parse_issue(text, filename=file.name)
-    if not issue.entries:
-        raise UnusableInput(
-            f"{file} holds no digest entries (is it an issue? `bot lint {file}` says more)"
-        )
+    issue = read_digest_issue(file)
     if channel == "email":
         from bot.commands.preview_out import email_preview
 

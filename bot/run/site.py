@@ -27,8 +27,11 @@ from bot.web import build_app
 log = logging.getLogger("bot.run.site")
 
 
-async def listen(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve ``app`` on host:port; OSError (one sentence) when the port is taken."""
+async def listen(
+    app: web.Application, host: str, port: int, *, webhook: bool, logger: logging.Logger
+) -> web.AppRunner:
+    """Serve ``app`` on host:port and log ``http.listening`` on ``logger``; OSError (one
+    sentence) when the port is taken."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     try:
@@ -36,6 +39,14 @@ async def listen(app: web.Application, host: str, port: int) -> web.AppRunner:
     except OSError as exc:
         await runner.cleanup()
         raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    event(
+        logger,
+        "http.listening",
+        host=host,
+        port=runner.addresses[0][1],
+        healthz="/healthz",
+        webhook=webhook,
+    )
     return runner
 
 
@@ -85,15 +96,7 @@ class SiteServer:
     ) -> None:
         app = build_app(self.db, self.settings)
         add_health_route(app, self.state, self.counts)
-        self.runner = await listen(app, self.host, self.port)
-        event(
-            log,
-            "http.listening",
-            host=self.host,
-            port=self.runner.addresses[0][1],
-            healthz="/healthz",
-            webhook=False,
-        )
+        self.runner = await listen(app, self.host, self.port, webhook=False, logger=log)
 
     def tasks(self) -> list[asyncio.Task[None]]:
         return []

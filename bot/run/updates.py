@@ -137,18 +137,12 @@ class UpdateServer:
             )
         if self.serve_http:
             try:
-                self.runner = await listen(app, self.host, self.port)
+                self.runner = await listen(
+                    app, self.host, self.port, webhook=self.webhook_url is not None, logger=log
+                )
             except OSError:
                 await self.stop_updates()
                 raise
-            event(
-                log,
-                "http.listening",
-                host=self.host,
-                port=self.runner.addresses[0][1],
-                healthz="/healthz",
-                webhook=self.webhook_url is not None,
-            )
 
     async def _start_webhook(
         self, app: web.Application, stop: asyncio.Event, backoff: Sequence[float]

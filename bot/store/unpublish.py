@@ -117,21 +117,23 @@ async def unpublish_issue(
     assert found is not None
     issue_id = found[0]
     at = utc_now()
+    # the record's columns, in the order of Unpublished's fields after the id
+    columns = (
+        date,
+        plan.title,
+        plan.entries,
+        at,
+        by,
+        plan.deletes,
+        plan.edits,
+        plan.unsent,
+        plan.emails,
+    )
     cur = await conn.execute(
         "INSERT INTO unpublished_issues (date, title, entries, unpublished_at, unpublished_by,"
         " messages_deleted, messages_edited, unsent_dropped, emails_sent)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            date,
-            plan.title,
-            plan.entries,
-            at,
-            by,
-            plan.deletes,
-            plan.edits,
-            plan.unsent,
-            plan.emails,
-        ),
+        columns,
     )
     assert cur.lastrowid is not None
     record = cur.lastrowid
@@ -175,18 +177,7 @@ async def unpublish_issue(
     await fts.remove(conn, indexed)
     # Entries, revisions and the issue's outbox rows go with it (ON DELETE CASCADE).
     await conn.execute("DELETE FROM issues WHERE id = ?", (issue_id,))
-    return Unpublished(
-        record,
-        date,
-        plan.title,
-        plan.entries,
-        at,
-        by,
-        plan.deletes,
-        plan.edits,
-        plan.unsent,
-        plan.emails,
-    )
+    return Unpublished(record, *columns)
 
 
 async def list_unpublished(conn: aiosqlite.Connection) -> list[Unpublished]:
