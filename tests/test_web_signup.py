@@ -304,3 +304,28 @@ async def test_a_refused_mail_answers_the_same_and_the_address_may_try_again(
     await settle(mail_site)
     assert status == 200
     assert [m.rcpt_tos for m in smtp_sink.handler.received] == [["full@example.org"]]
+
+
+async def test_bot_runs_mailer_is_shared_by_the_site_and_outlives_it(
+    database: Database, smtp_sink: Sink
+) -> None:
+    from bot.mail.mailer import Mailer
+
+    settings = mail_settings(smtp_sink)
+    shared = Mailer.from_settings(settings)  # what `bot run` makes once for everything
+    try:
+        for address in ("s@example.org", "t@example.org"):  # the site stopped in between
+            app = build_app(database, settings, shared)
+            async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+                status, _ = await post(client, await fresh_token(client), email=address)
+                assert status == 200
+                await settle(client)
+        # both confirmations went through the one pool (one BOT_MAIL_RATE), which the
+        # first site's shutdown left open for the next user (the sender, in `bot run`)
+        assert shared.pool.stats.sent == 2
+        assert [m.rcpt_tos for m in smtp_sink.handler.received] == [
+            ["s@example.org"],
+            ["t@example.org"],
+        ]
+    finally:
+        await shared.close()

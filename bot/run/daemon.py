@@ -59,7 +59,7 @@ class TelegramSide(Protocol):
     async def connect(self, stop: asyncio.Event) -> None: ...
     async def close(self) -> None: ...
     def sender(self, owner: str) -> Worker: ...
-    def server(self, counts: Counts) -> HttpServer: ...
+    def server(self, counts: Counts, mailer: Mailer | None) -> HttpServer: ...
 
 
 class Daemon:
@@ -95,16 +95,14 @@ class Daemon:
         return side
 
     def _workers(
-        self, stack: AsyncExitStack, telegram: TelegramSide | None, lease: DaemonLease
+        self, telegram: TelegramSide | None, mailer: Mailer | None, lease: DaemonLease
     ) -> list[Worker]:
         """Everything that runs beside the scheduler until the stop: the chat sender, the
         e-mail sender (one SMTP pool, so one ``BOT_MAIL_RATE``) and the IMAP poller."""
         workers: list[Worker] = []
         if telegram is not None:
             workers.append(telegram.sender(owner=f"run-{lease.owner[:12]}"))
-        if self.settings.email_enabled:
-            mailer = Mailer.from_settings(self.settings, pool_size=MAIL_CONNECTIONS)
-            stack.push_async_callback(mailer.close)  # after the sender has stopped
+        if mailer is not None:
             options = EmailOptions.for_minutes(self.settings.mail_retry_for_minutes)
             sender = EmailSender(self.db, mailer, options, owner=f"mail-{lease.owner[:12]}")
             hint = "mails not handed to the server go back to pending for the next start"
@@ -143,10 +141,16 @@ class Daemon:
             ],
         )
         counts = counts_reader(self.db.reader)
+        # One mailer: the site's confirmation mails and the sender's digests share its
+        # SMTP pool, so BOT_MAIL_RATE is one rate for all of them.
+        mailer = None
+        if settings.email_enabled:
+            mailer = Mailer.from_settings(settings, pool_size=MAIL_CONNECTIONS)
+            stack.push_async_callback(mailer.close)  # after the site and the sender
         server: HttpServer = (
-            telegram.server(counts)
+            telegram.server(counts, mailer)
             if telegram is not None
-            else SiteServer(self.db, settings, options.listen, self.health, counts)
+            else SiteServer(self.db, settings, options.listen, self.health, counts, mailer)
         )
         bounces = self.bounces = BounceIntake(self.db, settings)
         stack.push_async_callback(bounces.close)
@@ -157,7 +161,7 @@ class Daemon:
         if stop.is_set():
             await server.close()
             return
-        workers = self._workers(stack, telegram, lease)
+        workers = self._workers(telegram, mailer, lease)
         waiters = [
             asyncio.create_task(stop.wait()),
             asyncio.create_task(lease.lost.wait()),

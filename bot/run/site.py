@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.logs import event
+from bot.mail.mailer import Mailer
 from bot.run.health import Counts, HealthState, add_health_route
 from bot.store.database import Database
 from bot.store.outbox import count_by_status
@@ -85,16 +86,23 @@ class SiteServer:
     """The site and /healthz on ``listen``; no updates to take."""
 
     def __init__(
-        self, db: Database, settings: Settings, listen: str, state: HealthState, counts: Counts
+        self,
+        db: Database,
+        settings: Settings,
+        listen: str,
+        state: HealthState,
+        counts: Counts,
+        mailer: Mailer | None = None,
     ) -> None:
         self.db, self.settings, self.state, self.counts = db, settings, state, counts
+        self.mailer = mailer  # the daemon's: one SMTP pool for the site and the sender
         self.host, self.port = split_listen(listen)
         self.runner: web.AppRunner | None = None
 
     async def start(
         self, polling_timeout: int, stop: asyncio.Event, backoff: Sequence[float]
     ) -> None:
-        app = build_app(self.db, self.settings)
+        app = build_app(self.db, self.settings, self.mailer)
         add_health_route(app, self.state, self.counts)
         self.runner = await listen(app, self.host, self.port, webhook=False, logger=log)
 

@@ -19,6 +19,7 @@ from bot.delivery.outbound import SharedLimiter
 from bot.delivery.retry import RetryPolicy
 from bot.delivery.sender import Sender, SenderOptions
 from bot.logs import event
+from bot.mail.mailer import Mailer
 from bot.run.health import Counts, HealthState
 from bot.run.options import RunOptions
 from bot.run.startup import retrying
@@ -83,7 +84,7 @@ class TelegramSide:
             hint="sends cut short may have reached Telegram; they are resent at the next start",
         )
 
-    def server(self, counts: Counts) -> UpdateServer:
+    def server(self, counts: Counts, mailer: Mailer | None = None) -> UpdateServer:
         options = self.options
         return UpdateServer(
             build_dispatcher(self.db, self.settings),
@@ -95,4 +96,5 @@ class TelegramSide:
             self.health,
             counts,
             db=self.db,
+            mailer=mailer,
         )

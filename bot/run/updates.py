@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.logs import event
+from bot.mail.mailer import Mailer
 from bot.run.health import Counts, HealthState, add_health_route
 from bot.run.options import RunRefused
 from bot.run.site import listen, split_listen
@@ -73,8 +74,10 @@ class UpdateServer:
         state: HealthState,
         counts: Counts,
         db: Database | None = None,
+        mailer: Mailer | None = None,
     ) -> None:
         self.dp, self.bot, self.settings = dp, bot, settings
+        self.mailer = mailer  # the daemon's: one SMTP pool for the site and the sender
         self.webhook_url = webhook_url
         self.host, self.port = split_listen(listen)
         if webhook_url is None and health_port is not None:
@@ -110,7 +113,9 @@ class UpdateServer:
     ) -> None:
         """Register with Telegram (retrying passing failures until ``stop``), then take
         updates. Polling's own getUpdates calls are retried by aiogram with backoff."""
-        app = web.Application() if self.db is None else build_app(self.db, self.settings)
+        app = (
+            web.Application() if self.db is None else build_app(self.db, self.settings, self.mailer)
+        )
         add_health_route(app, self.state, self.counts)
         if self.webhook_url is not None:
             await self._start_webhook(app, stop, backoff)

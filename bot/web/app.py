@@ -51,9 +51,11 @@ def _stylesheet() -> _Stylesheet:
     return _Stylesheet(body, hashlib.sha256(body).hexdigest()[:12])
 
 
-def build_app(db: Database, settings: Settings) -> web.Application:
+def build_app(db: Database, settings: Settings, mailer: Mailer | None = None) -> web.Application:
     """The public site over ``db``: read-only but for the links of our mails (/confirm and
-    /unsubscribe). `bot run` adds /healthz and the webhook to this same application."""
+    /unsubscribe). `bot run` adds /healthz and the webhook to this same application and
+    passes its ``mailer``, so confirmation mails and digests share one SMTP pool and one
+    ``BOT_MAIL_RATE`` (without one the site makes its own when e-mail is on)."""
     app = web.Application(middlewares=[_error_pages], handler_args={"max_line_size": MAX_LINE})
     css = _stylesheet()
     app[DB] = db
@@ -78,16 +80,18 @@ def build_app(db: Database, settings: Settings) -> web.Application:
     for purpose in ("confirm", "unsubscribe"):
         app.router.add_get(f"/{purpose}/{{token}}", subscription.show)
         app.router.add_post(f"/{purpose}/{{token}}", subscription.act)
-    _add_forms(app, settings)
+    _add_forms(app, settings, mailer)
     return app
 
 
-def _add_forms(app: web.Application, settings: Settings) -> None:
+def _add_forms(app: web.Application, settings: Settings, shared: Mailer | None) -> None:
     """/subscribe and /prefs/<token>: the forms, their tokens, limits and the mailer."""
-    try:
-        mailer: Mailer | None = Mailer.from_settings(settings) if settings.email_enabled else None
-    except MailerError:
-        mailer = None  # `bot run` refuses an incomplete e-mail setup before serving
+    mailer = shared
+    if mailer is None and settings.email_enabled:
+        try:
+            mailer = Mailer.from_settings(settings)
+        except MailerError:
+            mailer = None  # `bot run` refuses an incomplete e-mail setup before serving
     secret = settings.secret_key
     app[FORMS] = Forms(
         tokens=FormTokens(secret) if secret is not None else None,
@@ -96,6 +100,7 @@ def _add_forms(app: web.Application, settings: Settings) -> None:
         saves=RateLimiter(prefs.SAVES_PER_WINDOW, prefs.WINDOW),
         trust_proxy=settings.trust_proxy,
         default_tz=settings.tz,
+        owns_mailer=shared is None,
     )
     app.router.add_get("/subscribe", signup.show)
     app.router.add_post("/subscribe", signup.submit)
@@ -108,9 +113,8 @@ async def _close_mailer(app: web.Application) -> None:
     forms = app[FORMS]
     if forms.sending:  # confirmation mails on their way: let them finish
         await asyncio.wait(set(forms.sending))
-    mailer = forms.mailer
-    if mailer is not None:
-        await mailer.close()
+    if forms.mailer is not None and forms.owns_mailer:
+        await forms.mailer.close()
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:

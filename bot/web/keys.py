@@ -70,6 +70,7 @@ class Forms:
     saves: RateLimiter
     trust_proxy: bool
     default_tz: str
+    owns_mailer: bool = True  # False: `bot run`'s mailer, shared with the sender
     # Confirmation mails being sent: a sign-up answers before its mail goes out, so the
     # answer takes as long whatever the address's state. Awaited when the site stops.
     sending: set[asyncio.Task[None]] = field(default_factory=set)
