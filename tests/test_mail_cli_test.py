@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.store.subscribers import suppress
 from tests.support.delivery import run_bot
 from tests.support.smtp import Sink, text_part
 from tests.support.smtp_outbox import PUBLIC, SECRET, MailRig
@@ -73,6 +74,14 @@ async def test_email_test_sends_the_latest_issue_and_reports_a_refusal(
     code, out, err = await run_bot(env(mail_rig.sink, db_path), "email", "test", "cat@example.org")
     assert code == 0 and "2026-12-05 sent to cat@example.org" in out
     assert "ncnn 三倍" in text_part(mail_rig.sink.handler.received[-1].data)
+    # a suppressed address may still get a test, but the maintainer is told
+    dan = await mail_rig.subscriber("dan@example.org")
+    await mail_rig.database.write(lambda conn: suppress(conn, dan.id, "bounced", "550 gone"))
+    code, out, err = await run_bot(env(mail_rig.sink, db_path), "email", "test", "dan@example.org")
+    assert code == 0 and "sent to dan@example.org" in out
+    assert err.strip() == (
+        "note: dan@example.org is bounced (550 gone): the digest is not mailed to it"
+    )
 
 
 @pytest.mark.slow

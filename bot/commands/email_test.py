@@ -107,5 +107,10 @@ async def _reader(conn: aiosqlite.Connection, address: str, default_lang: str) -
     found = await find_subscriber(conn, address)
     if found is None:
         return Reader(0, address, default_lang)
+    if found.status != "confirmed":  # a test may go anywhere, but say what the list says
+        why = f" ({found.reason})" if found.reason else ""
+        click.echo(
+            f"note: {address} is {found.status}{why}: the digest is not mailed to it", err=True
+        )
     topics = reader_topics(await subscriber_topics(conn, found.id))
     return Reader(found.id, address, found.language, "full", topics)
