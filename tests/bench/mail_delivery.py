@@ -1,6 +1,6 @@
 """E-mail benchmark: a published issue mailed to 10,000 subscribers through the outbox.
 
-Standalone (not part of the test run): ``.venv/bin/python tests/bench/email.py``
+Standalone (not part of the test run): ``.venv/bin/python tests/bench/mail_delivery.py``
 (``--subscribers N``, ``--rate R``, ``--baseline N``).
 
 Creates ``--subscribers`` confirmed subscribers with mixed topics (everything, catalogue
