@@ -6,14 +6,13 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.digest.parse import parse_issue
-from bot.render.digest import ISSUE_BASE, render_digest
+from bot.render.digest import ISSUE_BASE, render_digest, select_entries
 from bot.render.entry import render_entry
 from bot.render.env import environment
-from bot.text.normalize import normalize
 from tests.support.render import assert_telegram_parts, make_entry, make_issue
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
@@ -252,6 +251,9 @@ TEXTS = st.lists(WORDS, max_size=400).map("".join)
     full_text=st.booleans(),
     include=st.sampled_from([(), ("量化",), ("<b>",)]),
 )
+@example(  # a lone mention past a summary's lead: not selected, so not expected
+    shapes=[("", "x" * 205 + "量化", "论文")], mode="full", full_text=False, include=("量化",)
+)
 def test_any_issue_renders_to_valid_parts_losing_nothing(
     shapes: list[tuple[str, str, str]], mode: str, full_text: bool, include: tuple[str, ...]
 ) -> None:
@@ -262,10 +264,9 @@ def test_any_issue_renders_to_valid_parts_losing_nothing(
     issue = make_issue(entries)
     parts = render_digest(issue, mode=mode, full_text=full_text, include=include)
     assert_telegram_parts(parts)
-    chosen = [
-        e.key
-        for e in entries
-        if not include or normalize(include[0]) in normalize(f"{e.title}\n{e.source}\n{e.summary}")
-    ]
+    # what the one topic filter selects (its meaning — e.g. a lone mention of a catalogue
+    # topic counts only early in a summary — is tested in tests/test_topics_*.py); the
+    # rendering must lose none of it, in order, whatever the text
+    chosen = [e.key for e in select_entries(issue, include)]
     keys = [k for p in parts for k in p.entry_keys]
     assert [k for i, k in enumerate(keys) if i == 0 or keys[i - 1] != k] == chosen
