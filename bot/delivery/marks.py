@@ -17,9 +17,10 @@ carries about ten records of each kind instead of one or two, and each commit is
 aiosqlite thread hops (each a wake-up of the event loop) and a write of the same few
 pages. In the lifted benchmark (same runs, alternating) that took the sender from
 0.41–0.53 to 0.34–0.38 CPU s per 1,000 messages with commits 5 ms apart, and 10 ms
-took another tenth off (0.33–0.41 against 0.40–0.44). At a low rate a record is
-committed at once; at most it waits ``GATHER_S``, a few milliseconds of a send that
-takes tens.
+took another tenth off (0.33–0.41 against 0.40–0.44); 20 ms cut CPU further (0.29–0.31)
+but held the rate below the limit (920–930 msg/s against 973: a send's slot is held
+until its ``sent`` record is committed). At a low rate a record is committed at once;
+at most it waits ``GATHER_S``, a few milliseconds of a send that takes tens.
 """
 
 from __future__ import annotations
