@@ -13,8 +13,9 @@ in flight: their rows are still ``sending`` and are sent again once the lease ex
 Scheduling: a heap of chats ordered by the time each may get its next message
 (1/s per chat, 20/min per group, a 429's retry_after for that chat, backoff after a
 failure). The loop takes the
-earliest, waits for the global bucket and starts the send; each chat has at most
-one message in flight, and at most ``max_in_flight`` run at once.
+earliest, waits for the global bucket and starts the send
+(:mod:`bot.delivery.attempt`: the call, its records, and what its answer means); each
+chat has at most one message in flight, and at most ``max_in_flight`` run at once.
 """
 
 from __future__ import annotations
@@ -30,27 +31,23 @@ import socket
 import sqlite3
 import time
 from collections import deque
-from dataclasses import replace
-from typing import TypeVar
 
 import aiosqlite
 
+from bot.delivery.attempt import BUSY_PATIENCE_S, Attempts
 from bot.delivery.client import DigestClient
-from bot.delivery.errors import Failure, Kind, classify
 from bot.delivery.marks import MarkWriter
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.state import ChatQueue, SenderOptions, SenderStopped, Tally
 from bot.store import deliveries as store
 from bot.store import leases
-from bot.store.database import Action, Database
+from bot.store.database import Database
 from bot.store.db import is_busy
 from bot.store.deliveries import Job
 
 __all__ = ["Sender", "SenderOptions", "SenderStopped", "Tally"]
 
 log = logging.getLogger("bot.delivery")
-T = TypeVar("T")
-BUSY_PATIENCE_S = 60.0
 # A chat whose next send is further away than this (a retry backoff, a 429's
 # retry_after, an uncertain send's delay) is parked: it does not count among the chats
 # in hand, so more are claimed instead of the send slots idling behind it.
@@ -102,10 +99,13 @@ class Sender:
         self._wake = asyncio.Event()
         self._fatal: str | None = None
         self._fatal_cause: BaseException | None = None  # None: Telegram refused the token
-        self._unanswered: set[int] = set()  # rows whose last send got no answer
         self._parked: set[int] = set()  # held chats waiting longer than PARK_S
         self._exhausted = False  # the last claim found fewer chats than it wanted
         self._marks = MarkWriter(db, owner, self.options.lease_s, BUSY_PATIENCE_S)
+        self._attempts = Attempts(
+            db, client, owner, self._marks, self, self.limiter, opts, self.tally, self.rng
+        )
+        self._write = self._attempts.write
 
     # -- scheduling ---------------------------------------------------------------
 
@@ -118,7 +118,7 @@ class Sender:
             self._parked.discard(queue.chat_id)
         self._wake.set()
 
-    def _drop(self, queue: ChatQueue) -> None:
+    def drop(self, queue: ChatQueue) -> None:
         self._held.discard(queue.chat_id)
         self._parked.discard(queue.chat_id)
         self._wake.set()
@@ -155,7 +155,7 @@ class Sender:
         for job in jobs:
             by_chat.setdefault(job.chat_id, deque()).append(job)
             if job.uncertain:  # left so by an earlier run (a lost answer, a cut stop)
-                self._unanswered.add(job.id)
+                self._attempts.unanswered.add(job.id)
         now = time.monotonic()
         for chat_id, queue in by_chat.items():
             self._push(ChatQueue(chat_id, queue), now)
@@ -264,7 +264,7 @@ class Sender:
 
     async def _send_head(self, queue: ChatQueue) -> None:
         try:
-            await self._deliver(queue)
+            await self._attempts.deliver(queue)
         except Exception as exc:  # a bug or an unusable database: stop, every row is kept
             log.exception("sender stopped on chat %s", queue.chat_id)
             self._fatal = f"sending stopped: {type(exc).__name__}: {exc}"
@@ -273,140 +273,19 @@ class Sender:
         finally:
             self._slots.release()
 
-    async def _write(self, action: Action[T]) -> T:
-        """One state write; while another process holds the database (a big publish),
-        wait and retry rather than lose the record of a send."""
-        return await self.db.write(action, patience_s=BUSY_PATIENCE_S)
-
-    async def _deliver(self, queue: ChatQueue) -> None:
-        job = queue.jobs[0]
-        current = await self._marks.sending(job.id)
-        if current is None:
-            # Our lease was lost, or a re-publish cancelled the row: start the chat afresh.
-            await self._write(lambda c: store.release_chat(c, self.owner, queue.chat_id))
-            self._drop(queue)
-            return
-        text_id, message_id = current
-        resend = message_id is None and job.id in self._unanswered
-        self._unanswered.discard(job.id)
-        text = job.text
-        if text_id != job.text_id:  # a re-publish changed it since we claimed it
-            text = await store.text_of(self.db.reader, job.id)
-        if resend:
-            # Telegram has no way to look a message up: an earlier send of this part may
-            # have arrived. Sent again (at least once), and counted as a possible duplicate.
-            self.tally.resent += 1
-            log.info("resending after an uncertain send chat=%s row=%s", job.chat_id, job.id)
-        try:
-            if job.action == "delete" and message_id is not None:  # an unpublished issue
-                await self.client.delete(job.target, message_id)
-                self.tally.deleted += 1
-            elif message_id is None:
-                message_id = await self.client.send(
-                    job.target, text, job.thread_id, job.preview, silent=job.silent
-                )
-                self.tally.sent += 1
-            else:
-                await self.client.edit(job.target, message_id, text, job.preview)  # idempotent
-                self.tally.edited += 1
-        except asyncio.CancelledError:
-            if message_id is None:  # stopped mid-call (shutdown): it may have arrived
-                await self._uncertain(job, "send cancelled at shutdown; outcome unknown")
-            raise
-        except Exception as exc:
-            failure = classify(exc)
-            if failure is None:
-                raise
-            await self._failed(queue, job, failure, message_id, text_id)
-            return
-        await self._marks.sent(job.id, message_id, text_id)
-        if job.issue_id is not None:
-            self.tally.by_issue[job.issue_id] = self.tally.by_issue.get(job.issue_id, 0) + 1
-        self._next(queue)
-
-    def _gives_up(self, queue: ChatQueue, now: float) -> bool:
-        """Transient failures end in ``failed`` only after the policy's time span."""
-        if queue.failing_since is None:
-            queue.failing_since = now
-        return self.options.policy.gives_up(now - queue.failing_since)
-
-    async def _uncertain(self, job: Job, reason: str, delay: float = 0.0) -> None:
-        """Record a send whose outcome is unknown; it is resent after a while."""
-        self.tally.uncertain += 1
-        self._unanswered.add(job.id)
-        not_before = time.time() + max(delay, self.options.uncertain_delay_s)
-        await self._write(lambda c: store.mark_uncertain(c, job.id, not_before, reason))
-
-    def _next(self, queue: ChatQueue, delay: float = 0.0) -> None:
+    def next(self, queue: ChatQueue, delay: float = 0.0) -> None:
         queue.jobs.popleft()
         queue.failures = 0
         queue.failing_since = None
-        self._again(queue, delay)
+        self.again(queue, delay)
 
-    def _again(self, queue: ChatQueue, delay: float = 0.0) -> None:
+    def again(self, queue: ChatQueue, delay: float = 0.0) -> None:
         if queue.jobs:
             now = time.monotonic()
             self._push(queue, now + max(delay, self.limiter.chat_wait(queue.chat_id, now)))
         else:
-            self._drop(queue)
+            self.drop(queue)
 
-    async def _failed(
-        self,
-        queue: ChatQueue,
-        job: Job,
-        failure: Failure,
-        message_id: int | None,
-        text_id: int | None,
-    ) -> None:
-        kind, now, reason = failure.kind, time.time(), failure.reason
-        if job.action == "delete" and "can't be deleted" in reason:
-            # Sent more than 48 h ago: edit it to the withdrawn note instead.
-            await self._write(lambda c: store.delete_refused(c, job.id))
-            queue.jobs[0] = replace(job, action="edit")
-            self._again(queue)
-        elif kind is Kind.NOT_MODIFIED:
-            await self._write(lambda c: store.mark_sent(c, job.id, message_id, text_id))
-            self._next(queue)
-        elif kind is Kind.FLOOD:
-            self.tally.floods += 1
-            # This chat waits retry_after; the others go on, unless 429s come from
-            # several chats at once (then every send pauses and the global rate drops).
-            if self.limiter.flooded(queue.chat_id, time.monotonic(), failure.retry_after):
-                log.info(
-                    "flood from several chats: all paused for %ss, rate now %.1f/s",
-                    failure.retry_after,
-                    self.limiter.rate,
-                )
-            await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
-            self._again(queue)
-        elif kind is Kind.TRANSIENT and not self._gives_up(queue, now):
-            queue.failures += 1
-            delay = self.options.policy.delay(queue.failures, self.rng)
-            self.tally.retried += 1
-            if failure.uncertain and message_id is None:
-                # The request went out, no answer came: Telegram may show it already.
-                delay = max(delay, self.options.uncertain_delay_s)
-                await self._uncertain(job, reason, delay)
-            else:
-                await self._write(lambda c: store.mark_retry(c, job.id, now + delay, reason))
-            self._again(queue, delay)
-        elif kind is Kind.MIGRATED and failure.migrate_to is not None:
-            # The rows now belong to the new id and are free: the next claim resends.
-            new_id = failure.migrate_to
-            await self._write(lambda c: store.migrate_chat(c, queue.chat_id, new_id))
-            log.info("chat migrated old=%s new=%s", queue.chat_id, new_id)
-            self._drop(queue)
-        elif kind is Kind.GONE:
-            cancelled = await self._write(lambda c: store.chat_gone(c, queue.chat_id, reason))
-            self.tally.cancelled += cancelled
-            log.info("chat inactive chat=%s reason=%r", queue.chat_id, reason)
-            self._drop(queue)
-        elif kind is Kind.FATAL:
-            await self._write(lambda c: store.mark_retry(c, job.id, now, reason))
-            self._fatal = f"Telegram refused the bot token ({reason}); sending stopped"
-            self._drop(queue)
-            self._wake.set()
-        else:  # rejected, or transient too many times: failed with Telegram's reason
-            await self._write(lambda c: store.mark_failed(c, job.id, reason))
-            self.tally.failed += 1
-            self._next(queue)
+    def stop(self, reason: str) -> None:
+        self._fatal = reason
+        self._wake.set()
