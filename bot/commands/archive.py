@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import UnusableInput, run_async
+from bot.commands.common import UnusableInput, format_option, run_async
 from bot.commands.db import DB_OPTION, database
 from bot.render.text import clip
 from bot.store.base import StoreError
@@ -120,14 +120,7 @@ async def _import(files: list[Path], db_path: Path | None) -> ImportTally:
 
 
 @click.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one line per issue; json: a list of objects.",
-)
+@format_option("text: one line per issue; json: a list of objects.")
 @DB_OPTION
 def issues(fmt: str, db_path: Path | None) -> None:
     """List the issues in the archive, newest first."""
@@ -178,14 +171,7 @@ def _check_date(value: str | None) -> str | None:
 )
 @click.option("--issue", "issue_date", metavar="DATE", help="Only the issue of DATE (YYYY-MM-DD).")
 @click.option("--section", metavar="NAME", help="Only entries of this section, e.g. 论文.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people; json: a list of result objects.",
-)
+@format_option("text for people; json: a list of result objects.")
 @DB_OPTION
 def search(
     query: tuple[str, ...],

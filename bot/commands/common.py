@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +18,19 @@ T = TypeVar("T")
 
 EXIT_ERRORS = exits.FAILED
 EXIT_UNUSABLE = exits.CONFIG
+
+
+def format_option(help: str, default: str = "text") -> Callable[[Any], Any]:
+    """``--format text|json`` (the default listed first), passed on as ``fmt``."""
+    choices = [default, *(c for c in ("text", "json") if c != default)]
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help=help,
+    )
 
 
 class UnusableInput(click.ClickException):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from bot.commands.common import EXIT_ERRORS, EXIT_UNUSABLE
+from bot.commands.common import EXIT_ERRORS, EXIT_UNUSABLE, format_option
 from bot.digest.export import issue_document, outline
 from bot.digest.lint import lint_issue
 from bot.digest.model import Finding, Issue
@@ -41,13 +41,8 @@ def _unusable(message: str) -> None:
 
 @click.command()
 @FILES
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "text"]),
-    default="json",
-    show_default=True,
-    help="json: one document per file (JSON Lines for several files); text: an outline.",
+@format_option(
+    "json: one document per file (JSON Lines for several files); text: an outline.", default="json"
 )
 def parse(files: tuple[Path, ...], fmt: str) -> None:
     """Parse digest issue FILEs into their date, intro, warm-ups and entries."""

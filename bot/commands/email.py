@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from bot.commands.common import CommandFailed, UnusableInput, iso_utc, run_async, usable_address
+from bot.commands.common import (
+    CommandFailed,
+    UnusableInput,
+    format_option,
+    iso_utc,
+    run_async,
+    usable_address,
+)
 from bot.commands.db import DB_OPTION, database
 from bot.commands.email_bounces import bounces
 
@@ -235,14 +242,8 @@ async def _all(db_path: Path | None, status: str | None) -> list[tuple[Subscribe
 
 @email.command("list")
 @click.option("--status", type=click.Choice(STATUSES), default=None, help="Only this status.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help='json: an array of {"address", "status", "topics", "lang", "created", "confirmed",'
-    ' "reason"}.',
+@format_option(
+    'json: an array of {"address", "status", "topics", "lang", "created", "confirmed", "reason"}.'
 )
 @DB_OPTION
 def list_(status: str | None, fmt: str, db_path: Path | None) -> None:

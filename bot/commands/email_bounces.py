@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import iso_utc, run_async, usable_address
+from bot.commands.common import format_option, iso_utc, run_async, usable_address
 from bot.commands.db import DB_OPTION, database
 
 if TYPE_CHECKING:
@@ -52,14 +52,9 @@ async def _recent(db_path: Path | None, address: str | None, limit: int) -> list
     show_default=True,
     help="Show at most this many reports.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help='json: an array of {"address", "kind", "status", "recipient", "diagnostic",'
-    ' "effect", "source", "received"}.',
+@format_option(
+    'json: an array of {"address", "kind", "status", "recipient", "diagnostic",'
+    ' "effect", "source", "received"}.'
 )
 @DB_OPTION
 def bounces(address: str | None, limit: int, fmt: str, db_path: Path | None) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from bot.commands.common import EXIT_UNUSABLE, UnusableInput, run_async
+from bot.commands.common import EXIT_UNUSABLE, UnusableInput, format_option, run_async
 from bot.commands.db import DB_OPTION, database
 from bot.digest.model import Entry, Issue
 from bot.digest.parse import parse_issue
@@ -74,14 +74,7 @@ def _clip(text: str, width: int) -> str:
 
 
 @topics.command("list")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: one array of {slug, zh, en, aliases, entries}.",
-)
+@format_option("json: one array of {slug, zh, en, aliases, entries}.")
 @DB_OPTION
 def list_(fmt: str, db_path: Path | None) -> None:
     """List the catalogue: slug, names, aliases, and entries tagged in the archive.
@@ -161,13 +154,8 @@ async def _retag(db_path: Path | None) -> tuple[int, int, float]:
     help="A topic: any alias or slug (量化, quantization, INT8...). Repeat for several.",
 )
 @FILES
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "text"]),
-    default="json",
-    show_default=True,
-    help="json: JSON Lines, one object per matched entry; text: one line per entry.",
+@format_option(
+    "json: JSON Lines, one object per matched entry; text: one line per entry.", default="json"
 )
 def match(words: tuple[str, ...], files: tuple[Path, ...], fmt: str) -> None:
     """Print the entries of issue FILEs about any of the given topics.
